@@ -1,0 +1,35 @@
+# Two commands set everything up on a fresh Debian/Ubuntu machine with Python 3.11+:
+#   make demo   runs the example bots against the bundled demo shop
+#   make test   lint, types, import contracts and the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench setup chromium
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) chromium
+
+chromium: $(STAMP)
+	@PY=$(PY) bash scripts/ensure-chromium
+
+demo: setup
+	$(VENV)/bin/trawler demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: setup lint
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m bench

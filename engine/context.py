@@ -1,0 +1,214 @@
+"""What a node sees while it runs: its page, variables, and ways to emit rows and logs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import ChainMap
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urljoin
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page as PlaywrightPage
+
+from engine.errors import NeedsBrowser, StepError
+from engine.events import LogLevel
+from engine.extract import Document
+from engine.page import BrowserPage, Page, WaitUntil
+
+if TYPE_CHECKING:
+    from playwright._impl._async_base import AsyncEventInfo
+
+    from engine.runner import Run
+    from engine.workflow import BotSettings
+
+
+@dataclass
+class Scope:
+    """One branch of the flow: its page, its row under construction, its loop variables."""
+
+    page: Page | None
+    variables: ChainMap[str, Any]
+    parent: Scope | None = None
+    record: dict[str, Any] = field(default_factory=dict)
+    record_touched: bool = False
+    listed: bool = False
+    buffered: bool = False
+    stop: frozenset[str] = frozenset()
+    """Loops whose body this branch is in: an edge back to one ends the pass."""
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BranchResult:
+    rows: list[dict[str, Any]]
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    """Handed to a node's `run`; its side effects go through the run's sink."""
+
+    run: Run
+    scope: Scope
+    node_id: str
+    node_type: str
+    step: int
+    notes: StepNotes
+
+    @property
+    def settings(self) -> BotSettings:
+        return self.run.workflow.settings
+
+    @property
+    def variables(self) -> Mapping[str, Any]:
+        return self.scope.variables
+
+    def set_variable(self, name: str, value: Any) -> None:
+        self.run.variables[name] = value
+
+    @property
+    def page(self) -> Page:
+        if self.scope.page is None:
+            raise StepError("no page is open yet: start the flow with a navigate node")
+        return self.scope.page
+
+    def log(self, level: LogLevel, message: str) -> None:
+        self.run.log(level, message, self.node_id, self.step)
+
+    def note_selector(self, selector: str) -> None:
+        self.notes.selectors.append(selector)
+
+    def attach_screenshot(self, image: bytes) -> None:
+        self.notes.screenshot = image
+
+    def absolute_url(self, href: str) -> str:
+        base = self.scope.page.url if self.scope.page else ""
+        return urljoin(base, href)
+
+    @staticmethod
+    def locator_selector(selector: str) -> str:
+        """Our `xpath:` prefix in Playwright's spelling; CSS and Playwright engines as they are."""
+        if selector.startswith("xpath:"):
+            return "xpath=" + selector[len("xpath:") :]
+        return selector
+
+    async def goto(self, url: str, *, wait_until: WaitUntil = "load") -> None:
+        """Load a URL in this branch's page (opening one first if needed); counts a page."""
+        url = self.absolute_url(url)
+        self.run.check_page_limit()
+        page = self.scope.page
+        if page is None or (self.run.mode == "browser" and page.renderer == "http"):
+            self.scope.page = await self.run.open_page()
+        await self.scope.page.goto(
+            url, wait_until=wait_until, timeout_ms=self.settings.timeouts.navigation_ms
+        )
+        self.count_page()
+
+    def count_page(self) -> None:
+        self.run.pages += 1
+
+    async def browser_page(self) -> PlaywrightPage:
+        """The Playwright page; in auto mode a static page is re-opened in the browser."""
+        page = self.page
+        if isinstance(page, BrowserPage):
+            return page.page
+        if self.settings.renderer == "http":
+            raise NeedsBrowser(f"{self.node_type} needs the browser; the bot's renderer is 'http'")
+        await self.run.switch_to_browser(self.scope, f"{self.node_type} node needs the browser")
+        assert isinstance(self.scope.page, BrowserPage)
+        return self.scope.page.page
+
+    async def document(self, expect: str = "", *, required: bool = False) -> Document:
+        """The current page's HTML, parsed once; waits briefly for `expect` to appear."""
+        page = self.page
+        html = await page.content()
+        doc = Document(html, page.url)
+        if not expect or doc.count(expect) > 0:
+            return doc
+        if page.renderer == "http":
+            if self.settings.renderer == "auto" and "<script" in html.lower():
+                await self.run.switch_to_browser(
+                    self.scope, f"{expect!r} is not in the static HTML, which has scripts"
+                )
+                return await self.document(expect, required=required)
+        elif self.settings.timeouts.selector_ms > 0 and isinstance(page, BrowserPage):
+            try:
+                await page.page.locator(self.locator_selector(expect)).first.wait_for(
+                    state="attached", timeout=self.settings.timeouts.selector_ms
+                )
+            except PlaywrightError:
+                pass  # absence is an answer: the caller reports it
+            else:
+                doc = Document(await page.content(), page.url)
+        if required and doc.count(expect) == 0:
+            raise StepError(f"selector {expect!r} matched nothing on {page.url}")
+        return doc
+
+    async def wait_for_change(self, before: str) -> None:
+        """After a click that re-renders in place: wait until the page HTML differs."""
+        page = await self.browser_page()
+        deadline = asyncio.get_running_loop().time() + self.settings.timeouts.action_ms / 1000
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                await page.wait_for_load_state("load", timeout=self.settings.timeouts.action_ms)
+                if await page.content() != before:
+                    return
+            except PlaywrightError:
+                pass  # the page is navigating; ask again
+            await asyncio.sleep(0.05)
+        raise StepError(f"the page did not change within {self.settings.timeouts.action_ms} ms")
+
+    @asynccontextmanager
+    async def expect_popup(self) -> AsyncIterator[AsyncEventInfo[PlaywrightPage]]:
+        page = await self.browser_page()
+        lease = await self.run.lease()
+        lease.expecting_popups += 1
+        try:
+            async with page.expect_popup(timeout=self.settings.timeouts.action_ms) as popup:
+                yield popup
+        finally:
+            lease.expecting_popups -= 1
+
+    async def adopt_page(self, page: PlaywrightPage) -> None:
+        """Continue this branch in a pop-up."""
+        await page.wait_for_load_state("load", timeout=self.settings.timeouts.navigation_ms)
+        self.scope.page = BrowserPage(page)
+        self.count_page()
+
+    def merge_record(self, fields: Mapping[str, Any]) -> None:
+        """Add fields to this branch's row; it is emitted when the branch ends."""
+        self.scope.record.update(fields)
+        self.scope.record_touched = True
+
+    async def emit_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Emit rows now (merged with this branch's row so far)."""
+        if not rows:
+            return
+        self.scope.listed = True
+        base = self.scope.record
+        await self.run.emit_rows(
+            self.scope, [{**base, **row} for row in rows], self.node_id, self.step
+        )
+
+    async def run_branch(
+        self,
+        handle: str,
+        *,
+        url: str | None = None,
+        record: Mapping[str, Any] | None = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> BranchResult:
+        """Run the sub-flow on an output handle; with `url`, in a new page of its own."""
+        return await self.run.run_branch(self, handle, url=url, record=record, variables=variables)
+
+
+@dataclass
+class StepNotes:
+    """What a step recorded besides rows and logs."""
+
+    selectors: list[str] = field(default_factory=list)
+    screenshot: bytes | None = None
+    kind: Literal["step"] = "step"

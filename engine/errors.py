@@ -1,0 +1,89 @@
+"""The engine's error tree.
+
+```
+EngineError
+├── WorkflowInvalid        the bot document is wrong; nothing ran (CLI exit 2, API 422)
+└── StepError              one node failed; the runner applies the node's retry/on-error policy
+    ├── NavigationError    a page could not be loaded (DNS, refused, timeout, HTTP status)
+    ├── NeedsBrowser       a node needs the browser renderer but the run is HTTP-only
+    └── VariableError      a {{variable}} has no value at run time
+```
+`StepFailed` carries a failure whose policy is `fail` up to the run, which ends failed.
+`LimitReached` is not an error: it stops the run early with status succeeded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One thing wrong with a bot document, located by node id and field path."""
+
+    message: str
+    node_id: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.node_id is not None:
+            where.append(f"node {self.node_id!r}")
+        if self.field:
+            where.append(f"field {self.field!r}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class WorkflowInvalid(EngineError):
+    """The bot document is invalid; raising it means nothing ran."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        super().__init__("invalid bot:\n" + "\n".join(f"  - {i}" for i in issues))
+
+
+class StepError(EngineError):
+    """A node failed; the runner retries it or applies its on-error policy."""
+
+    retryable: bool = True
+
+
+class NavigationError(StepError):
+    """A page could not be loaded; the message names the URL and the cause."""
+
+    def __init__(self, message: str, url: str, status: int | None = None) -> None:
+        self.url = url
+        self.status = status
+        super().__init__(message)
+
+
+class NeedsBrowser(StepError):
+    """A node needs a browser page but the run uses the HTTP renderer; retrying cannot help."""
+
+    retryable = False
+
+
+class VariableError(StepError):
+    """A {{variable}} has no value at run time; retrying cannot help."""
+
+    retryable = False
+
+
+class StepFailed(EngineError):
+    """A node failed for good under the `fail` policy; the run ends failed, rows kept."""
+
+    def __init__(self, message: str, node_id: str) -> None:
+        self.node_id = node_id
+        super().__init__(message)
+
+
+class RunCancelled(EngineError):
+    """Cancellation was requested; the run stops before its next step, rows kept."""
+
+
+class LimitReached(Exception):
+    """The run hit max pages or max rows; the runner stops and keeps what was collected."""

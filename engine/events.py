@@ -1,0 +1,135 @@
+"""The engine's one output channel: events handed to a `Sink`.
+
+The runner emits, in order: `RunStarted`, then for each step `StepStarted` … `StepFinished`
+with any `RowEmitted` and `LogEmitted` in between, and last `RunFinished`. Rows are emitted the
+moment they are found, so a sink that stores them keeps everything collected before a failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+StepStatus = Literal["succeeded", "failed", "skipped"]
+RunStatus = Literal["succeeded", "failed", "cancelled", "timed_out"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    """A run began."""
+
+    name: str
+    renderer: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StepStarted:
+    """A node began executing; `step` numbers steps from 1 in the order they started."""
+
+    step: int
+    node_id: str
+    node_type: str
+    url: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StepFinished:
+    """A node finished; artifacts are attached according to the bot's trace level."""
+
+    step: int
+    node_id: str
+    node_type: str
+    status: StepStatus
+    url: str | None
+    duration_ms: float
+    rows: int = 0
+    attempts: int = 1
+    error: str | None = None
+    screenshot: bytes | None = field(default=None, repr=False)
+    html: str | None = field(default=None, repr=False)
+    matches: tuple[str, ...] = ()
+    """Selectors the step matched against, so a viewer can highlight them."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowEmitted:
+    """One result row; `seq` numbers rows from 1 in the order they were found."""
+
+    seq: int
+    data: dict[str, Any]
+    node_id: str
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogEmitted:
+    """A log line, attached to a step when one was running."""
+
+    level: LogLevel
+    message: str
+    at: datetime
+    node_id: str | None = None
+    step: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    """The run ended; `rows` and `pages` are the totals, `error` says why it did not succeed."""
+
+    status: RunStatus
+    rows: int
+    pages: int
+    steps: int
+    duration_ms: float
+    at: datetime
+    error: str | None = None
+
+
+Event = RunStarted | StepStarted | StepFinished | RowEmitted | LogEmitted | RunFinished
+
+
+class Sink(Protocol):
+    """Receives every event of a run; whoever owns the sink decides where rows go."""
+
+    async def emit(self, event: Event) -> None: ...
+
+
+class ListSink:
+    """Keeps every event in memory (tests and small runs)."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    async def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return [e.data for e in self.events if isinstance(e, RowEmitted)]
+
+    @property
+    def logs(self) -> list[LogEmitted]:
+        return [e for e in self.events if isinstance(e, LogEmitted)]
+
+    @property
+    def steps(self) -> list[StepFinished]:
+        return [e for e in self.events if isinstance(e, StepFinished)]
+
+    @property
+    def finished(self) -> RunFinished:
+        return next(e for e in self.events if isinstance(e, RunFinished))
+
+
+class FanoutSink:
+    """Hands each event to several sinks in order."""
+
+    def __init__(self, *sinks: Sink) -> None:
+        self.sinks = sinks
+
+    async def emit(self, event: Event) -> None:
+        for sink in self.sinks:
+            await sink.emit(event)

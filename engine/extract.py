@@ -1,0 +1,582 @@
+"""Pure extraction: an HTML string in, plain data out.
+
+`Document` parses a page once and answers queries on it. Queries whose selectors are all CSS run
+on selectolax's lexbor parser (the fast path); a query that involves any XPath runs entirely on
+parsel (lxml), which handles both. Each parsed tree is built on first use and kept.
+
+Scope inside an item: a CSS field selector matches the item itself and its descendants (as in
+parsel); on the lexbor path the selector's leading parts may also match the item's ancestors, as
+in a browser's `querySelectorAll`. XPath keeps its own rules: `./a` and `.//a` are relative to
+the item, while `//a` searches the whole document.
+
+Absence is `None`: a missing element or attribute gives `None`, or `[]` for `many` fields.
+"""
+
+from __future__ import annotations
+
+import functools
+import html as htmlcodec
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from urllib.parse import urljoin
+
+import cssselect
+import pydantic
+from parsel import Selector, css2xpath
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
+
+from engine.errors import StepError
+from engine.transforms import Transform, TransformSpec, apply
+
+SelectorType = Literal["css", "xpath"]
+
+
+class SelectorError(StepError):
+    """A selector does not parse or cannot be evaluated; the step fails without a retry."""
+
+    retryable = False
+
+
+# --- selectors -----------------------------------------------------------------------------
+
+_XPATH_STARTS = ("/", "./", "../", "(")
+_PREFIXES: tuple[tuple[str, SelectorType], ...] = (("xpath:", "xpath"), ("css:", "css"))
+
+
+def selector_kind(
+    selector: str, selector_type: SelectorType | None = None
+) -> tuple[SelectorType, str]:
+    """Resolve the selector's kind and strip an `xpath:` / `css:` prefix.
+
+    Without `selector_type`, a selector starting with "/", "./", "../" or "(" is XPath.
+    """
+    text = selector.strip()
+    for prefix, kind in _PREFIXES:
+        if text[: len(prefix)].lower() == prefix and selector_type in (None, kind):
+            return kind, text[len(prefix) :].strip()
+    if selector_type is not None:
+        return selector_type, text
+    return ("xpath" if text.startswith(_XPATH_STARTS) else "css"), text
+
+
+def validate_selector(selector: str, selector_type: SelectorType | None = None) -> str | None:
+    """Return `None` if the selector is valid, else a message naming it."""
+    return _problem(*selector_kind(selector, selector_type))
+
+
+@functools.lru_cache(maxsize=2048)
+def _problem(kind: SelectorType, expr: str) -> str | None:
+    if kind == "xpath":
+        if not expr:
+            return "invalid XPath '': it is empty"
+        try:
+            # Evaluating on a tiny page also catches unknown functions and wrong argument types.
+            Selector(text="<html><body></body></html>", type="html").xpath(expr)
+        except ValueError as e:
+            return f"invalid XPath {expr!r}: {_xpath_message(e, expr)}"
+        return None
+    if not expr:
+        return "invalid CSS selector '': it is empty"
+    problem = _cssselect_problem(expr)
+    if problem is None:
+        try:
+            LexborHTMLParser("<p></p>").css(expr)
+        except SelectolaxError:
+            problem = (
+                "pseudo-elements such as ::text and ::attr() are not supported; "
+                "use the field value 'text' or 'attr:NAME'"
+                if "::" in expr
+                else "not supported by the HTML parser"
+            )
+    return None if problem is None else f"invalid CSS selector {expr!r}: {problem}"
+
+
+def _xpath_message(error: ValueError, expr: str) -> str:
+    message = str(error).removeprefix("XPath error: ").removesuffix(f" in {expr}")
+    return message[:1].lower() + message[1:]
+
+
+def _cssselect_problem(css: str) -> str | None:
+    """Check the selector with cssselect (which lexbor's lenient parser needs, e.g. for `a[href`).
+
+    cssselect lags behind on the selector-list forms of :has(), :is(), :where() and :not(), which
+    lexbor supports, so those arguments are checked one by one instead.
+    """
+    try:
+        cssselect.parse(css)
+    except cssselect.SelectorError as e:
+        problem = str(e)
+    else:
+        return None
+    groups: list[tuple[str, list[str]]] = []
+
+    def placeholder(name: str, args: list[str]) -> str:
+        groups.append((name, args))
+        return ":first-child"
+
+    outer = _map_functional_pseudos(css, placeholder)
+    if outer is None or not groups or _cssselect_problem(outer) is not None:
+        return problem
+    for name, args in groups:
+        for raw in args:
+            arg = raw.strip()
+            if name == "has" and arg[:1] in (">", "+", "~"):
+                arg = "* " + arg
+            if not arg or _cssselect_problem(arg) is not None:
+                return problem
+    return None
+
+
+_FUNCTIONAL = re.compile(r":(has|is|where|not)\(", re.IGNORECASE)
+
+
+def _map_functional_pseudos(css: str, replace: Callable[[str, list[str]], str]) -> str | None:
+    """Replace each top-level :has/:is/:where/:not(...) via `replace(name, arguments)`.
+
+    Returns `None` when brackets or quotes do not balance.
+    """
+    out: list[str] = []
+    quote, i = "", 0
+    while i < len(css):
+        ch = css[i]
+        if ch == "\\":
+            out.append(css[i : i + 2])
+            i += 2
+            continue
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif (m := _FUNCTIONAL.match(css, i)) and not css[:i].endswith(":"):
+            parsed = _arguments(css, m.end())
+            if parsed is None:
+                return None
+            out.append(replace(m.group(1).lower(), parsed[0]))
+            i = parsed[1]
+            continue
+        out.append(ch)
+        i += 1
+    return None if quote else "".join(out)
+
+
+def _arguments(css: str, start: int) -> tuple[list[str], int] | None:
+    """Split the argument list opened just before `start`; return it and the index after ")"."""
+    args: list[str] = []
+    depth, quote, begin, i = 0, "", start, start
+    while i < len(css):
+        ch = css[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            if depth == 0:
+                if ch == "]":
+                    return None
+                args.append(css[begin:i])
+                return args, i + 1
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append(css[begin:i])
+            begin = i + 1
+        i += 1
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _css_to_xpath(css: str) -> str:
+    """Translate CSS for the parsel path, splitting :not(A, B) into :not(A):not(B) for cssselect."""
+
+    def split_not(name: str, args: list[str]) -> str:
+        if name == "not":
+            return "".join(f":not({_split_nots(arg.strip())})" for arg in args)
+        return f":{name}({', '.join(_split_nots(arg.strip()) for arg in args)})"
+
+    def _split_nots(text: str) -> str:
+        return _map_functional_pseudos(text, split_not) or text
+
+    for candidate in (css, _split_nots(css)):
+        try:
+            return css2xpath(candidate)
+        except cssselect.SelectorError as e:
+            error = e
+    raise SelectorError(
+        f"CSS selector {css!r} cannot be used together with XPath selectors: {error}"
+    )
+
+
+# --- the field model -----------------------------------------------------------------------
+
+_VALUE_FORM = re.compile(r"text|html|inner_html|attr:[^\s\"'>/=]+")
+
+
+def _unique_names(fields: list[Field]) -> list[Field]:
+    seen: set[str] = set()
+    for field in fields:
+        if field.name in seen:
+            raise ValueError(f"duplicate field name {field.name!r}")
+        seen.add(field.name)
+    return fields
+
+
+class Field(BaseModel):
+    """One named value to extract; with `fields`, a list of sub-records instead."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = pydantic.Field(min_length=1, description="Key of the value in the record.")
+    selector: str | None = pydantic.Field(
+        None, description="CSS or XPath selector; empty for the item element itself."
+    )
+    selector_type: SelectorType | None = pydantic.Field(
+        None,
+        description='Selector language; empty to detect: XPath if it starts with "/", "./", "(" '
+        'or "xpath:", CSS otherwise.',
+    )
+    value: str = pydantic.Field(
+        "text",
+        description='What to take from the element: "text", "html" (outer), "inner_html" or '
+        '"attr:NAME".',
+    )
+    many: bool = pydantic.Field(False, description="Take every match as a list, not the first.")
+    transforms: list[TransformSpec] = pydantic.Field(
+        default_factory=list, description="Transforms applied in order to the value."
+    )
+    fields: list[Field] = pydantic.Field(
+        default_factory=list,
+        description="Sub-fields: each match of `selector` becomes a record of these fields.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("field name is blank")
+        return name
+
+    @field_validator("value")
+    @classmethod
+    def _value_form(cls, value: str) -> str:
+        if not _VALUE_FORM.fullmatch(value):
+            raise ValueError(
+                f'value {value!r} is not one of "text", "html", "inner_html", "attr:NAME"'
+            )
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _fields_unique(cls, fields: list[Field]) -> list[Field]:
+        return _unique_names(fields)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Field:
+        # Selector syntax is checked by workflow validation, which knows about {{variables}}.
+        if self.fields and (self.transforms or self.value != "text"):
+            raise ValueError(f"field {self.name!r} has sub-fields, so takes no value or transforms")
+        return self
+
+
+Fields = Annotated[list[Field], AfterValidator(_unique_names)]
+"""A list of fields with unique names, for use in node parameters."""
+
+
+# --- backends ------------------------------------------------------------------------------
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+# Text reads as a person sees it: line breaks and block boundaries separate words even in
+# minified HTML, and the contents of script/style inside the element are not text.
+_BLOCK_TAGS = (
+    "address article aside blockquote br caption dd details dialog div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr legend li main menu "
+    "nav ol option p pre section summary table tbody td tfoot th thead tr ul"
+)
+_BLOCKS = frozenset(_BLOCK_TAGS.split())
+_HIDDEN = frozenset(("script", "style", "template"))
+
+
+def _lexbor_text(node: LexborNode) -> str:
+    parts: list[str] = []
+    stack: list[LexborNode | str | None] = [node.first_child]  # a str is a pending space
+    while stack:
+        item = stack.pop()
+        if item is None:
+            continue
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        stack.append(item.next)
+        tag = item.tag
+        if tag == "-text":
+            parts.append(item.text_content or "")
+        elif tag is None or tag[0] == "-" or tag in _HIDDEN:
+            continue  # comments and the like
+        elif tag in _BLOCKS:
+            parts.append(" ")
+            stack += (" ", item.first_child)
+        else:
+            stack.append(item.first_child)
+    return _collapse("".join(parts))
+
+
+def _lxml_text(element: Any) -> str:
+    parts: list[str] = []
+    stack: list[Any] = [element]  # lxml elements, or str to append as they are
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        if item is not element and (not isinstance(item.tag, str) or item.tag in _HIDDEN):
+            continue  # comments, processing instructions, script, style
+        parts.append(item.text or "")
+        for child in reversed(item):
+            stack.append(child.tail or "")
+            if isinstance(child.tag, str) and child.tag in _BLOCKS:
+                stack += (" ", child, " ")
+            else:
+                stack.append(child)
+    return _collapse("".join(parts))
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A field made ready for one backend: selector resolved, value form split."""
+
+    name: str
+    query: str | None
+    how: str
+    attr: str
+    many: bool
+    transforms: tuple[Transform, ...]
+    fields: tuple[_Plan, ...] | None
+
+
+class _Lexbor:
+    """CSS on selectolax lexbor nodes."""
+
+    def __init__(self, tree: LexborHTMLParser) -> None:
+        root = tree.root
+        if root is None:
+            raise ValueError("the HTML parser produced no document root")
+        self.root: LexborNode = root
+
+    def query(self, kind: SelectorType, expr: str) -> str:
+        return expr
+
+    def select(self, scope: LexborNode, query: str) -> list[LexborNode]:
+        return scope.css(query)
+
+    def value(self, node: LexborNode, how: str, attr: str) -> str | None:
+        if how == "text":
+            return _lexbor_text(node)
+        if how == "attr":
+            attrs = node.attrs
+            found = attrs.get(attr)
+            if found is None and attr in attrs:
+                return ""  # an attribute written without a value, like `disabled`
+            return found
+        return node.html if how == "html" else node.inner_html
+
+    def link(self, node: LexborNode, attr: str) -> str | None:
+        found = node.attrs.get(attr)
+        if found is None and (anchor := node.css_first("a[href]")) is not None:
+            found = anchor.attrs.get("href")
+        return found
+
+
+class _Parsel:
+    """CSS (translated) and XPath on parsel selectors."""
+
+    def __init__(self, root: Selector) -> None:
+        self.root = root
+
+    def query(self, kind: SelectorType, expr: str) -> str:
+        return _css_to_xpath(expr) if kind == "css" else expr
+
+    def select(self, scope: Selector, query: str) -> list[Selector]:
+        try:
+            return list(scope.xpath(query))
+        except ValueError as e:
+            raise SelectorError(f"invalid XPath {query!r}: {_xpath_message(e, query)}") from None
+
+    def value(self, node: Selector, how: str, attr: str) -> str | None:
+        root = node.root
+        if isinstance(root, str | bool | int | float):  # an attribute, text node or XPath value
+            if how == "attr":
+                return None
+            text = _scalar(root)
+            return _collapse(text) if how == "text" else text
+        if how == "text":
+            return _lxml_text(root)
+        if how == "attr":
+            found: str | None = root.get(attr)
+            return found
+        if how == "html":
+            markup: str = node.get()
+        else:
+            markup = "".join(
+                htmlcodec.escape(child.root, quote=False)
+                if isinstance(child.root, str)
+                else child.get()
+                for child in node.xpath("node()")
+            )
+        return markup.replace("\xa0", "&nbsp;")  # serialise as lexbor (and the HTML spec) do
+
+    def link(self, node: Selector, attr: str) -> str | None:
+        if isinstance(node.root, str):
+            return node.root
+        found: str | None = node.root.get(attr) if hasattr(node.root, "get") else None
+        if found is None:
+            found = node.xpath("descendant-or-self::a[@href][1]/@href").get()
+        return found
+
+
+def _scalar(value: str | bool | float) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _plans(backend: _Lexbor | _Parsel, fields: Sequence[Field]) -> tuple[_Plan, ...]:
+    plans = []
+    for field in fields:
+        query = None
+        if field.selector is not None:
+            query = backend.query(*_checked(field.selector, field.selector_type))
+        how, _, attr = field.value.partition(":")
+        nested = _plans(backend, field.fields) if field.fields else None
+        plans.append(
+            _Plan(field.name, query, how, attr, field.many, tuple(field.transforms), nested)
+        )
+    return tuple(plans)
+
+
+# The backends share a shape but not a node type; `Any` stands for "the backend's own node".
+def _record(backend: Any, scope: Any, plans: tuple[_Plan, ...], url: str | None) -> dict[str, Any]:
+    """Extract one record from `scope`, a node of `backend`."""
+    row: dict[str, Any] = {}
+    for plan in plans:
+        nodes = [scope] if plan.query is None else backend.select(scope, plan.query)
+        value: Any
+        if plan.fields is not None:
+            row[plan.name] = [_record(backend, node, plan.fields, url) for node in nodes]
+            continue
+        if plan.many:
+            values = (backend.value(node, plan.how, plan.attr) for node in nodes)
+            value = [v for v in values if v is not None]
+        else:
+            value = backend.value(nodes[0], plan.how, plan.attr) if nodes else None
+        row[plan.name] = apply(plan.transforms, value, url) if plan.transforms else value
+    return row
+
+
+def _kinds(fields: Sequence[Field]) -> set[SelectorType]:
+    kinds: set[SelectorType] = set()
+    for field in fields:
+        if field.selector is not None:
+            kinds.add(selector_kind(field.selector, field.selector_type)[0])
+        kinds |= _kinds(field.fields)
+    return kinds
+
+
+def _checked(selector: str, selector_type: SelectorType | None) -> tuple[SelectorType, str]:
+    if problem := validate_selector(selector, selector_type):
+        raise SelectorError(problem)
+    return selector_kind(selector, selector_type)
+
+
+_SKIPPED_LINKS = ("javascript:", "mailto:", "tel:", "data:", "#")
+
+
+# --- the document --------------------------------------------------------------------------
+
+
+class Document:
+    """One parsed page: parse once, query many times."""
+
+    def __init__(self, html: str, url: str | None = None) -> None:
+        self.html = html
+        self.url = url
+        self._lexbor: _Lexbor | None = None
+        self._parsel: _Parsel | None = None
+
+    def _backend(self, kinds: set[SelectorType]) -> Any:
+        if "xpath" in kinds:
+            if self._parsel is None:
+                self._parsel = _Parsel(Selector(text=self.html, type="html"))
+            return self._parsel
+        if self._lexbor is None:
+            self._lexbor = _Lexbor(LexborHTMLParser(self.html))
+        return self._lexbor
+
+    def _matches(self, selector: str, selector_type: SelectorType | None) -> tuple[Any, list[Any]]:
+        kind, expr = _checked(selector, selector_type)
+        backend = self._backend({kind})
+        return backend, backend.select(backend.root, backend.query(kind, expr))
+
+    def count(self, selector: str, selector_type: SelectorType | None = None) -> int:
+        """Number of elements the selector matches."""
+        return len(self._matches(selector, selector_type)[1])
+
+    def texts(self, selector: str, selector_type: SelectorType | None = None) -> list[str]:
+        """Whitespace-collapsed text of every match."""
+        backend, nodes = self._matches(selector, selector_type)
+        return [text for node in nodes if (text := backend.value(node, "text", "")) is not None]
+
+    def record(self, fields: Sequence[Field]) -> dict[str, Any]:
+        """One record from the whole page; a field without selector reads the `<html>` element."""
+        _unique_names(list(fields))
+        backend = self._backend(_kinds(fields))
+        return _record(backend, backend.root, _plans(backend, fields), self.url)
+
+    def items(
+        self,
+        item_selector: str,
+        fields: Sequence[Field],
+        *,
+        limit: int | None = None,
+        selector_type: SelectorType | None = None,
+    ) -> list[dict[str, Any]]:
+        """One record per element matching `item_selector`; field selectors are scoped to it."""
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must not be negative, got {limit}")
+        _unique_names(list(fields))
+        kind, expr = _checked(item_selector, selector_type)
+        backend = self._backend({kind} | _kinds(fields))
+        nodes: list[Any] = backend.select(backend.root, backend.query(kind, expr))
+        plans = _plans(backend, fields)
+        return [_record(backend, node, plans, self.url) for node in nodes[:limit]]
+
+    def links(
+        self, selector: str, *, attr: str = "href", selector_type: SelectorType | None = None
+    ) -> list[str]:
+        """Absolute URLs of the matches, de-duplicated in order.
+
+        An element without `attr` gives the href of its first `a[href]` (itself included);
+        javascript:, mailto:, tel:, data: and same-page "#" links are skipped.
+        """
+        backend, nodes = self._matches(selector, selector_type)
+        seen: dict[str, None] = {}
+        for node in nodes:
+            raw = backend.link(node, attr)
+            if raw is None:
+                continue
+            link = re.sub(r"[\t\n\r]", "", raw).strip()
+            if not link or link.lower().startswith(_SKIPPED_LINKS):
+                continue
+            seen.setdefault(urljoin(self.url, link) if self.url else link)
+        return list(seen)

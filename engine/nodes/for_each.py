@@ -1,0 +1,103 @@
+"""for_each: open each link or item of a list in its own page and run the `body` sub-flow there."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from engine.errors import LimitReached, StepError, StepFailed
+from engine.extract import Field as ExtractField
+from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
+from engine.nodes.extract import field_selectors
+
+if TYPE_CHECKING:
+    from engine.context import NodeContext
+
+_URL = "__trawler_url"
+_ANY_LINK = "__trawler_link"
+
+
+class ForEachParams(NodeParams):
+    selector: str = Field(min_length=1, description="The items (or links) on the current page.")
+    link: str | None = Field(
+        None, description="Inside each item, the link to open; default: the item's own link."
+    )
+    fields: list[ExtractField] = Field(
+        default_factory=list, description="Read from each item here; the body adds to this row."
+    )
+    concurrency: int | None = Field(
+        None, ge=1, le=32, description="Item pages open at once; default from settings."
+    )
+    limit: int | None = Field(None, gt=0, description="At most this many items.")
+
+    def selectors(self) -> Selectors:
+        yield "selector", self.selector, None
+        if self.link:
+            yield "link", self.link, None
+        yield from field_selectors(self.fields, "fields")
+
+
+def _link_fields(params: ForEachParams) -> list[ExtractField]:
+    fields = [ExtractField(name=_URL, selector=params.link, value="attr:href")]
+    if params.link is None:
+        fields.append(ExtractField(name=_ANY_LINK, selector="a[href]", value="attr:href"))
+    return [*params.fields, *fields]
+
+
+async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
+    document = await ctx.document(expect=params.selector)
+    ctx.note_selector(params.selector)
+    items = document.items(params.selector, _link_fields(params), limit=params.limit)
+    if not items:
+        ctx.log("warning", f"selector {params.selector!r} matched nothing")
+    limit = asyncio.Semaphore(params.concurrency or ctx.settings.concurrency)
+    done: dict[int, list[dict[str, Any]]] = {}
+    emitted = 0
+    emit_lock = asyncio.Lock()
+
+    async def one(index: int, item: dict[str, Any]) -> None:
+        nonlocal emitted
+        href = item.pop(_URL, None) or item.pop(_ANY_LINK, None)
+        item.pop(_ANY_LINK, None)
+        url = ctx.absolute_url(href) if href else None
+        async with limit:
+            if url is None:
+                ctx.log("warning", f"item {index + 1} has no link; kept its fields only")
+                rows = [item] if item else []
+            else:
+                variables = {"item": {**item, "url": url, "index": index}}
+                result = await ctx.run_branch("body", url=url, record=item, variables=variables)
+                rows = result.rows
+        async with emit_lock:  # rows go out in the order of the items on the page
+            done[index] = rows
+            while emitted in done:
+                await ctx.emit_rows(done.pop(emitted))
+                emitted += 1
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for index, item in enumerate(items):
+                group.create_task(one(index, item))
+    except* LimitReached:
+        raise LimitReached from None
+    except* (StepError, StepFailed) as failed:
+        for index in sorted(done):  # keep what the finished items found
+            await ctx.emit_rows(done.pop(index))
+        raise failed.exceptions[0] from None
+    return None
+
+
+KIND = NodeKind(
+    type="for_each",
+    params=ForEachParams,
+    run=run,
+    label="For each",
+    description=(
+        "Open each item's link in its own page (several at once) and run the 'body' sub-flow "
+        "there; the body's fields are merged into the item's row."
+    ),
+    handles=("body",),
+    loop=True,
+)

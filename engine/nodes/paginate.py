@@ -1,0 +1,128 @@
+"""paginate: run the `body` sub-flow on each page, following a next button or a URL template."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, model_validator
+
+from engine.errors import NavigationError
+from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
+from engine.template import render
+
+if TYPE_CHECKING:
+    from engine.context import NodeContext
+
+
+class PaginateParams(NodeParams):
+    mode: Literal["next", "url_template"] = "next"
+    next_selector: str | None = Field(
+        None, description="For next: the link or button to the next page."
+    )
+    url_template: str | None = Field(
+        None, description="For url_template: a URL with {{page}}, e.g. /list?page={{page}}."
+    )
+    start: int = Field(1, ge=0, description="For url_template: the first page number.")
+    max_pages: int = Field(10, ge=1, le=100_000, description="Stop after this many pages.")
+    stop_when_no_new_rows: bool = Field(
+        True, description="Stop when a page adds no row that was not seen before."
+    )
+    wait_for: str | None = Field(None, description="After going next, wait for this element.")
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> PaginateParams:
+        if self.mode == "next" and not self.next_selector:
+            raise ValueError("mode 'next' needs next_selector")
+        if self.mode == "url_template" and not self.url_template:
+            raise ValueError("mode 'url_template' needs url_template")
+        return self
+
+    def selectors(self) -> Selectors:
+        if self.next_selector:
+            yield "next_selector", self.next_selector, "playwright"
+        if self.wait_for:
+            yield "wait_for", self.wait_for, "playwright"
+
+
+def _key(row: dict[str, Any]) -> str:
+    return json.dumps(row, sort_keys=True, default=str)
+
+
+async def _go_next(ctx: NodeContext, params: PaginateParams) -> bool:
+    """Move to the next page; False when there is none."""
+    assert params.next_selector is not None
+    links: list[str] = []
+    if _plain(params.next_selector):
+        document = await ctx.document()
+        if document.count(params.next_selector) == 0:
+            return False
+        links = document.links(params.next_selector)
+    if links:
+        await ctx.goto(links[0])
+    else:
+        page = await ctx.browser_page()
+        button = page.locator(ctx.locator_selector(params.next_selector)).first
+        if not await button.count() or not await button.is_enabled():
+            return False
+        before = await page.content()
+        await button.click(timeout=ctx.settings.timeouts.action_ms)
+        await ctx.wait_for_change(before)
+        ctx.count_page()
+    if params.wait_for:
+        page = await ctx.browser_page()
+        await page.locator(ctx.locator_selector(params.wait_for)).first.wait_for(
+            timeout=ctx.settings.timeouts.action_ms
+        )
+    return True
+
+
+def _plain(selector: str) -> bool:
+    """CSS or XPath our parser understands (not a Playwright-only engine)."""
+    return not any(m in selector for m in ("text=", ">>", ":has-text(", ":text(", "role="))
+
+
+async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
+    seen: set[str] = set()
+    number, pages = params.start, 0
+    while True:
+        if params.url_template:
+            url = render(params.url_template, {**ctx.variables, "page": number})
+            try:
+                await ctx.goto(url)
+            except NavigationError as exc:
+                if exc.status in (404, 410):
+                    ctx.log("info", f"stopped: page {number} does not exist ({exc.status})")
+                    break
+                raise
+        result = await ctx.run_branch("body", variables={"page": number})
+        pages += 1
+        new = {_key(row) for row in result.rows} - seen
+        seen |= new
+        ctx.log("info", f"page {number}: {len(result.rows)} rows, {len(new)} new")
+        if params.stop_when_no_new_rows and not new:
+            ctx.log("info", f"stopped: page {number} added no new rows")
+            break
+        if pages >= params.max_pages:
+            ctx.log("info", f"stopped: max_pages {params.max_pages} reached")
+            break
+        if params.mode == "next" and not await _go_next(ctx, params):
+            ctx.log("info", f"stopped: no next page after page {number}")
+            break
+        number += 1
+    return None
+
+
+KIND = NodeKind(
+    type="paginate",
+    params=PaginateParams,
+    run=run,
+    label="Paginate",
+    description=(
+        "Run the 'body' sub-flow on each page, going next by a link/button or a URL template; "
+        "stops at max pages, when next is gone, or when a page adds no new rows."
+    ),
+    handles=("body",),
+    raw_fields=("url_template",),
+    loop=True,
+)

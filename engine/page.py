@@ -1,0 +1,140 @@
+"""The two renderers behind one small interface: a Chromium page or a plain HTTP fetch."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page as PlaywrightPage
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from engine.errors import NavigationError
+
+WaitUntil = Literal["load", "domcontentloaded", "networkidle", "commit"]
+
+_CHROMIUM_NET_ERRORS = {
+    "ERR_NAME_NOT_RESOLVED": "could not resolve host {host}",
+    "ERR_NAME_RESOLUTION_FAILED": "could not resolve host {host}",
+    "ERR_CONNECTION_REFUSED": "connection refused by {host}",
+    "ERR_CONNECTION_RESET": "connection reset by {host}",
+    "ERR_CONNECTION_CLOSED": "connection closed by {host}",
+    "ERR_ADDRESS_UNREACHABLE": "address of {host} unreachable",
+    "ERR_TIMED_OUT": "connection to {host} timed out",
+    "ERR_CERT_": "TLS certificate of {host} rejected",
+    "ERR_BLOCKED_BY_CLIENT": "request to {host} blocked",
+    "ERR_ABORTED": "navigation to {host} aborted",
+    "ERR_INVALID_URL": "invalid URL",
+}
+
+
+class Page(Protocol):
+    """What extraction and navigation need from a page, whichever renderer made it."""
+
+    renderer: Literal["browser", "http"]
+
+    @property
+    def url(self) -> str: ...
+
+    async def goto(self, url: str, *, wait_until: WaitUntil, timeout_ms: int) -> None: ...
+
+    async def content(self) -> str: ...
+
+    async def close(self) -> None: ...
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url
+
+
+def check_url(url: str) -> None:
+    """Refuse what is not an absolute http(s) URL before any request is made."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NavigationError(f"not an absolute http(s) URL: {url!r}", url)
+
+
+class BrowserPage:
+    """A Chromium page."""
+
+    renderer: Literal["browser", "http"] = "browser"
+
+    def __init__(self, page: PlaywrightPage) -> None:
+        self.page = page
+
+    @property
+    def url(self) -> str:
+        return self.page.url
+
+    async def goto(self, url: str, *, wait_until: WaitUntil, timeout_ms: int) -> None:
+        check_url(url)
+        try:
+            response = await self.page.goto(url, wait_until=wait_until, timeout=timeout_ms)
+        except PlaywrightTimeout as exc:
+            raise NavigationError(
+                f"page did not finish loading ({wait_until}) within {timeout_ms / 1000:g} s: {url}",
+                url,
+            ) from exc
+        except PlaywrightError as exc:
+            text = str(exc)
+            for code, template in _CHROMIUM_NET_ERRORS.items():
+                if code in text:
+                    message = template.format(host=_host(url))
+                    raise NavigationError(f"{message} ({code}): {url}", url) from exc
+            raise NavigationError(f"could not load {url}: {text.splitlines()[0]}", url) from exc
+        if response is not None and response.status >= 400:
+            raise NavigationError(f"HTTP {response.status} at {url}", url, response.status)
+
+    async def content(self) -> str:
+        return await self.page.content()
+
+    async def close(self) -> None:
+        if not self.page.is_closed():
+            await self.page.close()
+
+
+class HttpPage:
+    """A page fetched with plain HTTP: no JavaScript runs."""
+
+    renderer: Literal["browser", "http"] = "http"
+
+    def __init__(self, client: httpx.AsyncClient, url: str = "about:blank") -> None:
+        self.client = client
+        self._url = url
+        self._html = ""
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    async def goto(self, url: str, *, wait_until: WaitUntil, timeout_ms: int) -> None:
+        check_url(url)
+        host = _host(url)
+        try:
+            response = await self.client.get(url, timeout=timeout_ms / 1000)
+        except httpx.TimeoutException as exc:
+            raise NavigationError(
+                f"page did not finish loading within {timeout_ms / 1000:g} s: {url}", url
+            ) from exc
+        except httpx.ConnectError as exc:
+            text = str(exc)
+            if "refused" in text.lower():
+                raise NavigationError(f"connection refused by {host}: {url}", url) from exc
+            if any(s in text for s in ("Name or service", "resolution", "nodename", "getaddrinfo")):
+                raise NavigationError(f"could not resolve host {host}: {url}", url) from exc
+            raise NavigationError(f"could not connect to {host} ({text}): {url}", url) from exc
+        except httpx.HTTPError as exc:
+            raise NavigationError(f"could not load {url}: {exc!r}", url) from exc
+        if response.status_code >= 400:
+            raise NavigationError(
+                f"HTTP {response.status_code} at {url}", url, response.status_code
+            )
+        self._url = str(response.url)
+        self._html = response.text
+
+    async def content(self) -> str:
+        return self._html
+
+    async def close(self) -> None:
+        return None

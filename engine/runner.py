@@ -1,0 +1,475 @@
+"""Walks a bot's graph: order, variables, retries, on-error policy, limits, events."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import ChainMap
+from collections.abc import Mapping
+from contextlib import AsyncExitStack, nullcontext
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from playwright.async_api import Error as PlaywrightError
+
+from browser_pool import BrowserPool, BrowserPoolError, ContextOptions, Lease
+from engine.context import BranchResult, NodeContext, Scope, StepNotes
+from engine.errors import (
+    LimitReached,
+    NavigationError,
+    RunCancelled,
+    StepError,
+    StepFailed,
+    VariableError,
+)
+from engine.events import (
+    LogEmitted,
+    LogLevel,
+    RowEmitted,
+    RunFinished,
+    RunStarted,
+    RunStatus,
+    Sink,
+    StepFinished,
+    StepStarted,
+    StepStatus,
+)
+from engine.graph import Graph
+from engine.nodes import KINDS, NodeParams
+from engine.page import BrowserPage, HttpPage, Page
+from engine.template import render_value
+from engine.workflow import Variable, Workflow
+
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36 trawler/0.1"
+)
+
+
+class SkipBranch(Exception):
+    """A node failed under the `skip` policy: the rest of its branch does not run."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, StepError):
+        return str(exc)
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, PlaywrightError):
+        first = exc.message.splitlines()[0] if exc.message else repr(exc)
+        if "has been closed" in first:
+            return f"the browser page closed unexpectedly: {first}"
+        return first
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Run:
+    """The state of one run; `run()` below is the way in."""
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        sink: Sink,
+        *,
+        pool: BrowserPool | None,
+        variables: Mapping[str, Any],
+        cancel: asyncio.Event | None,
+        headless: bool,
+    ) -> None:
+        self.workflow = workflow
+        self.sink = sink
+        self.pool = pool
+        self.cancel = cancel
+        self.headless = headless
+        self.nodes = {node.id: node for node in workflow.nodes}
+        loops = frozenset(n.id for n in workflow.nodes if KINDS[n.type].loop)
+        self.graph = Graph.build(
+            list(self.nodes), loops, [(e.source, e.target, e.source_handle) for e in workflow.edges]
+        )
+        self.variables: dict[str, Any] = {}
+        self.secrets: list[str] = []
+        self._overrides = dict(variables)
+        self.step_no = self.rows = self.pages = 0
+        self.pending: list[LogEmitted] = []
+        self.mode = "browser" if self._starts_in_browser() else "http"
+        self._stack = AsyncExitStack()
+        self._lease: Lease | None = None
+        self._lease_lock = asyncio.Lock()
+        self._client: httpx.AsyncClient | None = None
+
+    def _starts_in_browser(self) -> bool:
+        renderer = self.workflow.settings.renderer
+        if renderer == "auto":
+            return any(KINDS[n.type].browser_only for n in self.workflow.nodes)
+        return renderer == "browser"
+
+    # -- variables, logs, limits ------------------------------------------------------------
+
+    def _resolve_variables(self) -> None:
+        for name, spec in self.workflow.variables.items():
+            if name in self._overrides:
+                value = self._overrides[name]
+            elif isinstance(spec, Variable) and spec.env:
+                value = os.environ.get(spec.env, spec.value)
+                if value is None:
+                    raise VariableError(
+                        f"variable {name!r} reads environment variable {spec.env}, which is not set"
+                    )
+            else:
+                value = spec.value if isinstance(spec, Variable) else spec
+            if isinstance(spec, Variable) and spec.secret and value not in (None, ""):
+                self.secrets.append(str(value))
+            self.variables[name] = value
+        for name, value in self._overrides.items():
+            self.variables.setdefault(name, value)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "•••")
+        return text
+
+    def log(self, level: LogLevel, message: str, node_id: str | None, step: int | None) -> None:
+        self.pending.append(LogEmitted(level, self.redact(message), _now(), node_id, step))
+
+    def _pool_log(self, level: str, message: str) -> None:
+        self.log(
+            level if level in ("debug", "info", "warning", "error") else "info",
+            message,
+            None,
+            self.step_no or None,
+        )  # type: ignore[arg-type]
+
+    async def flush_logs(self) -> None:
+        pending, self.pending = self.pending, []
+        for event in pending:
+            await self.sink.emit(event)
+
+    def check_page_limit(self) -> None:
+        limit = self.workflow.settings.max_pages
+        if limit is not None and self.pages >= limit:
+            raise LimitReached(f"max_pages {limit} reached")
+
+    async def emit_rows(
+        self, scope: Scope, rows: list[dict[str, Any]], node_id: str, step: int
+    ) -> None:
+        current: Scope | None = scope
+        while current is not None:
+            current.rows.extend(rows)
+            current.listed = True
+            if current.buffered:
+                return  # the loop that owns this branch emits its rows in order
+            current = current.parent
+        await self.flush_logs()
+        limit = self.workflow.settings.max_rows
+        for row in rows:
+            self.rows += 1
+            await self.sink.emit(RowEmitted(self.rows, row, node_id, step))
+            if limit is not None and self.rows >= limit:
+                raise LimitReached(f"max_rows {limit} reached")
+
+    # -- pages --------------------------------------------------------------------------------
+
+    async def lease(self) -> Lease:
+        async with self._lease_lock:
+            if self._lease is None:
+                if self.pool is None:
+                    self.pool = await self._stack.enter_async_context(
+                        BrowserPool(headless=self.headless)
+                    )
+                s = self.workflow.settings
+                options = ContextOptions(
+                    viewport=(s.viewport.width, s.viewport.height),
+                    user_agent=s.user_agent,
+                    locale=s.locale,
+                    timezone=s.timezone,
+                    headers=dict(s.headers),
+                    block=frozenset(s.block),
+                )
+                self._lease = await self._stack.enter_async_context(
+                    self.pool.context(options, log=self._pool_log)
+                )
+            return self._lease
+
+    async def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            s = self.workflow.settings
+            headers = {"User-Agent": s.user_agent or USER_AGENT, **s.headers}
+            if s.locale:
+                headers.setdefault("Accept-Language", s.locale)
+            self._client = await self._stack.enter_async_context(
+                httpx.AsyncClient(headers=headers, follow_redirects=True, max_redirects=10)
+            )
+        return self._client
+
+    async def open_page(self) -> Page:
+        if self.mode == "browser":
+            lease = await self.lease()
+            return BrowserPage(await lease.new_page())
+        return HttpPage(await self.client())
+
+    async def switch_to_browser(self, scope: Scope, reason: str) -> None:
+        """Auto renderer: re-open the branch's page in the browser, for the rest of the run."""
+        old = scope.page
+        self.mode = "browser"
+        self.log("info", f"switching to the browser: {reason}", None, self.step_no)
+        new = await self.open_page()
+        if old is not None and old.url.startswith("http"):
+            await new.goto(
+                old.url,
+                wait_until="load",
+                timeout_ms=self.workflow.settings.timeouts.navigation_ms,
+            )
+            self.pages += 1
+        current: Scope | None = scope
+        while current is not None and current.page is old:
+            current.page = new
+            current = current.parent
+
+    # -- walking --------------------------------------------------------------------------
+
+    async def walk(self, node_id: str, scope: Scope) -> None:
+        outcome = await self.execute(node_id, scope)
+        for target in self.graph.targets(node_id, outcome):
+            if target not in scope.stop:  # an edge back to a loop ends this pass of its body
+                await self.walk(target, scope)
+
+    def _timeout(self, params: NodeParams, loop: bool) -> float | None:
+        if params.timeout_ms:
+            return params.timeout_ms / 1000
+        if loop:
+            return None
+        t = self.workflow.settings.timeouts
+        return (max(t.navigation_ms, t.action_ms) + t.selector_ms) * 2 / 1000
+
+    async def execute(self, node_id: str, scope: Scope) -> str | None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise RunCancelled("cancelled")
+        node = self.nodes[node_id]
+        kind = KINDS[node.type]
+        params: NodeParams = node.data  # type: ignore[attr-defined]
+        self.step_no += 1
+        step = self.step_no
+        await self.flush_logs()
+        await self.sink.emit(
+            StepStarted(step, node_id, node.type, scope.page.url if scope.page else None, _now())
+        )
+        notes = StepNotes()
+        ctx = NodeContext(self, scope, node_id, node.type, step, notes)
+        started, rows_before, attempts = time.monotonic(), self.rows, 0
+        retries = 0 if kind.loop else params.retries
+        outcome: str | None = None
+        error: str | None = None
+        status: StepStatus = "succeeded"
+        while True:
+            attempts += 1
+            try:
+                rendered = self._render(params, scope, kind.raw_fields)
+                timeout = self._timeout(params, kind.loop)
+                async with asyncio.timeout(timeout) if timeout else nullcontext():
+                    outcome = await kind.run(ctx, rendered)
+                error = None
+                break
+            except (LimitReached, RunCancelled, SkipBranch, StepFailed):
+                await self._finish_step(ctx, "succeeded", started, rows_before, attempts, None)
+                raise
+            except Exception as exc:
+                error = self.redact(_describe(exc))
+                if isinstance(exc, TimeoutError) and timeout:
+                    error = f"node timed out after {timeout:g} s"
+                retryable = not isinstance(exc, StepError) or exc.retryable
+                if attempts <= retries and retryable:
+                    delay = params.retry_delay_ms / 1000 * 2 ** (attempts - 1)
+                    ctx.log(
+                        "warning", f"attempt {attempts} failed: {error}; retrying in {delay:g} s"
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                status = "failed"
+                break
+        await self._finish_step(ctx, status, started, rows_before, attempts, error)
+        if error is None:
+            return outcome
+        message = f"node {node_id!r} ({node.type}) failed: {error}"
+        if params.on_error == "fail":
+            raise StepFailed(message, node_id)
+        ctx.log("warning", f"{message}; on_error={params.on_error}")
+        if params.on_error == "skip":
+            raise SkipBranch(message)
+        return None
+
+    def _render(self, params: NodeParams, scope: Scope, raw: tuple[str, ...]) -> Any:
+        if not raw:
+            return render_value(params, scope.variables)
+        kept = {name: getattr(params, name) for name in raw}
+        rendered = render_value(params.model_copy(update=dict.fromkeys(raw)), scope.variables)
+        return rendered.model_copy(update=kept)
+
+    async def _finish_step(
+        self,
+        ctx: NodeContext,
+        status: StepStatus,
+        started: float,
+        rows_before: int,
+        attempts: int,
+        error: str | None,
+    ) -> None:
+        trace = self.workflow.settings.trace
+        page = ctx.scope.page
+        screenshot, html = ctx.notes.screenshot, None
+        wanted = trace in ("steps", "full") or (trace == "errors" and status == "failed")
+        if wanted and page is not None:
+            try:
+                if screenshot is None and isinstance(page, BrowserPage):
+                    screenshot = await page.page.screenshot(timeout=5000)
+                if trace == "full" or status == "failed":
+                    html = await page.content()
+            except Exception as exc:
+                ctx.log("debug", f"no snapshot: {_describe(exc)}")
+        await self.flush_logs()
+        await self.sink.emit(
+            StepFinished(
+                step=ctx.step,
+                node_id=ctx.node_id,
+                node_type=ctx.node_type,
+                status=status,
+                url=page.url if page else None,
+                duration_ms=(time.monotonic() - started) * 1000,
+                rows=self.rows - rows_before,
+                attempts=attempts,
+                error=error,
+                screenshot=screenshot,
+                html=html,
+                matches=tuple(ctx.notes.selectors),
+            )
+        )
+
+    async def run_branch(
+        self,
+        ctx: NodeContext,
+        handle: str,
+        *,
+        url: str | None,
+        record: Mapping[str, Any] | None,
+        variables: Mapping[str, Any] | None,
+    ) -> BranchResult:
+        parent = ctx.scope
+        scope = Scope(
+            page=parent.page,
+            variables=parent.variables.new_child(dict(variables or {})),
+            parent=parent,
+            record={**parent.record, **(record or {})},
+            record_touched=bool(record),
+            buffered=url is not None,
+            stop=parent.stop | {ctx.node_id},
+        )
+        own: Page | None = None
+        try:
+            if url is not None:
+                own = scope.page = await self.open_page()
+                if not await self._open_item(ctx, scope, url):
+                    return BranchResult([], skipped=True)
+            for target in self.graph.targets(ctx.node_id, handle):
+                await self.walk(target, scope)
+            if scope.record_touched and not scope.listed:
+                await self.emit_rows(scope, [dict(scope.record)], ctx.node_id, ctx.step)
+        except SkipBranch:
+            return BranchResult(scope.rows, skipped=True)
+        finally:
+            if own is not None:
+                await own.close()
+            if scope.page is not own and scope.page is not parent.page and scope.page:
+                await scope.page.close()  # a pop-up the branch moved into
+        return BranchResult(scope.rows)
+
+    async def _open_item(self, ctx: NodeContext, scope: Scope, url: str) -> bool:
+        """Load a for_each item's page, with the loop node's retries; False skips the item."""
+        params: NodeParams = self.nodes[ctx.node_id].data  # type: ignore[attr-defined]
+        item_ctx = NodeContext(self, scope, ctx.node_id, ctx.node_type, ctx.step, ctx.notes)
+        for attempt in range(params.retries + 1):
+            try:
+                await item_ctx.goto(url)
+                return True
+            except NavigationError as exc:
+                if attempt < params.retries:
+                    await asyncio.sleep(params.retry_delay_ms / 1000 * 2**attempt)
+                    continue
+                if params.on_error == "fail":
+                    raise StepFailed(
+                        f"node {ctx.node_id!r} ({ctx.node_type}): {exc}", ctx.node_id
+                    ) from exc
+                ctx.log("warning", f"skipped item: {exc}")
+        return False
+
+    # -- the run --------------------------------------------------------------------------
+
+    async def execute_run(self) -> RunFinished:
+        s = self.workflow.settings
+        await self.sink.emit(RunStarted(self.workflow.name, s.renderer, _now()))
+        started = time.monotonic()
+        status: RunStatus = "succeeded"
+        error: str | None = None
+        top = Scope(page=None, variables=ChainMap({}, self.variables))
+        try:
+            async with asyncio.timeout(s.timeouts.run_ms / 1000 if s.timeouts.run_ms else None):
+                self._resolve_variables()
+                entry = self.graph.entries()[0]
+                await self.walk(entry, top)
+        except LimitReached as exc:
+            self.log("info", f"stopped: {exc}", None, None)
+        except SkipBranch as exc:
+            self.log("warning", f"flow ended early: {exc}", None, None)
+        except StepFailed as exc:
+            status, error = "failed", str(exc)
+        except RunCancelled:
+            status, error = "cancelled", "cancelled on request"
+        except TimeoutError:
+            status, error = (
+                "timed_out",
+                f"the run exceeded its time limit of {s.timeouts.run_ms} ms",
+            )
+        except (StepError, BrowserPoolError) as exc:
+            status, error = "failed", self.redact(str(exc))
+        finally:
+            await self._close(top)
+        finished = RunFinished(
+            status=status,
+            rows=self.rows,
+            pages=self.pages,
+            steps=self.step_no,
+            duration_ms=(time.monotonic() - started) * 1000,
+            at=_now(),
+            error=error,
+        )
+        await self.flush_logs()
+        await self.sink.emit(finished)
+        return finished
+
+    async def _close(self, top: Scope) -> None:
+        try:
+            if top.record_touched and not top.listed:
+                await self.emit_rows(top, [dict(top.record)], "", self.step_no)
+        except LimitReached:
+            pass
+        finally:
+            await self._stack.aclose()
+
+
+async def run(
+    workflow: Workflow,
+    sink: Sink,
+    *,
+    pool: BrowserPool | None = None,
+    variables: Mapping[str, Any] | None = None,
+    cancel: asyncio.Event | None = None,
+    headless: bool = True,
+) -> RunFinished:
+    """Run a validated bot; every event goes to `sink`. Opens (and closes) a pool if none given."""
+    return await Run(
+        workflow, sink, pool=pool, variables=variables or {}, cancel=cancel, headless=headless
+    ).execute_run()

@@ -1,0 +1,228 @@
+"""Turning a bot document into a `Workflow`, with every problem named by node id and field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from engine import template
+from engine.errors import Issue, WorkflowInvalid
+from engine.extract import validate_selector
+from engine.graph import Graph
+from engine.nodes import KINDS
+from engine.workflow import Edge, Workflow
+
+BUILTIN_VARIABLES = frozenset({"page", "item"})
+"""Set by loops: {{page}} inside paginate, {{item.url}} / {{item.index}} inside for_each."""
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _issues(error: ValidationError, node_id: str | None = None, prefix: str = "") -> list[Issue]:
+    issues = []
+    for item in error.errors(include_url=False):
+        field = _path((prefix,) + tuple(item["loc"]) if prefix else tuple(item["loc"]))
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        issues.append(Issue(message, node_id, field or None))
+    return issues
+
+
+class _Shell(BaseModel):
+    """The document without node parameters, checked first so errors can name node ids."""
+
+    model_config = ConfigDict(extra="ignore")
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]] = []
+
+
+def parse_json(text: str | bytes, source: str = "bot") -> Any:
+    """Parse JSON, reporting where it is malformed."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise WorkflowInvalid(
+            [
+                Issue(
+                    f"malformed JSON in {source}: {exc.msg} at line {exc.lineno} column {exc.colno}"
+                )
+            ]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise WorkflowInvalid([Issue(f"{source} is not UTF-8 text: {exc}")]) from None
+
+
+def _check_nodes(raw_nodes: list[dict[str, Any]]) -> tuple[list[Issue], dict[str, Any]]:
+    issues: list[Issue] = []
+    params: dict[str, Any] = {}
+    for index, raw in enumerate(raw_nodes):
+        node_id = raw.get("id")
+        if not isinstance(node_id, str) or not node_id:
+            issues.append(
+                Issue("every node needs a non-empty string id", None, f"nodes[{index}].id")
+            )
+            continue
+        if node_id in params:
+            issues.append(Issue("duplicate node id", node_id, "id"))
+            continue
+        kind = KINDS.get(str(raw.get("type")))
+        if kind is None:
+            known = ", ".join(sorted(KINDS))
+            issues.append(
+                Issue(f"unknown node type {raw.get('type')!r}; known: {known}", node_id, "type")
+            )
+            params[node_id] = None
+            continue
+        try:
+            params[node_id] = kind.params.model_validate(raw.get("data") or {})
+        except ValidationError as exc:
+            issues.extend(_issues(exc, node_id, "data"))
+            params[node_id] = None
+    return issues, params
+
+
+def _check_graph(
+    params: dict[str, Any], raw_nodes: list[dict[str, Any]], edges: list[Edge]
+) -> list[Issue]:
+    issues: list[Issue] = []
+    types = {n.get("id"): str(n.get("type")) for n in raw_nodes}
+    good = []
+    for index, edge in enumerate(edges):
+        for end in ("source", "target"):
+            if getattr(edge, end) not in params:
+                issues.append(
+                    Issue(
+                        f"edge {edge.id or index} {end} {getattr(edge, end)!r} is not a node",
+                        None,
+                        f"edges[{index}].{end}",
+                    )
+                )
+        if edge.source in params and edge.target in params:
+            kind = KINDS.get(types[edge.source])
+            if edge.source_handle and kind and edge.source_handle not in kind.handles:
+                allowed = ", ".join(kind.handles) or "only the default output"
+                issues.append(
+                    Issue(
+                        f"unknown output handle {edge.source_handle!r} (has {allowed})",
+                        edge.source,
+                        f"edges[{index}].sourceHandle",
+                    )
+                )
+            good.append((edge.source, edge.target, edge.source_handle))
+    loops = frozenset(
+        n for n, t in types.items() if t in KINDS and KINDS[t].loop and isinstance(n, str)
+    )
+    graph = Graph.build([n for n in params], loops, good)
+    entries = graph.entries()
+    if not entries:
+        issues.append(Issue("no entry node: every node has an incoming edge"))
+    elif len(entries) > 1:
+        issues.append(
+            Issue(f"more than one entry node (nodes without incoming edges): {', '.join(entries)}")
+        )
+    cycle = graph.cycle()
+    if cycle:
+        issues.append(
+            Issue(
+                f"cycle {' -> '.join(cycle)}: only an edge back to a paginate/for_each node from its body may loop",
+                cycle[0],
+            )
+        )
+    if len(entries) == 1 and not cycle:
+        reachable = graph.reachable(entries[0])
+        for node_id in params:
+            if node_id not in reachable:
+                issues.append(Issue(f"unreachable from the entry node {entries[0]!r}", node_id))
+    return issues
+
+
+def _check_selectors_and_variables(params: dict[str, Any], defined: set[str]) -> list[Issue]:
+    issues: list[Issue] = []
+    for node_id, p in params.items():
+        if p is None:
+            continue
+        for field, selector, kind in p.selectors():
+            if "{{" in selector:
+                continue
+            check = validate_selector(selector, None if kind == "playwright" else kind)
+            if check and not (kind == "playwright" and _playwright_only(selector)):
+                issues.append(Issue(check, node_id, f"data.{field}"))
+        for field, text in template.walk_strings(p):
+            for name in template.names(text):
+                if name.split(".")[0] not in defined:
+                    issues.append(
+                        Issue(f"variable {{{{{name}}}}} is never defined", node_id, f"data.{field}")
+                    )
+    return issues
+
+
+def _playwright_only(selector: str) -> bool:
+    engines = ("text=", "role=", "css=", "xpath=", "id=", "data-testid=", "internal:", "nth=")
+    return selector.startswith(engines) or any(
+        m in selector
+        for m in (">>", ":has-text(", ":text(", ":text-is(", ":visible", ":nth-match(")
+    )
+
+
+def load_workflow(document: Any, *, extra_variables: set[str] | None = None) -> Workflow:
+    """Validate a parsed bot document; raise `WorkflowInvalid` listing every problem."""
+    if not isinstance(document, dict):
+        raise WorkflowInvalid(
+            [Issue(f"a bot must be a JSON object, not {type(document).__name__}")]
+        )
+    try:
+        shell = _Shell.model_validate(document)
+    except ValidationError as exc:
+        raise WorkflowInvalid(_issues(exc)) from None
+    issues, params = _check_nodes(shell.nodes)
+    edges: list[Edge] = []
+    for index, raw in enumerate(shell.edges):
+        try:
+            edges.append(Edge.model_validate(raw))
+        except ValidationError as exc:
+            issues.extend(_issues(exc, None, f"edges[{index}]"))
+    if not issues:
+        issues.extend(_check_graph(params, shell.nodes, edges))
+    defined = set(document.get("variables") or {}) | BUILTIN_VARIABLES | (extra_variables or set())
+    for p in params.values():
+        if p is not None:
+            defined.update(p.defines())
+    issues.extend(_check_selectors_and_variables(params, defined))
+    if not issues:
+        try:
+            workflow = Workflow.model_validate(document)
+        except ValidationError as exc:
+            issues.extend(_issues(exc))
+    if issues:
+        raise WorkflowInvalid(issues)
+    _check_renderer(workflow)
+    return workflow
+
+
+def _check_renderer(workflow: Workflow) -> None:
+    if workflow.settings.renderer != "http":
+        return
+    issues = [
+        Issue(
+            f"{node.type} needs the browser; settings.renderer is 'http' (use 'auto' or 'browser')",
+            node.id,
+            "type",
+        )
+        for node in workflow.nodes
+        if KINDS[node.type].browser_only
+    ]
+    if issues:
+        raise WorkflowInvalid(issues)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a bot document, one sub-schema per node kind."""
+    return Workflow.model_json_schema()

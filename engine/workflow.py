@@ -1,0 +1,125 @@
+"""The bot document: settings, variables, and a React Flow compatible graph of nodes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from engine.nodes import KINDS
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Viewport(Strict):
+    width: int = Field(1280, ge=200, le=7680, description="Viewport width in CSS pixels.")
+    height: int = Field(800, ge=200, le=4320, description="Viewport height in CSS pixels.")
+
+
+class Timeouts(Strict):
+    navigation_ms: int = Field(30_000, gt=0, description="Time for one page to load.")
+    action_ms: int = Field(10_000, gt=0, description="Time for a click, fill or wait.")
+    selector_ms: int = Field(
+        3_000, ge=0, description="How long extraction waits for its selector to appear."
+    )
+    run_ms: int | None = Field(None, gt=0, description="Time limit for the whole run.")
+
+
+class BotSettings(Strict):
+    renderer: Literal["browser", "http", "auto"] = Field(
+        "browser",
+        description="browser: Chromium; http: plain HTTP requests; auto: HTTP, browser on need.",
+    )
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    viewport: Viewport = Field(default_factory=Viewport)
+    user_agent: str | None = Field(None, description="User-Agent header and navigator value.")
+    locale: str | None = Field(None, description="Browser locale, e.g. en-US.")
+    timezone: str | None = Field(None, description="IANA time zone for the browser.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers.")
+    block: list[Literal["images", "fonts", "media", "stylesheets"]] = Field(
+        default_factory=list, description="Resource types the browser does not load."
+    )
+    max_pages: int | None = Field(1000, gt=0, description="Stop after loading this many pages.")
+    max_rows: int | None = Field(None, gt=0, description="Stop after this many rows.")
+    concurrency: int = Field(4, ge=1, le=32, description="Pages open at once in for_each.")
+    trace: Literal["none", "errors", "steps", "full"] = Field(
+        "errors",
+        description=(
+            "Artifacts per step: none; errors (screenshot and HTML of failed steps); "
+            "steps (a screenshot of every step); full (screenshot and HTML of every step)."
+        ),
+    )
+
+
+class Variable(Strict):
+    value: str | int | float | bool | None = Field(None, description="The value.")
+    env: str | None = Field(None, description="Read the value from this environment variable.")
+    secret: bool = Field(False, description="Never shown in logs, events or errors.")
+    description: str | None = None
+
+
+class Position(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="allow")
+    x: float = 0
+    y: float = 0
+
+
+class NodeBase(BaseModel):
+    """A React Flow node; UI-only keys the builder adds (width, selected...) are ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    id: str = Field(min_length=1, max_length=200)
+    position: Position | None = None
+
+
+def _node_model(type_name: str) -> type[NodeBase]:
+    kind = KINDS[type_name]
+    name = "".join(part.title() for part in type_name.split("_")) + "Node"
+    model: type[NodeBase] = create_model(
+        name,
+        __base__=NodeBase,
+        __doc__=kind.description,
+        type=(Literal[type_name], ...),  # type: ignore[valid-type]
+        data=(kind.params, Field(default_factory=kind.params)),
+    )
+    return model
+
+
+NODE_MODELS: dict[str, type[NodeBase]] = {t: _node_model(t) for t in KINDS}
+
+if TYPE_CHECKING:
+    Node = NodeBase
+else:
+    # built from the registry, so adding a node kind touches no other file
+    Node = Annotated[Union[tuple(NODE_MODELS.values())], Field(discriminator="type")]  # noqa: UP007
+
+
+class Edge(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    id: str | None = None
+    source: str
+    target: str
+    source_handle: str | None = Field(None, alias="sourceHandle")
+
+
+class Workflow(Strict):
+    """A bot: what to run and how. Validate documents with `engine.validate.load_workflow`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", title="Bot")
+    version: int = Field(1, ge=1, description="Version of the bot document format.")
+    name: str = Field("bot", min_length=1, max_length=200)
+    description: str | None = None
+    settings: BotSettings = Field(default_factory=BotSettings)
+    variables: dict[str, str | int | float | bool | Variable | None] = Field(
+        default_factory=dict, description="Values the nodes refer to as {{name}}."
+    )
+    nodes: list[Node] = Field(min_length=1)
+    edges: list[Edge] = Field(default_factory=list)
+    viewport: dict[str, float] | None = Field(
+        None, description="The builder's canvas viewport, kept as is."
+    )
+
+    def node(self, node_id: str) -> Node:
+        return next(n for n in self.nodes if n.id == node_id)

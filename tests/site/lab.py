@@ -1,0 +1,228 @@
+"""Pathological pages under `/lab/`, served next to the shop for tests only.
+
+`start_site()` starts the shop with these routes; `lab_routes()` gives them to a `DemoSite`
+built by hand. Per-server state (the flaky counters, the stop signal of `/lab/slow`) lives in
+`Request.site`, so two sites never share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from decimal import Decimal
+
+from trawler.demo_site import (
+    DemoSite,
+    Handler,
+    Product,
+    Request,
+    Response,
+    product_list,
+    render_page,
+)
+
+SLOW_MAX_SECONDS = 120.0
+BIG_MAX_ITEMS = 1_000_000
+
+XSS_NAMES = (
+    "<img src=x onerror=alert(1)>",
+    "<script>alert('xss')</script>",
+    "Quote \" and apostrophe ' and ampersand &amp;",
+    "</li></ul><h1>broken out</h1>",
+)
+"""Product names on `/lab/xss`; the page shows them escaped, as text."""
+
+CSV = "id,name,price\np001,Copper Kettle,5.00\np002,Copper Planter,42.25\n"
+
+
+def start_site(latency: timedelta = timedelta(0)) -> DemoSite:
+    """A started `DemoSite` serving the shop and the lab; the caller stops it."""
+    site = DemoSite(extra_routes=lab_routes(), latency=latency)
+    site.start()
+    return site
+
+
+def lab_routes() -> Mapping[str, Handler]:
+    """Every lab route by path."""
+    return {
+        "/lab/slow": slow,
+        "/lab/error500": error500,
+        "/lab/big": big,
+        "/lab/alerts": alerts,
+        "/lab/popup": popup,
+        "/lab/popup-target": popup_target,
+        "/lab/download": download,
+        "/lab/file.csv": file_csv,
+        "/lab/jserror": jserror,
+        "/lab/flaky": flaky,
+        "/lab/flaky/reset": flaky_reset,
+        "/lab/delayed": delayed,
+        "/lab/form": form,
+        "/lab/redirect": redirect,
+        "/lab/xss": xss,
+        "/lab/static-list": static_list,
+    }
+
+
+def _page(title: str, body: str, script: str = "") -> Response:
+    return Response.html(render_page(title, body, inline_script=script))
+
+
+def slow(request: Request) -> Response:
+    """200 and the start of a page, then nothing until the server stops (or 120 s)."""
+
+    def body() -> Iterator[bytes]:
+        yield b"<!doctype html>\n<html><head><title>Slow</title></head><body><p id='start'>"
+        request.site.stopping.wait(SLOW_MAX_SECONDS)
+
+    return Response(200, body())
+
+
+def error500(request: Request) -> Response:
+    """A 500 with an HTML body."""
+    body = '<h1>Server error</h1>\n<p class="error">Something broke on purpose.</p>'
+    return Response.html(render_page("Server error", body), 500)
+
+
+def big(request: Request) -> Response:
+    """`?n=50000` list items, each with a number and a link."""
+    raw = request.query.get("n", "50000")
+    n = min(int(raw), BIG_MAX_ITEMS) if raw.isdigit() else 50000
+    items = "".join(
+        f'<li class="item"><span class="n">{i}</span><a href="/lab/item/{i}">Item {i}</a></li>\n'
+        for i in range(1, n + 1)
+    )
+    return Response.html(
+        render_page("Big", f'<h1>{n} items</h1>\n<ul class="items">\n{items}</ul>')
+    )
+
+
+def alerts(request: Request) -> Response:
+    """Opens alert, confirm, prompt and a popup every 50 ms, forever."""
+    script = """setInterval(() => {
+  alert('hi');
+  confirm('sure?');
+  prompt('name?');
+  window.open('/lab/popup-target');
+}, 50);"""
+    return _page("Alerts", '<h1>Alerts</h1>\n<p id="content">Still here</p>', script)
+
+
+def popup(request: Request) -> Response:
+    """A link and a button that open `/lab/popup-target` in a new window."""
+    body = """<h1>Popups</h1>
+<p><a id="open" href="/lab/popup-target" target="_blank">open</a></p>
+<p><button id="js-open" type="button" onclick="window.open('/lab/popup-target')">\
+open with JavaScript</button></p>"""
+    return _page("Popup", body)
+
+
+def popup_target(request: Request) -> Response:
+    """The page popups open."""
+    return _page("Popup target", '<h1 id="popup">Popup target</h1>')
+
+
+def download(request: Request) -> Response:
+    """A link to a file served as an attachment."""
+    return _page(
+        "Download", '<h1>Download</h1>\n<p><a id="dl" href="/lab/file.csv">download</a></p>'
+    )
+
+
+def file_csv(request: Request) -> Response:
+    """A small CSV with `Content-Disposition: attachment`."""
+    disposition = ("Content-Disposition", 'attachment; filename="file.csv"')
+    return Response(200, CSV, "text/csv; charset=utf-8", (disposition,))
+
+
+def jserror(request: Request) -> Response:
+    """A page whose script throws on load; the content is there anyway."""
+    return _page("JS error", '<p id="ok">ok</p>', "throw new Error('boom from page');")
+
+
+def flaky(request: Request) -> Response:
+    """`?key=K&fail=N`: the first N requests for K answer 503, later ones 200."""
+    key = request.query.get("key", "default")
+    raw = request.query.get("fail", "1")
+    fail = int(raw) if raw.isdigit() else 1
+    if request.site.bump(f"flaky:{key}") <= fail:
+        return Response.html(render_page("Unavailable", "<h1>Try again</h1>"), 503)
+    return _page("Flaky", f'<h1>Flaky</h1>\n<p class="ok">ok after {fail}</p>')
+
+
+def flaky_reset(request: Request) -> Response:
+    """Forgets the flaky counters: of `?key=K`, or all of them."""
+    key = request.query.get("key")
+    request.site.reset("flaky:" if key is None else f"flaky:{key}")
+    return Response.text("reset")
+
+
+def delayed(request: Request) -> Response:
+    """`<div id="late">ready</div>` appears 800 ms after load."""
+    script = """setTimeout(() => {
+  const late = document.createElement('div');
+  late.id = 'late';
+  late.textContent = 'ready';
+  document.querySelector('main').append(late);
+}, 800);"""
+    return _page("Delayed", "<h1>Delayed</h1>", script)
+
+
+def form(request: Request) -> Response:
+    """A select, a hover target, an echo form and a confirm button."""
+    body = """<h1>Form</h1>
+<select id="color"><option value="r">Red</option><option value="g">Green</option></select>
+<div id="hover-me" style="padding:1rem;border:1px dashed #999">hover me</div>
+<input id="q" name="q" type="text">
+<button id="go" type="button">Go</button>
+<p id="echo"></p>
+<button id="confirm-btn" type="button">Delete</button>
+<p id="answer"></p>"""
+    script = """const $ = (id) => document.getElementById(id);
+$('hover-me').addEventListener('mouseover', () => {
+  if (!$('hovered')) {
+    const p = document.createElement('p');
+    p.id = 'hovered';
+    p.textContent = 'yes';
+    $('hover-me').after(p);
+  }
+});
+$('go').addEventListener('click', () => {
+  $('echo').textContent = $('q').value + '|' + $('color').value;
+});
+$('confirm-btn').addEventListener('click', () => {
+  $('answer').textContent = String(confirm('Delete?'));
+});"""
+    return _page("Form", body, script)
+
+
+def redirect(request: Request) -> Response:
+    """302 to `?to=` (default `/shop`)."""
+    return Response.redirect(request.query.get("to", "/shop"), 302)
+
+
+def xss(request: Request) -> Response:
+    """A product list whose names contain markup, shown escaped."""
+    products = [
+        Product(
+            id=f"p{i:03d}",  # a real id, so the thumbnail loads
+            name=name,
+            price=Decimal("1.00"),
+            category="<b>Lab</b>",
+            rating=3,
+            stock=1,
+            sku=f"LAB-{i}",
+            description=name,
+        )
+        for i, name in enumerate(XSS_NAMES, start=1)
+    ]
+    return _page("XSS", f"<h1>Hostile names</h1>\n{product_list(products)}")
+
+
+def static_list(request: Request) -> Response:
+    """12 cards, server-rendered, no script at all."""
+    cards = "\n".join(
+        f'<div class="card"><h2>Card {i}</h2><a href="/product/p{i:03d}">Product {i}</a></div>'
+        for i in range(1, 13)
+    )
+    return Response.html(render_page("Static list", f"<h1>Static list</h1>\n{cards}"))

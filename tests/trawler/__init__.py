@@ -1,0 +1,1 @@
+"""Tests of the trawler package: CLI sinks and the replay viewer."""

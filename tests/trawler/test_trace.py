@@ -1,0 +1,371 @@
+"""The trace folder, run.json and the replay viewer (escaping, and in real Chromium)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import zlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from engine.events import (
+    Event,
+    LogEmitted,
+    RowEmitted,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+    StepStarted,
+)
+from trawler.replay import render_replay, script_json
+from trawler.trace import TraceSink
+
+AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+EVIL = "</script><script>alert(1)</script>"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SNAPSHOT = (
+    "<!DOCTYPE html><html><head><title>page</title></head>"
+    "<body><h1>Books</h1><script>document.title = 'ran'</script></body></html>"
+)
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A solid-colour PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+SHOT_1 = png(64, 40, (49, 87, 213))
+SHOT_3 = png(64, 40, (192, 38, 45))
+
+
+def run_events(status: str = "failed") -> list[Event]:
+    url = "https://books.test/catalogue/page-1.html"
+    return [
+        RunStarted(name="books", renderer="browser", at=AT),
+        StepStarted(step=1, node_id="open", node_type="navigate", url=url, at=AT),
+        LogEmitted(level="info", message="navigated", at=AT, node_id="open", step=1),
+        StepFinished(
+            step=1,
+            node_id="open",
+            node_type="navigate",
+            status="succeeded",
+            url=url,
+            duration_ms=812.5,
+            screenshot=SHOT_1,
+            html=SNAPSHOT,
+        ),
+        StepStarted(step=2, node_id="items", node_type="extract", url=url, at=AT),
+        RowEmitted(seq=1, data={"title": "A Light", "price": 51.77}, node_id="items", step=2),
+        RowEmitted(seq=2, data={"title": EVIL, "tags": ["a", "b"]}, node_id="items", step=2),
+        StepFinished(
+            step=2,
+            node_id="items",
+            node_type="extract",
+            status="succeeded",
+            url=url,
+            duration_ms=41.0,
+            rows=2,
+            matches=("article.product_pod", "h3 a"),
+        ),
+        StepStarted(step=3, node_id="next", node_type="paginate", url=url, at=AT),
+        LogEmitted(level="warning", message="retrying\u2028now", at=AT, node_id="next", step=3),
+        StepFinished(
+            step=3,
+            node_id="next",
+            node_type="paginate",
+            status="failed",
+            url=url,
+            duration_ms=30000.0,
+            attempts=2,
+            error="Timeout 30000ms exceeded waiting for li.next a",
+            screenshot=SHOT_3,
+        ),
+        LogEmitted(level="error", message="run failed", at=AT),
+        RunFinished(
+            status=status,  # type: ignore[arg-type]
+            rows=2,
+            pages=1,
+            steps=3,
+            duration_ms=30900.0,
+            at=AT,
+            error="step next failed" if status == "failed" else None,
+        ),
+    ]
+
+
+async def traced(directory: Path, events: list[Event]) -> TraceSink:
+    sink = TraceSink(directory)
+    for event in events:
+        await sink.emit(event)
+    await sink.close()
+    return sink
+
+
+async def test_trace_folder_layout(tmp_path: Path) -> None:
+    sink = await traced(tmp_path / "trace", run_events())
+    root = tmp_path / "trace"
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == [
+        "events.jsonl",
+        "html",
+        "html/step-0001.html",
+        "replay.html",
+        "rows.jsonl",
+        "run.json",
+        "screenshots",
+        "screenshots/step-0001.png",
+        "screenshots/step-0003.png",
+    ]
+    assert sink.replay_path == root / "replay.html"
+    assert (root / "screenshots/step-0001.png").read_bytes() == SHOT_1
+    assert (root / "screenshots/step-0003.png").read_bytes() == SHOT_3
+    snapshot = (root / "html/step-0001.html").read_text(encoding="utf-8")
+    assert snapshot.startswith(
+        '<!DOCTYPE html><base href="https://books.test/catalogue/page-1.html">'
+    )
+    assert "script-src 'none'" in snapshot
+    assert snapshot.endswith(SNAPSHOT[len("<!DOCTYPE html>") :])
+    assert [json.loads(line) for line in (root / "rows.jsonl").read_text().splitlines()] == [
+        {"title": "A Light", "price": 51.77},
+        {"title": EVIL, "tags": ["a", "b"]},
+    ]
+
+
+async def test_events_jsonl_holds_every_event_with_artifact_paths(tmp_path: Path) -> None:
+    events = run_events()
+    await traced(tmp_path, events)
+    records = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert [r["event"] for r in records] == [type(e).__name__ for e in events]
+    assert records[0] == {
+        "event": "RunStarted",
+        "name": "books",
+        "renderer": "browser",
+        "at": "2025-03-01T12:00:00+00:00",
+    }
+    assert records[3]["screenshot"] == "screenshots/step-0001.png"
+    assert records[3]["html"] == "html/step-0001.html"
+    assert records[7]["screenshot"] is None
+    assert records[7]["matches"] == ["article.product_pod", "h3 a"]
+
+
+async def test_run_json(tmp_path: Path) -> None:
+    await traced(tmp_path, run_events())
+    run = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    at = "2025-03-01T12:00:00+00:00"
+    url = "https://books.test/catalogue/page-1.html"
+    common = {"url": url, "started_at": at}
+    assert run == {
+        "version": 1,
+        "name": "books",
+        "renderer": "browser",
+        "status": "failed",
+        "error": "step next failed",
+        "started_at": at,
+        "finished_at": at,
+        "totals": {"rows": 2, "pages": 1, "steps": 3, "failed_steps": 1, "duration_ms": 30900.0},
+        "steps": [
+            {
+                "step": 1,
+                "node_id": "open",
+                "node_type": "navigate",
+                **common,
+                "status": "succeeded",
+                "duration_ms": 812.5,
+                "rows": 0,
+                "attempts": 1,
+                "error": None,
+                "screenshot": "screenshots/step-0001.png",
+                "html": "html/step-0001.html",
+                "matches": [],
+                "logs": [{"level": "info", "message": "navigated", "at": at}],
+            },
+            {
+                "step": 2,
+                "node_id": "items",
+                "node_type": "extract",
+                **common,
+                "status": "succeeded",
+                "duration_ms": 41.0,
+                "rows": 2,
+                "attempts": 1,
+                "error": None,
+                "screenshot": None,
+                "html": None,
+                "matches": ["article.product_pod", "h3 a"],
+                "logs": [],
+            },
+            {
+                "step": 3,
+                "node_id": "next",
+                "node_type": "paginate",
+                **common,
+                "status": "failed",
+                "duration_ms": 30000.0,
+                "rows": 0,
+                "attempts": 2,
+                "error": "Timeout 30000ms exceeded waiting for li.next a",
+                "screenshot": "screenshots/step-0003.png",
+                "html": None,
+                "matches": [],
+                "logs": [{"level": "warning", "message": "retrying\u2028now", "at": at}],
+            },
+        ],
+        "logs": [
+            {"level": "error", "message": "run failed", "at": at, "node_id": None, "step": None}
+        ],
+        "rows": [
+            {"seq": 1, "step": 2, "node_id": "items", "data": {"title": "A Light", "price": 51.77}},
+            {"seq": 2, "step": 2, "node_id": "items", "data": {"title": EVIL, "tags": ["a", "b"]}},
+        ],
+        "rows_embedded": 2,
+    }
+
+
+async def test_a_crashed_run_still_gets_run_json_and_replay(tmp_path: Path) -> None:
+    sink = TraceSink(tmp_path)
+    for event in run_events()[:9]:
+        await sink.emit(event)
+    await sink.close()
+    await sink.close()
+    run = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    assert run["status"] == "incomplete"
+    assert run["totals"]["rows"] == 2
+    assert run["steps"][-1]["status"] == "unfinished"
+    assert sink.replay_path.is_file()
+
+
+async def test_a_new_run_replaces_the_previous_one(tmp_path: Path) -> None:
+    await traced(tmp_path, run_events())
+    (tmp_path / "notes.txt").write_text("mine")
+    events = [e for e in run_events("succeeded") if getattr(e, "step", None) != 3]
+    await traced(tmp_path, events)
+    assert not (tmp_path / "screenshots/step-0003.png").exists()
+    assert (tmp_path / "screenshots/step-0001.png").exists()
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert len((tmp_path / "events.jsonl").read_text().splitlines()) == len(events)
+    assert json.loads((tmp_path / "run.json").read_text())["status"] == "succeeded"
+
+
+async def test_replay_escapes_hostile_text_and_embeds_screenshots(tmp_path: Path) -> None:
+    sink = await traced(tmp_path, run_events())
+    page = sink.replay_path.read_text(encoding="utf-8")
+    assert EVIL not in page
+    assert "alert(1)" in page
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page
+    assert "\u2028" not in page
+    assert "retrying\\u2028now" in page
+    assert page.count("</script>") == 2  # the data element and the viewer's own script
+    assert "data:image/png;base64," + base64.b64encode(SHOT_1).decode() in page
+    assert "data:image/png;base64," + base64.b64encode(SHOT_3).decode() in page
+    assert "default-src 'none'; img-src data:; style-src 'unsafe-inline'" in page
+
+
+def test_script_json_round_trips() -> None:
+    value = {"a": "<&>\u2028\u2029</script>", "b": [1, None, True]}
+    encoded = script_json(value)
+    assert not set("<>&\u2028\u2029") & set(encoded)
+    assert json.loads(encoded) == value
+
+
+def test_render_replay_without_screenshots() -> None:
+    run = {"name": "x", "steps": [{"step": 1, "screenshot": "screenshots/step-0001.png"}]}
+    page = render_replay(run, embed=lambda path: None)
+    assert "base64," not in page
+    assert '"screenshots": {}' in page
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium-headless-shell", args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def selected(page: Any) -> int:
+    buttons = page.locator(".step")
+    for index in range(await buttons.count()):
+        if await buttons.nth(index).get_attribute("aria-current") == "true":
+            return index
+    return -1
+
+
+async def test_replay_in_chromium(tmp_path: Path, browser: Browser) -> None:
+    sink = await traced(tmp_path, run_events())
+    page = await browser.new_page(accept_downloads=True)
+    dialogs: list[str] = []
+    errors: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        await page.goto(sink.replay_path.as_uri())
+        assert await page.title() == "books · trawler replay"
+        assert await page.locator(".step").count() == 3
+        assert await selected(page) == 0
+        assert await page.locator("#step-title").text_content() == "Step 1 · open"
+        assert await page.locator("#step-shot img").is_visible()
+        await page.keyboard.press("ArrowDown")
+        assert await selected(page) == 1
+        assert await page.locator("#step-title").text_content() == "Step 2 · items"
+        assert await page.locator("#step-shot img").count() == 0
+        await page.keyboard.press("j")
+        assert await selected(page) == 2
+        assert await page.locator("#step-error").text_content() == (
+            "Timeout 30000ms exceeded waiting for li.next a"
+        )
+        await page.keyboard.press("ArrowDown")  # stays on the last step
+        assert await selected(page) == 2
+        await page.keyboard.press("k")
+        assert await selected(page) == 1
+        cells = await page.locator("#rows-table tbody td").all_text_contents()
+        assert EVIL in cells
+        async with page.expect_download() as info:
+            await page.click("#download-csv")
+        download = await info.value
+        csv_text = Path(await download.path()).read_text(encoding="utf-8")
+        assert csv_text == f'title,price,tags\nA Light,51.77,\n{EVIL},,"[""a"",""b""]"\n'
+        assert dialogs == []
+        assert errors == []
+    finally:
+        await page.close()
+
+
+async def test_snapshot_scripts_do_not_run(tmp_path: Path, browser: Browser) -> None:
+    await traced(tmp_path, run_events())
+    page = await browser.new_page()
+    try:
+        await page.route("https://books.test/**", lambda route: route.abort())
+        await page.goto((tmp_path / "html/step-0001.html").as_uri())
+        assert await page.locator("h1").text_content() == "Books"
+        assert await page.title() == "page"
+    finally:
+        await page.close()

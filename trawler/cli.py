@@ -1,0 +1,136 @@
+"""`trawler …`: run, validate and inspect bots on one machine."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from engine import KINDS, WorkflowInvalid, json_schema
+from trawler.runbot import load_bot, run_bot
+from trawler.settings import Settings
+
+app = typer.Typer(
+    help="trawler: build a bot once, run it on real Chromium, get clean rows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def _variables(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--var")
+        out[name.strip()] = value
+    return out
+
+
+def _report_invalid(console: Console, path: Path, exc: WorkflowInvalid) -> None:
+    console.print(f"[bold red]invalid bot[/] {path}:", highlight=False)
+    for issue in exc.issues:
+        console.print(f"  - {issue}", markup=False, highlight=False)
+
+
+@app.command("run")
+def run_command(
+    bot: Annotated[Path, typer.Argument(help="The bot's JSON file.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write rows to .csv, .jsonl or .json.")
+    ] = None,
+    trace: Annotated[
+        Path | None, typer.Option(help="Write a replay folder (steps, screenshots, replay.html).")
+    ] = None,
+    var: Annotated[list[str], typer.Option("--var", help="Set a variable: NAME=VALUE.")] = [],  # noqa: B006
+    renderer: Annotated[
+        str | None, typer.Option(help="Override the bot's renderer: browser, http or auto.")
+    ] = None,
+    headed: Annotated[bool, typer.Option(help="Show the browser window.")] = False,
+) -> None:
+    """Run a bot: live progress, a summary, rows to a file (or JSON lines on stdout)."""
+    console = Console(stderr=True)
+    variables = _variables(var)
+    if out is not None and out.suffix.lower() not in (".csv", ".jsonl", ".ndjson", ".json"):
+        console.print(f"[red]cannot write rows to {out}[/]: use .csv, .jsonl or .json")
+        raise typer.Exit(EXIT_INVALID)
+    try:
+        workflow = load_bot(bot, renderer=renderer, variables=variables, trace=trace is not None)
+    except WorkflowInvalid as exc:
+        _report_invalid(console, bot, exc)
+        raise typer.Exit(EXIT_INVALID) from None
+    finished = asyncio.run(
+        run_bot(
+            workflow,
+            settings=Settings(),
+            console=console,
+            out=out,
+            trace_dir=trace,
+            variables=variables,
+            headed=headed,
+        )
+    )
+    if finished.status != "succeeded":
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def validate(bot: Annotated[Path, typer.Argument(help="The bot's JSON file.")]) -> None:
+    """Check a bot without running it; every problem names its node and field."""
+    console = Console(stderr=True)
+    try:
+        workflow = load_bot(bot)
+    except WorkflowInvalid as exc:
+        _report_invalid(console, bot, exc)
+        raise typer.Exit(EXIT_INVALID) from None
+    console.print(
+        f"[green]valid[/]: {workflow.name!r}, {len(workflow.nodes)} nodes, "
+        f"{len(workflow.edges)} edges, renderer {workflow.settings.renderer}"
+    )
+
+
+@app.command()
+def schema(
+    node: Annotated[
+        str | None, typer.Option(help="Only this node kind's parameters, e.g. extract.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of a bot document (one sub-schema per node kind)."""
+    if node is None:
+        document = json_schema()
+    elif node in KINDS:
+        document = KINDS[node].params.model_json_schema()
+    else:
+        Console(stderr=True).print(f"unknown node kind {node!r}; known: {', '.join(KINDS)}")
+        raise typer.Exit(EXIT_INVALID)
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+@app.command("demo-site")
+def demo_site(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
+) -> None:
+    """Serve the bundled demo shop on loopback until Ctrl-C."""
+    from trawler.demo_site import DemoSite
+
+    site = DemoSite(port=port)
+    Console(stderr=True).print(f"demo shop on http://127.0.0.1:{port}/ (Ctrl-C stops it)")
+    site.serve_forever()
+
+
+@app.command(hidden=True)
+def demo(
+    output: Annotated[Path, typer.Option(help="Where rows and replays go.")] = Path("demo-output"),
+) -> None:
+    """Start the demo shop, run every example bot against it, print rows and replays, stop."""
+    from trawler.demo import run_demo
+
+    raise typer.Exit(run_demo(output))

@@ -1,0 +1,123 @@
+"""Running one bot file from the command line: validation, sinks, pool, summary."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from browser_pool import BrowserPool
+from engine import (
+    Event,
+    FanoutSink,
+    Issue,
+    RowEmitted,
+    RunFinished,
+    Sink,
+    StepFinished,
+    Workflow,
+    WorkflowInvalid,
+    load_workflow,
+    parse_json,
+    run,
+)
+from trawler.output import RowFileSink, dumps, rows_preview_table
+from trawler.progress import ProgressSink, summary_table
+from trawler.settings import Settings
+from trawler.trace import TraceSink
+
+
+def load_bot(
+    path: Path,
+    *,
+    renderer: str | None = None,
+    variables: dict[str, str] | None = None,
+    trace: bool = False,
+) -> Workflow:
+    """Read and validate a bot file; command-line overrides are validated like the file."""
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise WorkflowInvalid([Issue(f"cannot read {path}: {exc.strerror or exc}")]) from None
+    document = parse_json(text, str(path))
+    if isinstance(document, dict):
+        settings = dict(document.get("settings") or {})
+        if renderer:
+            settings["renderer"] = renderer
+        if trace and settings.get("trace", "errors") in ("none", "errors"):
+            settings["trace"] = "steps"  # a replay without screenshots helps nobody
+        document = {**document, "settings": settings}
+    return load_workflow(document, extra_variables=set(variables or {}))
+
+
+@dataclass
+class Collector:
+    """Keeps the steps and the first rows for the summary."""
+
+    steps: list[StepFinished] = field(default_factory=list)
+    head: list[dict[str, Any]] = field(default_factory=list)
+
+    async def emit(self, event: Event) -> None:
+        if isinstance(event, StepFinished):
+            self.steps.append(event)
+        elif isinstance(event, RowEmitted) and len(self.head) < 10:
+            self.head.append(event.data)
+
+
+class StdoutRows:
+    """Rows as JSON lines on standard output, when no --out file is given."""
+
+    async def emit(self, event: Event) -> None:
+        if isinstance(event, RowEmitted):
+            sys.stdout.write(dumps(event.data) + "\n")
+            sys.stdout.flush()
+
+
+async def run_bot(
+    workflow: Workflow,
+    *,
+    settings: Settings,
+    console: Console,
+    out: Path | None = None,
+    trace_dir: Path | None = None,
+    variables: dict[str, str] | None = None,
+    headed: bool = False,
+    rows_to_stdout: bool = True,
+) -> RunFinished:
+    """Run a bot with a progress display; rows go to `out` (or stdout), a replay to `trace_dir`."""
+    rows_file = RowFileSink(out) if out else None
+    trace = TraceSink(trace_dir) if trace_dir else None
+    progress = ProgressSink(console)
+    collector = Collector()
+    sinks: list[Sink] = [progress, collector]
+    if rows_file:
+        sinks.append(rows_file)
+    elif rows_to_stdout:
+        sinks.append(StdoutRows())
+    if trace:
+        sinks.append(trace)
+    pool = BrowserPool(
+        headless=not headed,
+        executable=settings.browser.executable,
+        max_pages=settings.browser.max_pages,
+    )
+    try:
+        async with pool:
+            finished = await run(workflow, FanoutSink(*sinks), pool=pool, variables=variables)
+    finally:
+        await progress.close()
+        if rows_file:
+            await rows_file.close()
+        if trace:
+            await trace.close()
+    console.print(summary_table(finished, collector.steps))
+    if collector.head and (rows_file or not rows_to_stdout):
+        console.print(rows_preview_table(collector.head))
+    if rows_file:
+        console.print(f"rows: {finished.rows} written to {rows_file.path}")
+    if trace:
+        console.print(f"replay: {trace.replay_path.resolve()}")
+    return finished
