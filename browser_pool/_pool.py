@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import (
     Browser,
@@ -73,8 +74,8 @@ class Lease:
         self._dialogs = 0
         context.on("page", self._on_page)
 
-    def _spawn(self, coro: asyncio.Future[None] | object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -207,10 +208,8 @@ class BrowserPool:
         """Close the browser and the driver; no Chromium process is left behind."""
         async with self._lock:
             if self._browser is not None:
-                try:
+                with suppress(Exception):  # already gone is fine
                     await self._browser.close()
-                except Exception:
-                    pass
                 self._browser = None
             if self._playwright is not None:
                 await self._playwright.stop()

@@ -102,9 +102,9 @@ class NodeContext:
         page = self.scope.page
         if page is None or (self.run.mode == "browser" and page.renderer == "http"):
             self.scope.page = await self.run.open_page()
-        await self.scope.page.goto(
-            url, wait_until=wait_until, timeout_ms=self.settings.timeouts.navigation_ms
-        )
+        page = self.scope.page
+        assert page is not None
+        await page.goto(url, wait_until=wait_until, timeout_ms=self.settings.timeouts.navigation_ms)
         self.count_page()
 
     def count_page(self) -> None:
@@ -148,18 +148,23 @@ class NodeContext:
         return doc
 
     async def wait_for_change(self, before: str) -> None:
-        """After a click that re-renders in place: wait until the page HTML differs."""
+        """After a click that re-renders in place: wait until the HTML differs, then settles."""
         page = await self.browser_page()
-        deadline = asyncio.get_running_loop().time() + self.settings.timeouts.action_ms / 1000
-        while asyncio.get_running_loop().time() < deadline:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.timeouts.action_ms / 1000
+        last = before
+        while loop.time() < deadline:
+            await asyncio.sleep(0.1)
             try:
                 await page.wait_for_load_state("load", timeout=self.settings.timeouts.action_ms)
-                if await page.content() != before:
-                    return
+                current = await page.content()
             except PlaywrightError:
-                pass  # the page is navigating; ask again
-            await asyncio.sleep(0.05)
-        raise StepError(f"the page did not change within {self.settings.timeouts.action_ms} ms")
+                continue  # the page is navigating; ask again
+            if current == last and current != before:
+                return  # changed, and unchanged since the previous look: settled
+            last = current
+        if last == before:
+            raise StepError(f"the page did not change within {self.settings.timeouts.action_ms} ms")
 
     @asynccontextmanager
     async def expect_popup(self) -> AsyncIterator[AsyncEventInfo[PlaywrightPage]]:

@@ -138,12 +138,8 @@ class Run:
         self.pending.append(LogEmitted(level, self.redact(message), _now(), node_id, step))
 
     def _pool_log(self, level: str, message: str) -> None:
-        self.log(
-            level if level in ("debug", "info", "warning", "error") else "info",
-            message,
-            None,
-            self.step_no or None,
-        )  # type: ignore[arg-type]
+        levels: dict[str, LogLevel] = {"debug": "debug", "warning": "warning", "error": "error"}
+        self.log(levels.get(level, "info"), message, None, self.step_no or None)
 
     async def flush_logs(self) -> None:
         pending, self.pending = self.pending, []
@@ -252,7 +248,7 @@ class Run:
             raise RunCancelled("cancelled")
         node = self.nodes[node_id]
         kind = KINDS[node.type]
-        params: NodeParams = node.data  # type: ignore[attr-defined]
+        params: NodeParams = node.data
         self.step_no += 1
         step = self.step_no
         await self.flush_logs()
@@ -389,7 +385,7 @@ class Run:
 
     async def _open_item(self, ctx: NodeContext, scope: Scope, url: str) -> bool:
         """Load a for_each item's page, with the loop node's retries; False skips the item."""
-        params: NodeParams = self.nodes[ctx.node_id].data  # type: ignore[attr-defined]
+        params: NodeParams = self.nodes[ctx.node_id].data
         item_ctx = NodeContext(self, scope, ctx.node_id, ctx.node_type, ctx.step, ctx.notes)
         for attempt in range(params.retries + 1):
             try:

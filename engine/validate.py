@@ -28,7 +28,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
 def _issues(error: ValidationError, node_id: str | None = None, prefix: str = "") -> list[Issue]:
     issues = []
     for item in error.errors(include_url=False):
-        field = _path((prefix,) + tuple(item["loc"]) if prefix else tuple(item["loc"]))
+        field = _path((prefix, *item["loc"]) if prefix else tuple(item["loc"]))
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown field"
@@ -120,7 +120,7 @@ def _check_graph(
     loops = frozenset(
         n for n, t in types.items() if t in KINDS and KINDS[t].loop and isinstance(n, str)
     )
-    graph = Graph.build([n for n in params], loops, good)
+    graph = Graph.build(list(params), loops, good)
     entries = graph.entries()
     if not entries:
         issues.append(Issue("no entry node: every node has an incoming edge"))
@@ -132,7 +132,8 @@ def _check_graph(
     if cycle:
         issues.append(
             Issue(
-                f"cycle {' -> '.join(cycle)}: only an edge back to a paginate/for_each node from its body may loop",
+                f"cycle {' -> '.join(cycle)}: only an edge from a loop's body back to the "
+                "paginate/for_each node may loop",
                 cycle[0],
             )
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from engine.nodes import KINDS
+from engine.nodes import KINDS, NodeParams
 
 
 class Strict(BaseModel):
@@ -71,17 +71,20 @@ class NodeBase(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
     id: str = Field(min_length=1, max_length=200)
+    type: str
     position: Position | None = None
+    data: NodeParams
 
 
 def _node_model(type_name: str) -> type[NodeBase]:
     kind = KINDS[type_name]
     name = "".join(part.title() for part in type_name.split("_")) + "Node"
+    literal: Any = Literal[type_name]
     model: type[NodeBase] = create_model(
         name,
         __base__=NodeBase,
         __doc__=kind.description,
-        type=(Literal[type_name], ...),  # type: ignore[valid-type]
+        type=(literal, ...),
         data=(kind.params, Field(default_factory=kind.params)),
     )
     return model

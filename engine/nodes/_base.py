@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -58,7 +59,7 @@ class NodeKind:
     """A node type: its parameters, its run function and the output handles it branches on."""
 
     type: str
-    params: type[NodeParams]
+    params: builtins.type[NodeParams]
     run: RunFn
     label: str
     description: str
@@ -67,4 +68,4 @@ class NodeKind:
     raw_fields: tuple[str, ...] = ()
     """Parameters the node renders itself (they refer to loop variables like {{page}})."""
     loop: bool = False
-    """A loop runs the sub-flow on its `body` handle repeatedly; an edge back to it ends the body."""
+    """A loop runs its `body` sub-flow repeatedly; an edge back to it ends one pass."""

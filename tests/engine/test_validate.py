@@ -1,0 +1,205 @@
+"""Every validation error names the node id and the field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from engine import KINDS, WorkflowInvalid, json_schema, load_workflow, parse_json
+from tests.engine.conftest import bot, node
+
+NAV = node("open", "navigate", url="https://example.test/")
+LIST = node(
+    "items", "extract", item_selector="li.product", fields=[{"name": "n", "selector": "a"}]
+)
+
+
+def issues(document: Any) -> list[str]:
+    with pytest.raises(WorkflowInvalid) as caught:
+        load_workflow(document)
+    return [str(i) for i in caught.value.issues]
+
+
+def test_a_valid_bot_loads() -> None:
+    workflow = load_workflow(bot(NAV, LIST))
+    assert [n.type for n in workflow.nodes] == ["navigate", "extract"]
+    assert workflow.settings.renderer == "browser"
+
+
+def test_react_flow_canvas_keys_are_kept_or_ignored() -> None:
+    document = bot(NAV, LIST)
+    document["nodes"][0] |= {"position": {"x": 10, "y": 20}, "width": 150, "selected": True}
+    document["edges"][0] |= {"id": "e1", "type": "smoothstep", "animated": True}
+    document["viewport"] = {"x": 0, "y": 0, "zoom": 1}
+    workflow = load_workflow(document)
+    assert workflow.nodes[0].position is not None
+    assert workflow.nodes[0].position.x == 10
+    assert workflow.edges[0].id == "e1"
+
+
+def test_malformed_json_says_where() -> None:
+    with pytest.raises(WorkflowInvalid) as caught:
+        parse_json('{"nodes": [', "bot.json")
+    message = str(caught.value.issues[0])
+    assert "malformed JSON in bot.json" in message
+    assert "line 1 column 12" in message
+
+
+def test_not_an_object() -> None:
+    assert issues([1, 2]) == ["a bot must be a JSON object, not list"]
+
+
+def test_unknown_type_lists_the_known_ones() -> None:
+    (message,) = issues(bot(NAV, node("x", "teleport")))
+    assert message.startswith("node 'x', field 'type': unknown node type 'teleport'")
+    assert "navigate" in message
+
+
+def test_missing_and_invalid_params_name_node_and_field() -> None:
+    found = issues(
+        bot(
+            node("open", "navigate"),
+            node("c", "click", selector="a", button="sideways"),
+            node("x", "extract", mode="list", fields=[{"name": "n", "value": "colour"}]),
+            node("y", "extract", mode="list", fields=[{"name": "n", "selector": "b"}]),
+        )
+    )
+    assert "node 'open', field 'data.url': Field required" in found
+    assert any(m.startswith("node 'c', field 'data.button'") for m in found)
+    assert any(m.startswith("node 'x', field 'data.fields[0].value'") for m in found)
+    assert any(m.startswith("node 'y', field 'data'") and "needs item_selector" in m for m in found)
+
+
+def test_unknown_params_are_refused() -> None:
+    (message,) = issues(bot(node("open", "navigate", url="https://a.test/", wiat_until="load")))
+    assert message == "node 'open', field 'data.wiat_until': unknown field"
+
+
+def test_duplicate_ids() -> None:
+    document = bot(NAV, LIST)
+    document["nodes"].append(dict(LIST))
+    assert "node 'items', field 'id': duplicate node id" in issues(document)
+
+
+def test_edge_to_a_missing_node() -> None:
+    found = issues(bot(NAV, LIST, edges=[("open", "items"), ("items", "ghost")]))
+    assert found == ["field 'edges[1].target': edge 1 target 'ghost' is not a node"]
+
+
+def test_unknown_output_handle() -> None:
+    found = issues(bot(NAV, LIST, edges=[("open", "items", "yes")]))
+    assert found == [
+        "node 'open', field 'edges[0].sourceHandle': unknown output handle 'yes' "
+        "(has only the default output)"
+    ]
+
+
+def test_no_entry_node() -> None:
+    found = issues(bot(NAV, LIST, edges=[("open", "items"), ("items", "open")]))
+    assert "no entry node: every node has an incoming edge" in found
+
+
+def test_more_than_one_entry_node() -> None:
+    found = issues(bot(NAV, LIST, edges=[]))
+    assert found == ["more than one entry node (nodes without incoming edges): open, items"]
+
+
+def test_unreachable_node() -> None:
+    other = node("orphan", "wait", mode="time", ms=10)
+    document = bot(NAV, LIST, other, edges=[("open", "items"), ("orphan", "orphan")])
+    assert any("cycle orphan -> orphan" in m for m in issues(document))
+    document = bot(NAV, LIST, other, edges=[("open", "items"), ("items", "open2")])
+    document["nodes"].append(node("open2", "navigate", url="https://a.test/"))
+    document["edges"].append({"source": "orphan", "target": "open2"})
+    assert "more than one entry node" in issues(document)[0]
+
+
+def test_unreachable_behind_a_cycle_is_named() -> None:
+    cycle = [("open", "a"), ("a", "b"), ("b", "a")]
+    a = node("a", "wait", mode="time", ms=1)
+    b = node("b", "wait", mode="time", ms=1)
+    (message,) = issues(bot(NAV, a, b, edges=cycle))
+    assert message.startswith("node 'a': cycle a -> b -> a")
+
+
+def test_a_cycle_through_a_loop_body_is_allowed() -> None:
+    pages = node("pages", "paginate", next_selector="a.next")
+    document = bot(
+        NAV, pages, LIST, edges=[("open", "pages"), ("pages", "items", "body"), ("items", "pages")]
+    )
+    workflow = load_workflow(document)
+    assert len(workflow.edges) == 3
+
+
+def test_invalid_css_and_xpath() -> None:
+    fields = [
+        {"name": "a", "selector": "div >"},
+        {"name": "b", "selector": "//a[@href"},
+        {"name": "c", "selector": "span.ok"},
+    ]
+    found = issues(bot(NAV, node("x", "extract", mode="single", fields=fields)))
+    assert len(found) == 2
+    assert found[0].startswith("node 'x', field 'data.fields[0].selector': invalid CSS")
+    assert found[1].startswith("node 'x', field 'data.fields[1].selector': invalid XPath")
+
+
+def test_playwright_selectors_are_allowed_where_playwright_runs_them() -> None:
+    click = node("c", "click", selector="button:has-text('Next')")
+    text = node("t", "click", selector="text=Sign in")
+    load_workflow(bot(NAV, click, text))
+    found = issues(bot(NAV, node("c", "click", selector="div >")))
+    assert found[0].startswith("node 'c', field 'data.selector': invalid CSS")
+
+
+def test_undefined_variable() -> None:
+    found = issues(bot(node("open", "navigate", url="{{base}}/shop?q={{query}}")))
+    assert "node 'open', field 'data.url': variable {{base}} is never defined" in found
+    assert "node 'open', field 'data.url': variable {{query}} is never defined" in found
+
+
+def test_variables_defined_by_nodes_and_loops_count() -> None:
+    document = bot(
+        node("setq", "set_variable", name="query", value="mug"),
+        node("open", "navigate", url="https://a.test/?q={{query}}&p={{page}}"),
+    )
+    load_workflow(document)
+    document = bot(node("open", "navigate", url="{{base}}/"))
+    document["variables"] = {"base": {"value": "https://a.test", "description": "site"}}
+    load_workflow(document)
+    load_workflow(bot(node("open", "navigate", url="{{cli}}/")) | {}, extra_variables={"cli"})
+
+
+def test_http_renderer_refuses_browser_only_nodes() -> None:
+    found = issues(bot(NAV, node("c", "click", selector="a"), renderer="http"))
+    assert found == [
+        "node 'c', field 'type': click needs the browser; settings.renderer is 'http' "
+        "(use 'auto' or 'browser')"
+    ]
+
+
+def test_settings_are_checked() -> None:
+    found = issues(bot(NAV, renderer="quantum", max_pages=0))
+    assert any(m.startswith("field 'settings.renderer'") for m in found)
+    assert any(m.startswith("field 'settings.max_pages'") for m in found)
+
+
+def test_all_errors_at_once() -> None:
+    document = bot(
+        node("open", "navigate"),
+        node("open", "click", selector="a"),
+        node("x", "bogus"),
+    )
+    assert len(issues(document)) == 3
+
+
+def test_schema_has_one_sub_schema_per_node_kind() -> None:
+    schema = json_schema()
+    defs = schema["$defs"]
+    for type_name in KINDS:
+        model = "".join(p.title() for p in type_name.split("_")) + "Node"
+        assert defs[model]["properties"]["type"]["const"] == type_name
+    mapping = json.dumps(schema)
+    assert '"discriminator"' in mapping
+    assert defs["NavigateParams"]["properties"]["url"]["description"]
