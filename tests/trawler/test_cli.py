@@ -1,0 +1,155 @@
+"""The `trawler` command as a user runs it: a real process, real Chromium, the fixture site."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trawler.demo_site import DemoSite
+from trawler.demo_site.catalog import PRODUCTS
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def trawler(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "trawler", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def write_bot(tmp_path: Path, document: dict[str, Any]) -> Path:
+    path = tmp_path / "bot.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_run_writes_csv_and_a_replay(site: DemoSite, tmp_path: Path) -> None:
+    out, trace = tmp_path / "rows.csv", tmp_path / "replay"
+    result = trawler(
+        "run", EXAMPLES / "shop-catalog.json", "--var", f"site={site.base_url}",
+        "--out", out, "--trace", trace,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["name"] for r in rows] == [p.name for p in PRODUCTS]
+    assert list(rows[0]) == ["name", "price", "category", "rating", "in_stock", "url"]
+    assert rows[0]["url"] == f"{site.base_url}/product/{PRODUCTS[0].id}"
+    assert float(rows[0]["price"]) == float(PRODUCTS[0].price)
+    run = json.loads((trace / "run.json").read_text())
+    assert run["status"] == "succeeded"
+    assert run["totals"]["rows"] == len(PRODUCTS)
+    assert all(step["screenshot"] for step in run["steps"])  # --trace asks for screenshots
+    assert (trace / run["steps"][0]["screenshot"]).read_bytes().startswith(b"\x89PNG")
+    assert (trace / "replay.html").exists()
+    assert "replay:" in result.stderr
+    assert "succeeded" in result.stderr
+
+
+def test_rows_go_to_stdout_as_json_lines_without_out(site: DemoSite) -> None:
+    result = trawler(
+        "run", EXAMPLES / "shop-catalog.json", "--var", f"site={site.base_url}",
+        "--renderer", "http",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == len(PRODUCTS)
+    assert rows[-1]["name"] == PRODUCTS[-1].name
+
+
+def test_failed_run_exits_1_and_keeps_partial_rows(site: DemoSite, tmp_path: Path) -> None:
+    document = {
+        "name": "fails on the second page",
+        "settings": {"renderer": "http"},
+        "variables": {"site": site.base_url},
+        "nodes": [
+            {"id": "open", "type": "navigate", "data": {"url": "{{site}}/shop"}},
+            {
+                "id": "items",
+                "type": "extract",
+                "data": {
+                    "item_selector": "li.product",
+                    "fields": [{"name": "name", "selector": "a.title"}],
+                },
+            },
+            {"id": "broken", "type": "navigate", "data": {"url": "{{site}}/lab/error500"}},
+        ],
+        "edges": [{"source": "open", "target": "items"}, {"source": "items", "target": "broken"}],
+    }
+    out = tmp_path / "rows.jsonl"
+    result = trawler("run", write_bot(tmp_path, document), "--out", out)
+    assert result.returncode == 1
+    assert "HTTP 500" in result.stderr
+    assert "broken" in result.stderr
+    assert len(out.read_text().splitlines()) == 10
+
+
+def test_invalid_bot_exits_2_naming_the_node(tmp_path: Path) -> None:
+    document = {"nodes": [{"id": "open", "type": "navigate", "data": {}}]}
+    path = write_bot(tmp_path, document)
+    for command in ("run", "validate"):
+        result = trawler(command, path)
+        assert result.returncode == 2
+        assert "node 'open', field 'data.url': Field required" in result.stderr
+
+
+def test_malformed_json_and_missing_file_exit_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"nodes": [}')
+    result = trawler("run", broken)
+    assert result.returncode == 2
+    assert "malformed JSON" in result.stderr
+    result = trawler("run", tmp_path / "absent.json")
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
+
+
+def test_bad_out_extension_exits_2(tmp_path: Path) -> None:
+    result = trawler("run", EXAMPLES / "shop-catalog.json", "--out", tmp_path / "rows.txt")
+    assert result.returncode == 2
+    assert "rows.txt" in result.stderr
+
+
+def test_validate_the_examples() -> None:
+    for path in EXAMPLES.glob("*.json"):
+        result = trawler("validate", path)
+        assert result.returncode == 0, result.stderr
+        assert "valid" in result.stderr
+
+
+def test_schema() -> None:
+    result = trawler("schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert "ExtractNode" in schema["$defs"]
+    result = trawler("schema", "--node", "paginate")
+    assert json.loads(result.stdout)["title"] == "PaginateParams"
+    assert trawler("schema", "--node", "nope").returncode == 2
+
+
+@pytest.mark.parametrize("bad", ["novalue", "=x"])
+def test_bad_var_is_a_usage_error(bad: str) -> None:
+    result = trawler("run", EXAMPLES / "shop-catalog.json", "--var", bad)
+    assert result.returncode == 2
+    assert "NAME=VALUE" in result.stderr
+
+
+def test_demo_runs_every_example(tmp_path: Path) -> None:
+    result = trawler("demo", "--output", tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    examples = sorted(EXAMPLES.glob("*.json"))
+    assert f"{len(examples)} of {len(examples)} example bots succeeded" in result.stdout
+    for path in examples:
+        assert (tmp_path / f"{path.stem}-replay" / "replay.html").exists()
+    with (tmp_path / "login-orders.csv").open(newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == 3
