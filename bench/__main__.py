@@ -15,6 +15,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -174,10 +175,11 @@ async def trawler_run(base: str, renderer: str, executable: Path | None = None) 
     return finished.pages
 
 
-async def main(repeat: int, out: Path) -> None:
+async def main(repeat: int) -> list[dict[str, Any]]:
     shell = find_chromium(headless=True)
     full = find_chromium(headless=False)
-    assert shell and full, "no Chromium: run `make test` or `make demo` first"
+    if shell is None or full is None:
+        raise SystemExit("no Chromium: run `make test` or `make demo` first")
     cases: dict[str, Callable[[str], Awaitable[int]]] = {
         "playwright (bare)": lambda b: bare_playwright(b, shell),
         "trawler browser": lambda b: trawler_run(b, "browser"),
@@ -190,12 +192,15 @@ async def main(repeat: int, out: Path) -> None:
     with DemoSite() as site:
         for _ in range(repeat):
             for name, case in cases.items():
-                samples[name].append(await measure(name, lambda c=case: c(site.base_url)))
+                samples[name].append(await measure(name, partial(case, site.base_url)))
     best = {name: min(runs, key=lambda s: s.seconds) for name, runs in samples.items()}
     baselines = {"trawler": "playwright (bare)", "http": "httpx (bare)"}
-    print(f"{PAGES} pages per run (5 list + 45 product pages), concurrency {CONCURRENCY}, "
-          f"best of {repeat}; time ratio against the baseline in the same run\n")
-    print(f"{'case':34} {'pages/s':>8} {'wall s':>7} {'ratio':>6} {'py cpu s':>9} {'chromium cpu s':>15} {'ours %':>7}")
+    print(
+        f"{PAGES} pages per run (5 list + 45 product pages), concurrency {CONCURRENCY}, "
+        f"best of {repeat}; time ratio against the baseline in the same run\n"
+    )
+    header = ("case", "pages/s", "wall s", "ratio", "py cpu s", "chromium cpu s", "ours %")
+    print(f"{header[0]:34} " + " ".join(f"{h:>9}" for h in header[1:]))
     rows = []
     for name, sample in best.items():
         base = baselines["http"] if ("http" in name or "auto" in name) else baselines["trawler"]
@@ -203,13 +208,27 @@ async def main(repeat: int, out: Path) -> None:
         total_cpu = sample.python_cpu + sample.browser_cpu
         ours = 100 * sample.python_cpu / total_cpu if total_cpu else 0.0
         median = statistics.median(s.seconds for s in samples[name])
-        print(f"{name:34} {sample.pages_per_second:8.1f} {sample.seconds:7.2f} {ratio:6.2f} "
-              f"{sample.python_cpu:9.2f} {sample.browser_cpu:15.2f} {ours:6.0f}%")
-        rows.append({**asdict(sample), "pages_per_second": sample.pages_per_second,
-                     "ratio_to_baseline": ratio, "baseline": base, "median_seconds": median})
+        figures = (sample.pages_per_second, sample.seconds, ratio, sample.python_cpu)
+        print(
+            f"{name:34} "
+            + " ".join(f"{f:9.2f}" for f in figures)
+            + f" {sample.browser_cpu:9.2f} {ours:8.0f}%"
+        )
+        rows.append(
+            {
+                **asdict(sample),
+                "pages_per_second": sample.pages_per_second,
+                "ratio_to_baseline": ratio,
+                "baseline": base,
+                "median_seconds": median,
+            }
+        )
+    return rows
+
+
+def write(rows: list[dict[str, Any]], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=2) + "\n")
-    print(f"\nwritten to {out}")
 
 
 if __name__ == "__main__":
@@ -217,4 +236,5 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("bench/out/latest.json"))
     args = parser.parse_args()
-    asyncio.run(main(args.repeat, args.out))
+    write(asyncio.run(main(args.repeat)), args.out)
+    print(f"\nwritten to {args.out}")

@@ -49,5 +49,7 @@ def run_demo(output: Path, examples: Path = EXAMPLES) -> int:
             )
             failures += finished.status != "succeeded"
     console.print(Rule())
-    console.print(f"{len(bots) - failures} of {len(bots)} example bots succeeded; output in {output}/")
+    console.print(
+        f"{len(bots) - failures} of {len(bots)} example bots succeeded; output in {output}/"
+    )
     return 1 if failures else 0

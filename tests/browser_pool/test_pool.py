@@ -94,7 +94,7 @@ async def test_blocks_images_through_devtools(site: DemoSite) -> None:
 
 async def test_relaunches_after_a_crash(site: DemoSite) -> None:
     async with BrowserPool() as pool:
-        browser = await pool.browser()
+        await pool.browser()
         for process in browser_processes():
             if "node" not in process.name():
                 process.kill()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ RunBot = Callable[..., Awaitable[tuple[RunFinished, ListSink]]]
 
 
 def bot(
-    *nodes: dict[str, Any], edges: list[tuple[str, ...]] | None = None, **settings: Any
+    *nodes: dict[str, Any], edges: Sequence[tuple[str, ...]] | None = None, **settings: Any
 ) -> dict[str, Any]:
     """A bot document: nodes as given, chained in order unless `edges` are given."""
     ids = [n["id"] for n in nodes]

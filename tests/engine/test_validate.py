@@ -11,9 +11,7 @@ from engine import KINDS, WorkflowInvalid, json_schema, load_workflow, parse_jso
 from tests.engine.conftest import bot, node
 
 NAV = node("open", "navigate", url="https://example.test/")
-LIST = node(
-    "items", "extract", item_selector="li.product", fields=[{"name": "n", "selector": "a"}]
-)
+LIST = node("items", "extract", item_selector="li.product", fields=[{"name": "n", "selector": "a"}])
 
 
 def issues(document: Any) -> list[str]:
