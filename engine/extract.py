@@ -9,7 +9,10 @@ parsel); on the lexbor path the selector's leading parts may also match the item
 in a browser's `querySelectorAll`. XPath keeps its own rules: `./a` and `.//a` are relative to
 the item, while `//a` searches the whole document.
 
-Absence is `None`: a missing element or attribute gives `None`, or `[]` for `many` fields.
+Values: "text" is the text a reader sees, whitespace collapsed (line breaks and block elements
+separate words; script and style inside the element are left out); "html" and "inner_html" are
+serialised by the backend's parser, so details such as attribute quoting may differ between the
+two paths. Absence is `None`: a missing element or attribute gives `None`, `[]` for `many`.
 """
 
 from __future__ import annotations
@@ -195,15 +198,15 @@ def _arguments(css: str, start: int) -> tuple[list[str], int] | None:
 def _css_to_xpath(css: str) -> str:
     """Translate CSS for the parsel path, splitting :not(A, B) into :not(A):not(B) for cssselect."""
 
-    def split_not(name: str, args: list[str]) -> str:
+    def split_one(name: str, args: list[str]) -> str:
         if name == "not":
-            return "".join(f":not({_split_nots(arg.strip())})" for arg in args)
-        return f":{name}({', '.join(_split_nots(arg.strip()) for arg in args)})"
+            return "".join(f":not({split_all(arg.strip())})" for arg in args)
+        return f":{name}({', '.join(split_all(arg.strip()) for arg in args)})"
 
-    def _split_nots(text: str) -> str:
-        return _map_functional_pseudos(text, split_not) or text
+    def split_all(text: str) -> str:
+        return _map_functional_pseudos(text, split_one) or text
 
-    for candidate in (css, _split_nots(css)):
+    for candidate in (css, split_all(css)):
         try:
             return css2xpath(candidate)
         except cssselect.SelectorError as e:
@@ -238,8 +241,8 @@ class Field(BaseModel):
     )
     selector_type: SelectorType | None = pydantic.Field(
         None,
-        description='Selector language; empty to detect: XPath if it starts with "/", "./", "(" '
-        'or "xpath:", CSS otherwise.',
+        description='Selector language; empty to detect: XPath if it starts with "/", "./", '
+        '"../", "(" or "xpath:", CSS otherwise.',
     )
     value: str = pydantic.Field(
         "text",
@@ -307,8 +310,11 @@ _HIDDEN = frozenset(("script", "style", "template"))
 
 
 def _lexbor_text(node: LexborNode) -> str:
+    first = node.first_child
+    if first is not None and first.next is None and first.tag == "-text":
+        return _collapse(first.text_content or "")  # the common case: one text node
     parts: list[str] = []
-    stack: list[LexborNode | str | None] = [node.first_child]  # a str is a pending space
+    stack: list[LexborNode | str | None] = [first]  # a str is a pending space
     while stack:
         item = stack.pop()
         if item is None:
@@ -469,8 +475,14 @@ def _plans(backend: _Lexbor | _Parsel, fields: Sequence[Field]) -> tuple[_Plan, 
 def _record(backend: Any, scope: Any, plans: tuple[_Plan, ...], url: str | None) -> dict[str, Any]:
     """Extract one record from `scope`, a node of `backend`."""
     row: dict[str, Any] = {}
+    found: dict[str, list[Any]] = {}  # fields often share a selector, e.g. a link's text and href
     for plan in plans:
-        nodes = [scope] if plan.query is None else backend.select(scope, plan.query)
+        if plan.query is None:
+            nodes: list[Any] = [scope]
+        elif plan.query in found:
+            nodes = found[plan.query]
+        else:
+            nodes = found[plan.query] = backend.select(scope, plan.query)
         value: Any
         if plan.fields is not None:
             row[plan.name] = [_record(backend, node, plan.fields, url) for node in nodes]
@@ -506,7 +518,10 @@ _SKIPPED_LINKS = ("javascript:", "mailto:", "tel:", "data:", "#")
 
 
 class Document:
-    """One parsed page: parse once, query many times."""
+    """One parsed page: parse once, query many times.
+
+    Invalid selectors raise `SelectorError`.
+    """
 
     def __init__(self, html: str, url: str | None = None) -> None:
         self.html = html

@@ -6,12 +6,13 @@ A field's `transforms` run in order. Once a value is `None` the rest pass it alo
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from dateutil import parser as dateparser
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -114,6 +115,25 @@ class Replace(BaseModel):
         _compile(pattern)
         return pattern
 
+    @model_validator(mode="after")
+    def _valid_replacement(self) -> Replace:
+        # Expand the replacement against an always-matching pattern with the same groups, so a
+        # bad group reference fails here rather than in the middle of a run.
+        compiled = re.compile(self.pattern)
+        names = {index: name for name, index in compiled.groupindex.items()}
+        same_groups = "".join(
+            f"(?P<{names[i]}>)" if i in names else "()" for i in range(1, compiled.groups + 1)
+        )
+        match = re.match(same_groups, "")
+        assert match is not None
+        try:
+            match.expand(self.replacement)
+        except (re.error, IndexError) as e:
+            raise ValueError(
+                f"invalid replacement '{self.replacement}' for pattern '{self.pattern}': {e}"
+            ) from None
+        return self
+
     def run(self, value: Any, base_url: str | None) -> Any:
         """Apply to one non-None value."""
         return re.sub(self.pattern, self.replacement, _text(value))
@@ -126,6 +146,7 @@ _NUMBER = {
     ".": re.compile(_GROUPED.format(sep=",'\u2019 \u00a0\u202f\u2009", dec=r"\.")),
     ",": re.compile(_GROUPED.format(sep=".'\u2019 \u00a0\u202f\u2009", dec=",")),
 }
+_NOT_NUMBER = {".": re.compile(r"[^\d.]"), ",": re.compile(r"[^\d,]")}
 _MINUS = ("-", "\u2212", "\u2012", "\u2013")
 
 
@@ -166,8 +187,7 @@ class Number(BaseModel):
         match = _NUMBER[self.decimal].search(text)
         if match is None:
             return None
-        token = re.sub(r"[^\d" + re.escape(self.decimal) + "]", "", match.group())
-        token = token.replace(self.decimal, ".")
+        token = _NOT_NUMBER[self.decimal].sub("", match.group()).replace(self.decimal, ".")
         before = _strip_filler_right(text[: match.start()])
         after = _strip_filler_left(text[match.end() :])
         negative = (before.endswith(_MINUS) and not before[:-1][-1:].isalnum()) or (
@@ -252,7 +272,27 @@ class AbsoluteUrl(BaseModel):
     def run(self, value: Any, base_url: str | None) -> Any:
         """Apply to one non-None value."""
         text = _text(value).strip()
-        return urljoin(base_url, text) if base_url else text
+        if not base_url or text.startswith(("https://", "http://")):
+            return text
+        # urljoin is slow enough to matter on long lists; "/path" without dot segments on an
+        # http(s) page needs only the page's origin.
+        origin = _origin(base_url)
+        if (
+            origin
+            and text[:1] == "/"
+            and text[1:2] != "/"
+            and "/." not in text
+            and "\\" not in text
+        ):
+            return origin + text
+        return urljoin(base_url, text)
+
+
+@functools.lru_cache(maxsize=64)
+def _origin(url: str) -> str | None:
+    """ "scheme://host[:port]" of an http(s) URL, else None."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
 
 
 class Default(BaseModel):

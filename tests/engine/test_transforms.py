@@ -42,7 +42,12 @@ def test_objects_and_shorthand_mix() -> None:
 
 
 def test_transforms_round_trip_through_json() -> None:
-    specs = [Number(decimal=",", integer=True), Default(value=0), Regex(pattern="x", group=0)]
+    specs: list[Transform] = [
+        Number(decimal=",", integer=True),
+        Default(value=0),
+        Regex(pattern="x", group=0),
+        Replace(pattern=r"\s+", replacement=" "),
+    ]
     assert SPECS.validate_json(SPECS.dump_json(specs)) == specs
 
 
@@ -73,6 +78,14 @@ def test_invalid_regex_names_the_pattern() -> None:
         SPECS.validate_python([{"op": "replace", "pattern": "[a-"}])
 
 
+def test_replacement_must_refer_to_existing_groups() -> None:
+    with pytest.raises(ValidationError, match=r"invalid replacement '\\2' for pattern '\(a\)'"):
+        Replace(pattern="(a)", replacement=r"\2")
+    with pytest.raises(ValidationError, match="invalid replacement"):
+        Replace(pattern="(?P<x>a)", replacement=r"\g<y>")
+    assert Replace(pattern="(?P<x>a)(b)", replacement=r"\g<x>-\2").replacement == r"\g<x>-\2"
+
+
 def test_regex_group_must_exist() -> None:
     with pytest.raises(ValidationError, match="has no group 2"):
         Regex(pattern=r"(\d+)", group=2)
@@ -83,7 +96,7 @@ def test_regex_group_must_exist() -> None:
 def test_models_are_frozen() -> None:
     number = Number()
     with pytest.raises(ValidationError):
-        number.decimal = ","  # type: ignore[misc]
+        number.decimal = ","
 
 
 def test_json_schema_describes_every_property_and_the_shorthands() -> None:
@@ -250,7 +263,9 @@ def test_unparsable_date_is_none(text: str) -> None:
 def test_absolute_url() -> None:
     base = "https://shop.example/products/list?page=2"
     assert run(["absolute_url"], "/p/1", base) == "https://shop.example/p/1"
-    assert run(["absolute_url"], " item-7.html ", base) == "https://shop.example/products/item-7.html"
+    assert (
+        run(["absolute_url"], " item-7.html ", base) == "https://shop.example/products/item-7.html"
+    )
     assert run(["absolute_url"], "?page=3", base) == "https://shop.example/products/list?page=3"
     assert run(["absolute_url"], "//cdn.example/a.jpg", base) == "https://cdn.example/a.jpg"
     assert run(["absolute_url"], "https://other.example/x", base) == "https://other.example/x"
