@@ -6,6 +6,7 @@ EngineError
 └── StepError              one node failed; the runner applies the node's retry/on-error policy
     ├── NavigationError    a page could not be loaded (DNS, refused, timeout, HTTP status)
     ├── NeedsBrowser       a node needs the browser renderer but the run is HTTP-only
+    ├── SelectorError      a selector does not parse or cannot be evaluated
     └── VariableError      a {{variable}} has no value at run time
 ```
 `StepFailed` carries a failure whose policy is `fail` up to the run, which ends failed.
@@ -63,6 +64,12 @@ class NavigationError(StepError):
 
 class NeedsBrowser(StepError):
     """A node needs a browser page but the run uses the HTTP renderer; retrying cannot help."""
+
+    retryable = False
+
+
+class SelectorError(StepError):
+    """A selector does not parse or cannot be evaluated; the step fails without a retry."""
 
     retryable = False
 

@@ -31,16 +31,10 @@ from parsel import Selector, css2xpath
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from engine.errors import StepError
+from engine.errors import SelectorError
 from engine.transforms import Transform, TransformSpec, apply
 
 SelectorType = Literal["css", "xpath"]
-
-
-class SelectorError(StepError):
-    """A selector does not parse or cannot be evaluated; the step fails without a retry."""
-
-    retryable = False
 
 
 # --- selectors -----------------------------------------------------------------------------
