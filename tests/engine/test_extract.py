@@ -7,12 +7,11 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from engine.errors import StepError
+from engine.errors import SelectorError, StepError
 from engine.extract import (
     Document,
     Field,
     Fields,
-    SelectorError,
     selector_kind,
     validate_selector,
 )
