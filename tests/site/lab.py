@@ -58,6 +58,7 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/flaky/reset": flaky_reset,
         "/lab/delayed": delayed,
         "/lab/form": form,
+        "/lab/clicks": clicks,
         "/lab/redirect": redirect,
         "/lab/xss": xss,
         "/lab/static-list": static_list,
@@ -194,6 +195,22 @@ $('confirm-btn').addEventListener('click', () => {
   $('answer').textContent = String(confirm('Delete?'));
 });"""
     return _page("Form", body, script)
+
+
+def clicks(request: Request) -> Response:
+    """A button that writes each mouse event it gets (click, dblclick, contextmenu, auxclick)."""
+    body = """<h1>Clicks</h1>
+<button id="target" type="button">click me</button>
+<p id="events"></p>"""
+    script = """const target = document.getElementById('target');
+for (const type of ['click', 'dblclick', 'contextmenu', 'auxclick']) {
+  target.addEventListener(type, (event) => {
+    event.preventDefault();
+    const log = document.getElementById('events');
+    log.textContent = (log.textContent + ' ' + type + ':' + event.button).trim();
+  });
+}"""
+    return _page("Clicks", body, script)
 
 
 def redirect(request: Request) -> Response:

@@ -191,7 +191,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _request(self) -> Request:
         url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        raw_length = self.headers.get("Content-Length", "0").strip()
+        length = int(raw_length) if raw_length.isdigit() else 0
         body = self.rfile.read(min(length, MAX_BODY)) if length > 0 else b""
         if length > MAX_BODY:
             self.close_connection = True
