@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from browser_pool import LAUNCH_ARGS, find_chromium
 from engine.events import (
     Event,
     LogEmitted,
@@ -28,15 +29,6 @@ from trawler.trace import TraceSink
 
 AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 EVIL = "</script><script>alert(1)</script>"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SNAPSHOT = (
     "<!DOCTYPE html><html><head><title>page</title></head>"
     "<body><h1>Books</h1><script>document.title = 'ran'</script></body></html>"
@@ -299,11 +291,11 @@ def test_render_replay_without_screenshots() -> None:
     assert '"screenshots": {}' in page
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium-headless-shell", args=CHROMIUM_ARGS
+            executable_path=find_chromium(headless=True), args=list(LAUNCH_ARGS)
         )
         try:
             yield browser
