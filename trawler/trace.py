@@ -21,8 +21,7 @@ import re
 import time
 from dataclasses import fields
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any
 
 from engine.events import (
     Event,
@@ -122,17 +121,6 @@ class TraceSink:
         run = self.run_document()
         self.run_path.write_text(dumps(run, indent=2) + "\n", encoding="utf-8")
         self.replay_path.write_text(render_replay(run, embed=self._embed), encoding="utf-8")
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def run_document(self) -> dict[str, Any]:
         """The content of `run.json`: summary, steps with their logs, the first rows."""
