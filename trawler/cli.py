@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -59,6 +60,9 @@ def run_command(
     """Run a bot: live progress, a summary, rows to a file (or JSON lines on stdout)."""
     console = Console(stderr=True)
     variables = _variables(var)
+    if headed and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        console.print("[red]--headed needs a display[/]: DISPLAY is not set (try xvfb-run)")
+        raise typer.Exit(EXIT_INVALID)
     if out is not None and out.suffix.lower() not in (".csv", ".jsonl", ".ndjson", ".json"):
         console.print(f"[red]cannot write rows to {out}[/]: use .csv, .jsonl or .json")
         raise typer.Exit(EXIT_INVALID)

@@ -137,6 +137,14 @@ def test_schema() -> None:
     assert trawler("schema", "--node", "nope").returncode == 2
 
 
+def test_headed_without_a_display_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    result = trawler("run", EXAMPLES / "shop-catalog.json", "--headed")
+    assert result.returncode == 2
+    assert "--headed needs a display" in result.stderr
+
+
 @pytest.mark.parametrize("bad", ["novalue", "=x"])
 def test_bad_var_is_a_usage_error(bad: str) -> None:
     result = trawler("run", EXAMPLES / "shop-catalog.json", "--var", bad)
