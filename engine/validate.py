@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine import template
 from engine.errors import Issue, WorkflowInvalid
-from engine.extract import validate_selector
+from engine.selectors import validate_selector
 from engine.graph import Graph
 from engine.nodes import KINDS
 from engine.workflow import Edge, Workflow

@@ -8,13 +8,8 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from engine.errors import SelectorError, StepError
-from engine.extract import (
-    Document,
-    Field,
-    Fields,
-    selector_kind,
-    validate_selector,
-)
+from engine.extract import Document, Field, Fields
+from engine.selectors import selector_kind, validate_selector
 
 HTML = Path(__file__).parent / "html"
 LIST_URL = "https://shop.example/tools/list.html"
