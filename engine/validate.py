@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine import template
 from engine.errors import Issue, WorkflowInvalid
-from engine.selectors import validate_selector
 from engine.graph import Graph
 from engine.nodes import KINDS
+from engine.selectors import validate_selector
 from engine.workflow import Edge, Workflow
 
 BUILTIN_VARIABLES = frozenset({"page", "item"})
