@@ -41,6 +41,23 @@ BLOCK_PATTERNS: dict[str, tuple[str, ...]] = {
     "stylesheets": ("*.css*",),
 }
 
+# Chromium cannot answer a dialog of a document it is navigating away from: the dialog stays
+# open, blocks the renderer, and the navigation never commits. Pages therefore get answers to
+# alert/confirm/prompt without a real dialog (what accepting would give) and report them here.
+DIALOG_BINDING = "__trawlerDialog"
+DIALOG_SCRIPT = """(() => {
+  const report = globalThis.__trawlerDialog;
+  if (typeof report !== 'function') return;
+  delete globalThis.__trawlerDialog;
+  const answer = (type, value) => function (message) {
+    report(type, String(message ?? '')).catch(() => {});
+    return value;
+  };
+  window.alert = answer('alert', undefined);
+  window.confirm = answer('confirm', true);
+  window.prompt = answer('prompt', '');
+})();"""
+
 Logger = Callable[[str, str], None]
 """(level, message) — how the pool reports dialogs, pop-ups, downloads and page errors."""
 
@@ -77,7 +94,12 @@ class Lease:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            self.log("debug", f"{error}".splitlines()[0])  # e.g. the page went away first
 
     def _on_page(self, page: Page) -> None:
         self._watch(page)
@@ -98,12 +120,23 @@ class Lease:
             lambda d: self.log("info", f"download refused: {d.suggested_filename} from {d.url}"),
         )
 
-    def _on_dialog(self, dialog: Dialog) -> None:
+    async def answer_dialogs(self) -> None:
+        """Answer alert/confirm/prompt inside every page of the context (see DIALOG_SCRIPT)."""
+        await self.context.expose_binding(
+            DIALOG_BINDING, lambda source, kind, message: self._note_dialog(kind, message)
+        )
+        await self.context.add_init_script(DIALOG_SCRIPT)
+
+    def _note_dialog(self, kind: str, message: str) -> None:
         self._dialogs += 1
         if self._dialogs <= 5:
-            self.log("info", f"{dialog.type} dialog accepted: {dialog.message[:200]!r}")
+            self.log("info", f"{kind} dialog accepted: {message[:200]!r}")
         elif self._dialogs in (6, 100, 1000):
             self.log("warning", f"{self._dialogs} dialogs so far; accepting them silently")
+
+    def _on_dialog(self, dialog: Dialog) -> None:
+        # the dialogs the page script does not answer, such as beforeunload
+        self._note_dialog(dialog.type, dialog.message)
         self._spawn(dialog.accept(""))
 
     async def new_page(self) -> Page:
@@ -200,6 +233,7 @@ class BrowserPool:
             raise
         lease = Lease(self, context, options, log)
         try:
+            await lease.answer_dialogs()
             yield lease
         finally:
             await lease.close()

@@ -99,12 +99,15 @@ class NodeContext:
         """Load a URL in this branch's page (opening one first if needed); counts a page."""
         url = self.absolute_url(url)
         self.run.check_page_limit()
-        page = self.scope.page
-        if page is None or (self.run.mode == "browser" and page.renderer == "http"):
-            self.scope.page = await self.run.open_page()
-        page = self.scope.page
-        assert page is not None
-        await page.goto(url, wait_until=wait_until, timeout_ms=self.settings.timeouts.navigation_ms)
+        self.run.loading += 1  # counts against max_pages now: concurrent loads cannot all pass it
+        try:
+            page = self.scope.page
+            if page is None or (self.run.mode == "browser" and page.renderer == "http"):
+                self.scope.page = page = await self.run.open_page()
+            timeout_ms = self.settings.timeouts.navigation_ms
+            await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
+        finally:
+            self.run.loading -= 1
         self.count_page()
 
     def count_page(self) -> None:
@@ -187,6 +190,7 @@ class NodeContext:
         """Add fields to this branch's row; it is emitted when the branch ends."""
         self.scope.record.update(fields)
         self.scope.record_touched = True
+        self.scope.listed = False  # read after rows went out: the record still makes a row
 
     async def emit_rows(self, rows: list[dict[str, Any]]) -> None:
         """Emit rows now (merged with this branch's row so far)."""
@@ -205,9 +209,16 @@ class NodeContext:
         url: str | None = None,
         record: Mapping[str, Any] | None = None,
         variables: Mapping[str, Any] | None = None,
+        hold_rows: bool = False,
     ) -> BranchResult:
-        """Run the sub-flow on an output handle; with `url`, in a new page of its own."""
-        return await self.run.run_branch(self, handle, url=url, record=record, variables=variables)
+        """Run the sub-flow on an output handle; with `url`, in a new page of its own.
+
+        With `url` or `hold_rows`, the branch's rows are returned for the caller to emit
+        (rows held back are emitted anyway if the branch fails).
+        """
+        return await self.run.run_branch(
+            self, handle, url=url, record=record, variables=variables, hold_rows=hold_rows
+        )
 
 
 @dataclass

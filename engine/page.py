@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from contextlib import suppress
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -13,6 +16,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from engine.errors import NavigationError
 
 WaitUntil = Literal["load", "domcontentloaded", "networkidle", "commit"]
+
+CLOSE_TIMEOUT_S = 2.0
+"""How long closing a page may take; a normal close takes milliseconds."""
 
 _CHROMIUM_NET_ERRORS = {
     "ERR_NAME_NOT_RESOLVED": "could not resolve host {host}",
@@ -46,6 +52,16 @@ class Page(Protocol):
 
 def _host(url: str) -> str:
     return urlsplit(url).hostname or url
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and those it was raised from or while handling."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 def check_url(url: str) -> None:
@@ -90,8 +106,14 @@ class BrowserPage:
         return await self.page.content()
 
     async def close(self) -> None:
-        if not self.page.is_closed():
-            await self.page.close()
+        # After an aborted call (a node's time limit, a loop cancelling its other items)
+        # Playwright may never answer a page's close; the run's context closes it at the end.
+        task = asyncio.current_task()
+        if self.page.is_closed() or (task is not None and task.cancelling()):
+            return
+        with suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await self.page.close()
 
 
 class HttpPage:
@@ -119,7 +141,10 @@ class HttpPage:
             ) from exc
         except httpx.ConnectError as exc:
             text = str(exc)
-            if "refused" in text.lower():
+            causes = list(_causes(exc))  # several addresses tried: the first says "All ... failed"
+            if "refused" in text.lower() or any(
+                isinstance(c, ConnectionRefusedError) for c in causes
+            ):
                 raise NavigationError(f"connection refused by {host}: {url}", url) from exc
             if any(s in text for s in ("Name or service", "resolution", "nodename", "getaddrinfo")):
                 raise NavigationError(f"could not resolve host {host}: {url}", url) from exc

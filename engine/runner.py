@@ -95,7 +95,7 @@ class Run:
         self.variables: dict[str, Any] = {}
         self.secrets: list[str] = []
         self._overrides = dict(variables)
-        self.step_no = self.rows = self.pages = 0
+        self.step_no = self.rows = self.pages = self.loading = 0
         self.pending: list[LogEmitted] = []
         self.mode = "browser" if self._starts_in_browser() else "http"
         self._stack = AsyncExitStack()
@@ -148,7 +148,7 @@ class Run:
 
     def check_page_limit(self) -> None:
         limit = self.workflow.settings.max_pages
-        if limit is not None and self.pages >= limit:
+        if limit is not None and self.pages + self.loading >= limit:
             raise LimitReached(f"max_pages {limit} reached")
 
     async def emit_rows(
@@ -252,9 +252,8 @@ class Run:
         self.step_no += 1
         step = self.step_no
         await self.flush_logs()
-        await self.sink.emit(
-            StepStarted(step, node_id, node.type, scope.page.url if scope.page else None, _now())
-        )
+        url = self.redact(scope.page.url) if scope.page else None
+        await self.sink.emit(StepStarted(step, node_id, node.type, url, _now()))
         notes = StepNotes()
         ctx = NodeContext(self, scope, node_id, node.type, step, notes)
         started, rows_before, attempts = time.monotonic(), self.rows, 0
@@ -324,7 +323,7 @@ class Run:
                 if screenshot is None and isinstance(page, BrowserPage):
                     screenshot = await page.page.screenshot(timeout=5000)
                 if trace == "full" or status == "failed":
-                    html = await page.content()
+                    html = self.redact(await page.content())
             except Exception as exc:
                 ctx.log("debug", f"no snapshot: {_describe(exc)}")
         await self.flush_logs()
@@ -334,7 +333,7 @@ class Run:
                 node_id=ctx.node_id,
                 node_type=ctx.node_type,
                 status=status,
-                url=page.url if page else None,
+                url=self.redact(page.url) if page else None,
                 duration_ms=(time.monotonic() - started) * 1000,
                 rows=self.rows - rows_before,
                 attempts=attempts,
@@ -353,22 +352,26 @@ class Run:
         url: str | None,
         record: Mapping[str, Any] | None,
         variables: Mapping[str, Any] | None,
+        hold_rows: bool = False,
     ) -> BranchResult:
         parent = ctx.scope
         scope = Scope(
-            page=parent.page,
+            page=parent.page if url is None else None,  # an item's page opens with its load
             variables=parent.variables.new_child(dict(variables or {})),
             parent=parent,
             record={**parent.record, **(record or {})},
             record_touched=bool(record),
-            buffered=url is not None,
+            buffered=url is not None or hold_rows,
             stop=parent.stop | {ctx.node_id},
         )
         own: Page | None = None
         try:
             if url is not None:
-                own = scope.page = await self.open_page()
-                if not await self._open_item(ctx, scope, url):
+                try:
+                    opened = await self._open_item(ctx, scope, url)
+                finally:
+                    own = scope.page
+                if not opened:
                     return BranchResult([], skipped=True)
             for target in self.graph.targets(ctx.node_id, handle):
                 await self.walk(target, scope)
@@ -376,6 +379,10 @@ class Run:
                 await self.emit_rows(scope, [dict(scope.record)], ctx.node_id, ctx.step)
         except SkipBranch:
             return BranchResult(scope.rows, skipped=True)
+        except BaseException:
+            if hold_rows and scope.rows:  # what the branch found before it failed is kept
+                await self.emit_rows(parent, scope.rows, ctx.node_id, ctx.step)
+            raise
         finally:
             if own is not None:
                 await own.close()

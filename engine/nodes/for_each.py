@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from engine.errors import LimitReached, StepError, StepFailed
+from engine.errors import LimitReached
 from engine.extract import Field as ExtractField
 from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
 from engine.nodes.extract import field_selectors
@@ -56,6 +56,7 @@ async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
     done: dict[int, list[dict[str, Any]]] = {}
     emitted = 0
     emit_lock = asyncio.Lock()
+    reached: list[LimitReached] = []
 
     async def one(index: int, item: dict[str, Any]) -> None:
         nonlocal emitted
@@ -68,8 +69,12 @@ async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
                 rows = [item] if item else []
             else:
                 variables = {"item": {**item, "url": url, "index": index}}
-                result = await ctx.run_branch("body", url=url, record=item, variables=variables)
-                rows = result.rows
+                try:
+                    result = await ctx.run_branch("body", url=url, record=item, variables=variables)
+                    rows = result.rows
+                except LimitReached as exc:  # max_pages: items already loading still finish
+                    reached.append(exc)
+                    rows = []
         async with emit_lock:  # rows go out in the order of the items on the page
             done[index] = rows
             while emitted in done:
@@ -80,12 +85,14 @@ async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
         async with asyncio.TaskGroup() as group:
             for index, item in enumerate(items):
                 group.create_task(one(index, item))
-    except* LimitReached:
-        raise LimitReached from None
-    except* (StepError, StepFailed) as failed:
-        for index in sorted(done):  # keep what the finished items found
-            await ctx.emit_rows(done.pop(index))
-        raise failed.exceptions[0] from None
+    except ExceptionGroup as failed:
+        first = failed.exceptions[0]  # the others were cancelled because of it, if any
+        if not isinstance(first, LimitReached):
+            for index in sorted(done):  # keep what the finished items found
+                await ctx.emit_rows(done.pop(index))
+        raise first from None
+    if reached:
+        raise reached[0]
     return None
 
 

@@ -26,7 +26,11 @@ class PaginateParams(NodeParams):
     start: int = Field(1, ge=0, description="For url_template: the first page number.")
     max_pages: int = Field(10, ge=1, le=100_000, description="Stop after this many pages.")
     stop_when_no_new_rows: bool = Field(
-        True, description="Stop when a page adds no row that was not seen before."
+        True,
+        description=(
+            "Stop when a page adds no row that was not seen before (a repeated page's rows are "
+            "not emitted, so each page's rows go out when the page is done)."
+        ),
     )
     wait_for: str | None = Field(None, description="After going next, wait for this element.")
 
@@ -95,7 +99,10 @@ async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
                     ctx.log("info", f"stopped: page {number} does not exist ({exc.status})")
                     break
                 raise
-        result = await ctx.run_branch("body", variables={"page": number})
+        # rows are held back until we know the page is not a repeat of one already seen
+        result = await ctx.run_branch(
+            "body", variables={"page": number}, hold_rows=params.stop_when_no_new_rows
+        )
         pages += 1
         new = {_key(row) for row in result.rows} - seen
         seen |= new
@@ -103,6 +110,8 @@ async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
         if params.stop_when_no_new_rows and not new:
             ctx.log("info", f"stopped: page {number} added no new rows")
             break
+        if params.stop_when_no_new_rows:
+            await ctx.emit_rows(result.rows)
         if pages >= params.max_pages:
             ctx.log("info", f"stopped: max_pages {params.max_pages} reached")
             break

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
+from engine.errors import StepError
 from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
 
 if TYPE_CHECKING:
@@ -36,11 +37,18 @@ async def run(ctx: NodeContext, params: WaitParams) -> Outcome:
         await asyncio.sleep(params.ms / 1000)
         return None
     timeout = params.timeout_ms or ctx.settings.timeouts.action_ms
+    if params.mode in ("load_state", "network_idle") and ctx.page.renderer == "http":
+        return None  # a page fetched over HTTP is complete: nothing more will load
     if params.mode == "selector" and params.selector and ctx.page.renderer == "http":
-        # a static page either has the element or, in auto mode, gets rendered in the browser
-        if params.state in ("attached", "visible"):
-            await ctx.document(expect=params.selector, required=True)
-        return None
+        # a static page either has the element or, in auto mode, gets rendered in the browser,
+        # where the wait below waits as long as it would have from the start
+        if params.state in ("detached", "hidden"):
+            return None
+        document = await ctx.document(expect=params.selector)
+        if ctx.page.renderer == "http":
+            if document.count(params.selector) == 0:
+                raise StepError(f"selector {params.selector!r} matched nothing on {ctx.page.url}")
+            return None
     page = await ctx.browser_page()
     if params.mode == "selector" and params.selector:
         ctx.note_selector(params.selector)

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
 
-from engine import ListSink, RunFinished, load_workflow, run
+from browser_pool import BrowserPool
+from engine import FanoutSink, ListSink, RunFinished, Sink, load_workflow, run
 from trawler.demo_site import DemoSite
 
 RunBot = Callable[..., Awaitable[tuple[RunFinished, ListSink]]]
+
+FAST = {"navigation_ms": 3000, "action_ms": 3000, "selector_ms": 500}
+"""Timeouts small enough that a test waiting on something absent stays quick."""
 
 
 def bot(
     *nodes: dict[str, Any], edges: Sequence[tuple[str, ...]] | None = None, **settings: Any
 ) -> dict[str, Any]:
-    """A bot document: nodes as given, chained in order unless `edges` are given."""
+    """A bot document: nodes as given, chained in order unless `edges` are given.
+
+    Timeouts default to `FAST`; pass `timeouts=` to change them.
+    """
     ids = [n["id"] for n in nodes]
     if edges is None:
         edges = list(itertools.pairwise(ids))
     return {
         "name": "test",
-        "settings": settings,
+        "settings": {"timeouts": FAST, **settings},
         "nodes": list(nodes),
         "edges": [
             {"source": e[0], "target": e[1], **({"sourceHandle": e[2]} if len(e) > 2 else {})}
@@ -36,18 +44,40 @@ def node(node_id: str, type_: str, **data: Any) -> dict[str, Any]:
     return {"id": node_id, "type": type_, "data": data}
 
 
+def messages(sink: ListSink, level: str | None = None) -> list[str]:
+    """The run's log messages, of one level if given."""
+    return [e.message for e in sink.logs if level is None or e.level == level]
+
+
+def logged(sink: ListSink, text: str, level: str | None = None) -> bool:
+    """Whether some log message (of `level`, if given) contains `text`."""
+    return any(text in message for message in messages(sink, level))
+
+
 @pytest.fixture
 def run_bot(site: DemoSite) -> RunBot:
-    """Validate and run a bot document; `{{site}}` is the fixture site's base URL."""
+    """Validate and run a bot document; `{{site}}` is the fixture site's base URL.
 
-    async def runner(document: dict[str, Any], **variables: Any) -> tuple[RunFinished, ListSink]:
+    Keyword arguments are `--var` style overrides, except `cancel`, `pool` and `sink`, which
+    go to `engine.run` (a given sink receives every event too).
+    """
+
+    async def runner(
+        document: dict[str, Any],
+        *,
+        cancel: asyncio.Event | None = None,
+        pool: BrowserPool | None = None,
+        sink: Sink | None = None,
+        **variables: Any,
+    ) -> tuple[RunFinished, ListSink]:
         document = {
             **document,
             "variables": {"site": site.base_url, **document.get("variables", {})},
         }
         workflow = load_workflow(document, extra_variables=set(variables))
-        sink = ListSink()
-        finished = await run(workflow, sink, variables=variables)
-        return finished, sink
+        events = ListSink()
+        target: Sink = events if sink is None else FanoutSink(events, sink)
+        finished = await run(workflow, target, variables=variables, cancel=cancel, pool=pool)
+        return finished, events
 
     return runner

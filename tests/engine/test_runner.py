@@ -1,0 +1,495 @@
+"""The runner's policies (retries, on-error, limits, cancellation, time limit, variables) and
+bad inputs (unknown host, refused connection, a page that never loads, HTTP 500, empty
+selectors, a huge page), on real Chromium and over plain HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from engine import Event, RowEmitted, StepFinished
+from tests.engine.conftest import FAST, RunBot, bot, logged, messages, node
+from trawler.demo_site import DemoSite
+from trawler.demo_site.catalog import PRODUCTS, page_of
+
+RENDERERS = pytest.mark.parametrize("renderer", ["browser", "http"])
+
+NAMES = [{"name": "name", "selector": "a.title"}]
+
+
+def names(products: Any) -> list[dict[str, Any]]:
+    return [{"name": p.name} for p in products]
+
+
+def steps_of(sink: Any, node_id: str) -> list[StepFinished]:
+    return [s for s in sink.steps if s.node_id == node_id]
+
+
+# --- retries ---------------------------------------------------------------------------------
+
+
+@RENDERERS
+@pytest.mark.parametrize(("retries", "status"), [(2, "succeeded"), (1, "failed")])
+async def test_retries_on_a_flaky_page(
+    run_bot: RunBot, renderer: str, retries: int, status: str
+) -> None:
+    document = bot(
+        node(
+            "open",
+            "navigate",
+            url="{{site}}/lab/flaky?key={{key}}&fail=2",
+            retries=retries,
+            retry_delay_ms=10,
+        ),
+        node("read", "extract", mode="single", fields=[{"name": "ok", "selector": "p.ok"}]),
+        renderer=renderer,
+    )
+    finished, sink = await run_bot(document, key=uuid.uuid4().hex)
+    assert finished.status == status, finished.error
+    [step] = steps_of(sink, "open")
+    assert step.attempts == retries + 1
+    assert logged(sink, "attempt 1 failed: HTTP 503 at", "warning")
+    if status == "succeeded":
+        assert step.error is None
+        assert sink.rows == [{"ok": "ok after 2"}]
+    else:
+        assert step.status == "failed"
+        assert step.error
+        assert "HTTP 503" in step.error
+        assert finished.error
+        assert "node 'open' (navigate) failed: HTTP 503 at" in finished.error
+        assert sink.rows == []
+
+
+# --- on_error --------------------------------------------------------------------------------
+
+
+def failing_on_page_3(extract_first: bool) -> dict[str, Any]:
+    """Pages 1.. of the shop; on page 3 the body loads /lab/error500 (on_error fail)."""
+    edges: list[tuple[str, ...]] = [("pages", "test", "body"), ("test", "boom", "true")]
+    if extract_first:
+        edges = [("pages", "items", "body"), ("items", "test"), *edges[1:]]
+    else:
+        edges.append(("test", "items", "false"))
+    return bot(
+        node(
+            "pages",
+            "paginate",
+            mode="url_template",
+            url_template="{{site}}/shop?page={{page}}",
+            max_pages=100,
+        ),
+        node("test", "condition", variable="page", op="eq", value=3),
+        node("boom", "navigate", url="{{site}}/lab/error500"),
+        node("items", "extract", item_selector="li.product", fields=NAMES),
+        edges=edges,
+    )
+
+
+@pytest.mark.parametrize(("extract_first", "kept"), [(False, 20), (True, 30)])
+async def test_on_error_fail_keeps_the_rows_found_before(
+    run_bot: RunBot, site: DemoSite, extract_first: bool, kept: int
+) -> None:
+    finished, sink = await run_bot(failing_on_page_3(extract_first))
+    assert finished.status == "failed"
+    assert finished.error == (
+        f"node 'boom' (navigate) failed: HTTP 500 at {site.base_url}/lab/error500"
+    )
+    assert sink.rows == names(PRODUCTS[:kept])
+    assert finished.rows == kept
+    [boom] = steps_of(sink, "boom")
+    assert boom.status == "failed"
+    assert boom.html
+    assert "Something broke on purpose" in boom.html  # trace "errors"
+    assert boom.screenshot
+    assert boom.screenshot.startswith(b"\x89PNG")
+
+
+def for_each_failing_on(product_id: str, on_error: str, concurrency: int = 4) -> dict[str, Any]:
+    """Product pages of /shop page 1; the check fails on one product's page."""
+    return bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node(
+            "each",
+            "for_each",
+            selector="li.product",
+            link="a.title",
+            fields=NAMES,
+            concurrency=concurrency,
+        ),
+        node(
+            "check",
+            "wait",
+            selector=f'article[data-id="{product_id}"]',
+            state="detached",
+            on_error=on_error,
+        ),
+        node("detail", "extract", mode="single", fields=[{"name": "sku", "selector": ".sku"}]),
+        edges=[("open", "each"), ("each", "check", "body"), ("check", "detail")],
+        timeouts={**FAST, "action_ms": 300},
+    )
+
+
+async def test_on_error_skip_skips_that_item_only(run_bot: RunBot) -> None:
+    bad = PRODUCTS[2]
+    finished, sink = await run_bot(for_each_failing_on(bad.id, "skip"))
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"name": p.name, "sku": p.sku} for p in page_of(1) if p is not bad]
+    assert logged(sink, "node 'check' (wait) failed", "warning")
+    assert logged(sink, "on_error=skip", "warning")
+    assert [s.status for s in steps_of(sink, "check")].count("failed") == 1
+    assert len(steps_of(sink, "detail")) == 9
+
+
+async def test_on_error_continue_runs_the_next_node(run_bot: RunBot) -> None:
+    bad = PRODUCTS[2]
+    finished, sink = await run_bot(for_each_failing_on(bad.id, "continue"))
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"name": p.name, "sku": p.sku} for p in page_of(1)]
+    assert logged(sink, "on_error=continue", "warning")
+
+
+async def test_on_error_fail_in_a_for_each_body_fails_the_run(run_bot: RunBot) -> None:
+    # one item at a time, so that exactly the items before the failing one have finished
+    finished, sink = await run_bot(for_each_failing_on(PRODUCTS[2].id, "fail", concurrency=1))
+    assert finished.status == "failed"
+    assert finished.error
+    assert finished.error.startswith("node 'check' (wait) failed")
+    assert sink.rows == [{"name": p.name, "sku": p.sku} for p in PRODUCTS[:2]]
+
+
+@RENDERERS
+@pytest.mark.parametrize("on_error", ["skip", "fail"])
+async def test_for_each_items_that_do_not_load(
+    run_bot: RunBot, site: DemoSite, renderer: str, on_error: str
+) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/big?n=3"),
+        node("each", "for_each", selector="li.item", on_error=on_error),
+        node("detail", "extract", mode="single", fields=[{"name": "h", "selector": "h1"}]),
+        edges=[("open", "each"), ("each", "detail", "body")],
+        renderer=renderer,
+    )
+    finished, sink = await run_bot(document)
+    assert sink.rows == []
+    if on_error == "skip":
+        assert finished.status == "succeeded", finished.error
+        skipped = sorted(m for m in messages(sink, "warning") if m.startswith("skipped item"))
+        assert skipped == [
+            f"skipped item: HTTP 404 at {site.base_url}/lab/item/{i}" for i in (1, 2, 3)
+        ]
+    else:
+        assert finished.status == "failed"
+        assert finished.error
+        assert "(for_each): HTTP 404 at" in finished.error
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+def shop_pages(**settings: Any) -> dict[str, Any]:
+    return bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("pages", "paginate", next_selector="a.next"),
+        node("items", "extract", item_selector="li.product", fields=NAMES),
+        edges=[("open", "pages"), ("pages", "items", "body")],
+        **settings,
+    )
+
+
+@RENDERERS
+async def test_max_rows(run_bot: RunBot, renderer: str) -> None:
+    finished, sink = await run_bot(shop_pages(max_rows=15, renderer=renderer))
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == names(PRODUCTS[:15])
+    assert finished.rows == 15
+    assert logged(sink, "stopped: max_rows 15 reached")
+
+
+@RENDERERS
+async def test_max_pages(run_bot: RunBot, renderer: str) -> None:
+    finished, sink = await run_bot(shop_pages(max_pages=3, renderer=renderer))
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == names(PRODUCTS[:30])
+    assert finished.pages == 3
+    assert logged(sink, "stopped: max_pages 3 reached")
+
+
+async def test_max_rows_inside_for_each(run_bot: RunBot) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("each", "for_each", selector="li.product", link="a.title", concurrency=4),
+        node("detail", "extract", mode="single", fields=[{"name": "sku", "selector": ".sku"}]),
+        edges=[("open", "each"), ("each", "detail", "body")],
+        max_rows=5,
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"sku": p.sku} for p in PRODUCTS[:5]]
+    assert logged(sink, "stopped: max_rows 5 reached")
+
+
+@RENDERERS
+async def test_max_pages_inside_for_each_keeps_the_pages_loaded(
+    run_bot: RunBot, renderer: str
+) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("each", "for_each", selector="li.product", link="a.title", concurrency=4),
+        node("detail", "extract", mode="single", fields=[{"name": "sku", "selector": ".sku"}]),
+        edges=[("open", "each"), ("each", "detail", "body")],
+        max_pages=4,
+        renderer=renderer,
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert finished.pages == 4
+    assert sink.rows == [{"sku": p.sku} for p in PRODUCTS[:3]]
+    assert logged(sink, "stopped: max_pages 4 reached")
+
+
+# --- cancellation and the run's time limit ---------------------------------------------------
+
+
+class CancelAfter:
+    """A sink that requests cancellation once it has seen `rows` rows."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.cancel = asyncio.Event()
+
+    async def emit(self, event: Event) -> None:
+        if isinstance(event, RowEmitted) and event.seq >= self.rows:
+            self.cancel.set()
+
+
+@RENDERERS
+async def test_cancel_mid_run_keeps_the_rows(run_bot: RunBot, renderer: str) -> None:
+    stopper = CancelAfter(10)
+    finished, sink = await run_bot(
+        shop_pages(renderer=renderer), cancel=stopper.cancel, sink=stopper
+    )
+    assert finished.status == "cancelled"
+    assert finished.error == "cancelled on request"
+    assert sink.rows == names(page_of(1))
+
+
+async def test_cancel_inside_for_each(run_bot: RunBot) -> None:
+    stopper = CancelAfter(3)
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("each", "for_each", selector="li.product", link="a.title", concurrency=1),
+        node("detail", "extract", mode="single", fields=[{"name": "sku", "selector": ".sku"}]),
+        edges=[("open", "each"), ("each", "detail", "body")],
+    )
+    finished, sink = await run_bot(document, cancel=stopper.cancel, sink=stopper)
+    assert finished.status == "cancelled", finished.error
+    assert sink.rows == [{"sku": p.sku} for p in PRODUCTS[:3]]
+
+
+@RENDERERS
+async def test_run_time_limit(run_bot: RunBot, renderer: str) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("items", "extract", item_selector="li.product", fields=NAMES),
+        node("pause", "wait", mode="time", ms=60_000),
+        node("never", "extract", mode="single", fields=NAMES),
+        timeouts={**FAST, "run_ms": 1500},
+        renderer=renderer,
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "timed_out"
+    assert finished.error == "the run exceeded its time limit of 1500 ms"
+    assert sink.rows == names(page_of(1))
+    assert not steps_of(sink, "never")
+
+
+async def test_run_time_limit_while_for_each_items_are_loading(run_bot: RunBot) -> None:
+    # every item's body loads a page that never finishes: the limit cuts the loads short
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("each", "for_each", selector="li.product", link="a.title", concurrency=4),
+        node("slow", "navigate", url="{{site}}/lab/slow?item={{item.index}}"),
+        edges=[("open", "each"), ("each", "slow", "body")],
+        timeouts={**FAST, "navigation_ms": 30_000, "run_ms": 1500},
+    )
+    started = time.perf_counter()
+    finished, sink = await run_bot(document)
+    print(f"timed out and closed in {time.perf_counter() - started:.2f} s")
+    assert finished.status == "timed_out"
+    assert sink.rows == []
+    assert len(steps_of(sink, "slow")) == 0  # none of the loads finished
+
+
+# --- variables -------------------------------------------------------------------------------
+
+
+async def test_overrides_replace_document_variables(run_bot: RunBot) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop?page={{number}}"),
+        node("items", "extract", item_selector="li.product", fields=NAMES),
+        node("note", "set_variable", name="unused", value="{{extra}}"),
+        renderer="http",
+    )
+    document["variables"] = {"number": 1}
+    finished, sink = await run_bot(document, number="3", extra="only given on the command line")
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == names(page_of(3))
+
+
+async def test_an_unset_environment_variable_is_a_clear_error(
+    run_bot: RunBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"TRAWLER_TEST_UNSET_{uuid.uuid4().hex[:8].upper()}"
+    monkeypatch.delenv(name, raising=False)
+    document = bot(node("open", "navigate", url="{{site}}/shop?page={{number}}"))
+    document["variables"] = {"number": {"env": name}}
+    finished, sink = await run_bot(document)
+    assert finished.status == "failed"
+    assert (
+        finished.error == f"variable 'number' reads environment variable {name}, which is not set"
+    )
+    assert sink.steps == []
+
+    monkeypatch.setenv(name, "2")
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop?page={{number}}"),
+        node("items", "extract", item_selector="li.product", fields=NAMES),
+        renderer="http",
+    )
+    document["variables"] = {"number": {"env": name}}
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == names(page_of(2))
+
+
+# --- bad inputs ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def assert_navigation_fails(run_bot: RunBot, document: dict[str, Any], *texts: str) -> None:
+    finished, sink = await run_bot(document)
+    assert finished.status == "failed"
+    assert finished.error
+    for text in texts:
+        assert text in finished.error, finished.error
+    [step] = steps_of(sink, "open")
+    assert step.status == "failed"
+    assert step.error
+    assert step.error in finished.error
+    print(finished.error)
+
+
+@RENDERERS
+async def test_unknown_host(run_bot: RunBot, renderer: str) -> None:
+    url = "http://no-such-host.invalid/"
+    document = bot(node("open", "navigate", url=url), renderer=renderer)
+    await assert_navigation_fails(
+        run_bot, document, "could not resolve host no-such-host.invalid", url
+    )
+
+
+@RENDERERS
+async def test_connection_refused(run_bot: RunBot, renderer: str) -> None:
+    url = f"http://127.0.0.1:{free_port()}/shop"
+    document = bot(node("open", "navigate", url=url), renderer=renderer)
+    await assert_navigation_fails(run_bot, document, "connection refused by 127.0.0.1", url)
+
+
+@RENDERERS
+async def test_a_page_that_never_finishes_loading(run_bot: RunBot, renderer: str) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/slow"),
+        timeouts={**FAST, "navigation_ms": 1000},
+        renderer=renderer,
+    )
+    await assert_navigation_fails(
+        run_bot, document, "did not finish loading", "within 1 s", "/lab/slow"
+    )
+
+
+@RENDERERS
+async def test_http_500(run_bot: RunBot, site: DemoSite, renderer: str) -> None:
+    document = bot(node("open", "navigate", url="{{site}}/lab/error500"), renderer=renderer)
+    await assert_navigation_fails(run_bot, document, f"HTTP 500 at {site.base_url}/lab/error500")
+
+
+@RENDERERS
+async def test_a_selector_that_matches_nothing(run_bot: RunBot, renderer: str) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("items", "extract", item_selector="li.no-such-item", fields=NAMES),
+        node("one", "extract", mode="single", fields=[{"name": "x", "selector": "#no-such"}]),
+        timeouts={**FAST, "selector_ms": 200},
+        renderer=renderer,
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert logged(sink, "item_selector 'li.no-such-item' matched nothing", "warning")
+    assert logged(sink, "fields matched nothing: x", "warning")
+    assert sink.rows == [{"x": None}]
+
+
+@RENDERERS
+async def test_a_page_with_50000_items(run_bot: RunBot, renderer: str) -> None:
+    n = 50_000
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/big?n={{n}}"),
+        node(
+            "items",
+            "extract",
+            item_selector="li.item",
+            fields=[
+                {"name": "n", "selector": ".n", "transforms": [{"op": "number", "integer": True}]},
+                {"name": "link", "selector": "a", "value": "attr:href"},
+            ],
+        ),
+        timeouts={**FAST, "navigation_ms": 30_000},
+        renderer=renderer,
+    )
+    started = time.perf_counter()
+    finished, sink = await run_bot(document, n=str(n))
+    elapsed = time.perf_counter() - started
+    print(f"{renderer}: {n} rows in {elapsed:.2f} s (run {finished.duration_ms / 1000:.2f} s)")
+    assert finished.status == "succeeded", finished.error
+    assert finished.rows == len(sink.rows) == n
+    assert sink.rows[0] == {"n": 1, "link": "/lab/item/1"}
+    assert sink.rows[-1] == {"n": n, "link": f"/lab/item/{n}"}
+    assert [row["n"] for row in sink.rows] == list(range(1, n + 1))
+
+
+@RENDERERS
+async def test_the_alert_and_popup_loop(run_bot: RunBot, renderer: str) -> None:
+    # leaving a page that opens dialogs all the time must not wedge the navigation
+    rounds = 5
+    nodes = []
+    for n in range(rounds):
+        nodes += [
+            node(f"alerts{n}", "navigate", url="{{site}}/lab/alerts"),
+            node(f"content{n}", "wait", selector="#content"),
+            node(
+                f"read{n}",
+                "extract",
+                mode="single",
+                fields=[{"name": "text", "selector": "#content"}],
+            ),
+            node(f"shop{n}", "navigate", url="{{site}}/shop"),
+            node(f"items{n}", "extract", item_selector="li.product", fields=NAMES),
+        ]
+    finished, sink = await run_bot(bot(*nodes, renderer=renderer))
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"text": "Still here", **row} for row in names(page_of(1))] * rounds
+    if renderer == "browser":
+        assert logged(sink, "alert dialog accepted: 'hi'")
+        assert logged(sink, "closed a pop-up")
