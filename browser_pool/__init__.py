@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from browser_pool._discovery import find_chromium, playwright_chromium
 from browser_pool._pool import LAUNCH_ARGS, BrowserPool, ContextOptions, Lease, Logger
-from browser_pool.errors import BrowserCrashed, BrowserPoolError, ChromiumNotFound
+from browser_pool.errors import BrowserCrashed, BrowserPoolError, ChromiumNotFound, NoFreePage
 
 __all__ = [
     "LAUNCH_ARGS",
@@ -15,6 +15,7 @@ __all__ = [
     "ContextOptions",
     "Lease",
     "Logger",
+    "NoFreePage",
     "find_chromium",
     "playwright_chromium",
 ]

@@ -20,7 +20,7 @@ from playwright.async_api import (
 )
 
 from browser_pool._discovery import find_chromium
-from browser_pool.errors import BrowserCrashed, ChromiumNotFound
+from browser_pool.errors import BrowserCrashed, ChromiumNotFound, NoFreePage
 
 # flags that let Chromium run as root in a container with no network beyond what it is asked for
 LAUNCH_ARGS = (
@@ -139,9 +139,16 @@ class Lease:
         self._note_dialog(dialog.type, dialog.message)
         self._spawn(dialog.accept(""))
 
-    async def new_page(self) -> Page:
-        """A new page in this context; closing it frees its slot in the pool."""
-        await self.pool.slots.acquire()
+    async def new_page(self, wait: timedelta | None = None) -> Page:
+        """A new page in this context, waiting at most `wait` for a free slot (closing frees it)."""
+        try:
+            async with asyncio.timeout(wait.total_seconds() if wait else None):
+                await self.pool.slots.acquire()
+        except TimeoutError:
+            raise NoFreePage(
+                f"no free browser page within {wait.total_seconds() if wait else 0:g} s: all "
+                f"{self.pool.max_pages} pages of the pool are in use"
+            ) from None
         try:
             page = await self.context.new_page()
         except Exception:
@@ -179,6 +186,7 @@ class BrowserPool:
         self.headless = headless
         self.executable = executable
         self.launch_timeout = launch_timeout
+        self.max_pages = max_pages
         self.slots = asyncio.Semaphore(max_pages)
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None

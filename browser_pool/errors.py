@@ -3,7 +3,8 @@
 ```
 BrowserPoolError
 ├── ChromiumNotFound   no Chromium to launch; nothing can run in the browser (fix the install)
-└── BrowserCrashed     the browser died under a page; the page's work may be retried
+├── BrowserCrashed     the browser died under a page; the page's work may be retried
+└── NoFreePage         every page slot stayed in use for the whole wait
 ```
 """
 
@@ -27,3 +28,7 @@ class ChromiumNotFound(BrowserPoolError):
 
 class BrowserCrashed(BrowserPoolError):
     """The browser process died; pages it held are gone and may be retried on a new one."""
+
+
+class NoFreePage(BrowserPoolError):
+    """Every page slot stayed taken for the whole wait; the page was not opened."""

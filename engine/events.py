@@ -2,7 +2,9 @@
 
 The runner emits, in order: `RunStarted`, then for each step `StepStarted` … `StepFinished`
 with any `RowEmitted` and `LogEmitted` in between, and last `RunFinished`. Rows are emitted the
-moment they are found, so a sink that stores them keeps everything collected before a failure.
+moment they are found (a paginate that stops on repeated pages holds one page's rows until the
+page is done; a for_each emits in the order of its items), so a sink that stores them keeps
+everything collected before a failure.
 """
 
 from __future__ import annotations

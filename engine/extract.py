@@ -81,6 +81,12 @@ class Field(BaseModel):
         description="Sub-fields: each match of `selector` becomes a record of these fields.",
     )
 
+    @field_validator("selector", "selector_type", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        # a builder's form sends "" for a field left empty
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("name")
     @classmethod
     def _name_not_blank(cls, name: str) -> str:

@@ -8,7 +8,7 @@ import time
 from collections import ChainMap
 from collections.abc import Mapping
 from contextlib import AsyncExitStack, nullcontext
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -206,8 +206,15 @@ class Run:
     async def open_page(self) -> Page:
         if self.mode == "browser":
             lease = await self.lease()
-            return BrowserPage(await lease.new_page())
+            wait = timedelta(milliseconds=self.workflow.settings.timeouts.navigation_ms)
+            return BrowserPage(await lease.new_page(wait))
         return HttpPage(await self.client())
+
+    def page_capacity(self) -> int | None:
+        """How many pages this run may hold at once; None when it is not using the browser."""
+        if self.mode != "browser" or self.pool is None:
+            return None
+        return self.pool.max_pages
 
     async def switch_to_browser(self, scope: Scope, reason: str) -> None:
         """Auto renderer: re-open the branch's page in the browser, for the rest of the run."""
@@ -322,7 +329,8 @@ class Run:
             try:
                 if screenshot is None and isinstance(page, BrowserPage):
                     screenshot = await page.page.screenshot(timeout=5000)
-                if trace == "full" or status == "failed":
+                # an HTTP page has no screenshot, so its HTML is what the replay shows
+                if trace == "full" or status == "failed" or page.renderer == "http":
                     html = self.redact(await page.content())
             except Exception as exc:
                 ctx.log("debug", f"no snapshot: {_describe(exc)}")

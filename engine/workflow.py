@@ -48,7 +48,8 @@ class BotSettings(Strict):
         "errors",
         description=(
             "Artifacts per step: none; errors (screenshot and HTML of failed steps); "
-            "steps (a screenshot of every step); full (screenshot and HTML of every step)."
+            "steps (a screenshot of every step, the HTML of HTTP pages); "
+            "full (screenshot and HTML of every step)."
         ),
     )
 

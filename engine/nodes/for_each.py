@@ -46,13 +46,26 @@ def _link_fields(params: ForEachParams) -> list[ExtractField]:
     return [*params.fields, *fields]
 
 
+def _concurrency(ctx: NodeContext, params: ForEachParams) -> int:
+    """Bounded so that item pages running a nested for_each never hold every page slot."""
+    wanted = params.concurrency or ctx.settings.concurrency
+    capacity = ctx.run.page_capacity()
+    body = ctx.run.graph.body(ctx.node_id)
+    if capacity is None or not any(ctx.run.nodes[n].type == "for_each" for n in body):
+        return wanted
+    allowed = max(1, capacity - 2)  # the run's own page, and one for the inner loop's items
+    if wanted > allowed:
+        ctx.log("info", f"concurrency {wanted} lowered to {allowed}: the body has a for_each")
+    return min(wanted, allowed)
+
+
 async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
     document = await ctx.document(expect=params.selector)
     ctx.note_selector(params.selector)
     items = document.items(params.selector, _link_fields(params), limit=params.limit)
     if not items:
         ctx.log("warning", f"selector {params.selector!r} matched nothing")
-    limit = asyncio.Semaphore(params.concurrency or ctx.settings.concurrency)
+    limit = asyncio.Semaphore(_concurrency(ctx, params))
     done: dict[int, list[dict[str, Any]]] = {}
     emitted = 0
     emit_lock = asyncio.Lock()

@@ -399,10 +399,6 @@ async def test_extract_nested_list_and_limit(run_bot: RunBot) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='engine/extract.py: a field with selector "" passes validation but fails at run time',
-)
 async def test_extract_an_empty_selector_reads_the_item_itself(run_bot: RunBot) -> None:
     # ExtractField.selector says "empty for the item element itself"; a builder sends ""
     document = bot(

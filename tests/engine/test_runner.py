@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from browser_pool import BrowserPool
 from engine import Event, RowEmitted, StepFinished
 from tests.engine.conftest import FAST, RunBot, bot, logged, messages, node
 from trawler.demo_site import DemoSite
-from trawler.demo_site.catalog import PRODUCTS, page_of
+from trawler.demo_site.catalog import CATEGORIES, PRODUCTS, page_of
 
 RENDERERS = pytest.mark.parametrize("renderer", ["browser", "http"])
 
@@ -232,6 +233,32 @@ async def test_max_rows_inside_for_each(run_bot: RunBot) -> None:
     assert finished.status == "succeeded", finished.error
     assert sink.rows == [{"sku": p.sku} for p in PRODUCTS[:5]]
     assert logged(sink, "stopped: max_rows 5 reached")
+
+
+async def test_nested_for_each_never_holds_every_page(run_bot: RunBot) -> None:
+    document = bot(
+        node("home", "navigate", url="{{site}}/"),
+        node(
+            "categories",
+            "for_each",
+            selector="ul.categories li",
+            fields=[{"name": "category", "selector": "a"}],
+            concurrency=8,
+        ),
+        node("products", "for_each", selector="li.product", link="a.title", concurrency=4),
+        node("detail", "extract", mode="single", fields=[{"name": "sku", "selector": ".sku"}]),
+        edges=[
+            ("home", "categories"),
+            ("categories", "products", "body"),
+            ("products", "detail", "body"),
+        ],
+    )
+    async with BrowserPool(max_pages=4) as pool:
+        finished, sink = await run_bot(document, pool=pool)
+    assert finished.status == "succeeded", finished.error
+    expected = [(p.category, p.sku) for c in CATEGORIES for p in PRODUCTS if p.category == c]
+    assert [(r["category"], r["sku"]) for r in sink.rows] == expected
+    assert logged(sink, "concurrency 8 lowered to 2: the body has a for_each")
 
 
 @RENDERERS
@@ -493,3 +520,35 @@ async def test_the_alert_and_popup_loop(run_bot: RunBot, renderer: str) -> None:
     if renderer == "browser":
         assert logged(sink, "alert dialog accepted: 'hi'")
         assert logged(sink, "closed a pop-up")
+
+
+# --- trace levels ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("renderer", "trace", "screenshots", "snapshots"),
+    [
+        ("browser", "none", False, False),
+        ("browser", "errors", False, False),
+        ("browser", "steps", True, False),
+        ("browser", "full", True, True),
+        ("http", "steps", False, True),
+    ],
+)
+async def test_trace_levels(
+    run_bot: RunBot, renderer: str, trace: str, screenshots: bool, snapshots: bool
+) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("items", "extract", item_selector="li.product", fields=NAMES),
+        renderer=renderer,
+        trace=trace,
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert [s.screenshot is not None for s in sink.steps] == [screenshots] * 2
+    assert [s.html is not None for s in sink.steps] == [snapshots] * 2
+    if screenshots:
+        assert all(s.screenshot and s.screenshot.startswith(b"\x89PNG") for s in sink.steps)
+    if snapshots:
+        assert all(s.html and 'li class="product"' in s.html for s in sink.steps)
