@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
+import pstats
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -21,7 +23,7 @@ from typing import Any
 
 import httpx
 import psutil
-from playwright.async_api import async_playwright
+from playwright.async_api import Route, async_playwright
 from selectolax.lexbor import LexborHTMLParser
 
 from browser_pool import LAUNCH_ARGS, BrowserPool, find_chromium
@@ -129,8 +131,11 @@ def _urls(base: str) -> list[str]:
     return lists + [f"{base}/product/{p.id}" for p in PRODUCTS]
 
 
-async def bare_playwright(base: str, executable: Path) -> int:
-    """The floor for the browser renderer: load each page and read its HTML, nothing else."""
+async def bare_playwright(base: str, executable: Path, route: bool = False) -> int:
+    """The floor for the browser renderer: load each page and read its HTML, nothing else.
+
+    Images are blocked through DevTools, as the pool does, or with `route` through
+    `page.route`, which sends every request through the driver (for comparison)."""
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=executable, args=list(LAUNCH_ARGS))
         context = await browser.new_context()
@@ -139,9 +144,12 @@ async def bare_playwright(base: str, executable: Path) -> int:
         async def one(url: str) -> None:
             async with limit:
                 page = await context.new_page()
-                session = await context.new_cdp_session(page)
-                await session.send("Network.enable")
-                await session.send("Network.setBlockedURLs", {"urls": ["*.svg*"]})
+                if route:
+                    await page.route("**/*", _abort_images)
+                else:
+                    session = await context.new_cdp_session(page)
+                    await session.send("Network.enable")
+                    await session.send("Network.setBlockedURLs", {"urls": ["*.svg*"]})
                 await page.goto(url)
                 LexborHTMLParser(await page.content()).css_first("h1")
                 await page.close()
@@ -149,6 +157,13 @@ async def bare_playwright(base: str, executable: Path) -> int:
         await asyncio.gather(*(one(u) for u in _urls(base)))
         await browser.close()
     return PAGES
+
+
+async def _abort_images(route: Route) -> None:
+    if route.request.resource_type == "image":
+        await route.abort()
+    else:
+        await route.continue_()
 
 
 async def bare_httpx(base: str) -> int:
@@ -175,6 +190,31 @@ async def trawler_run(base: str, renderer: str, executable: Path | None = None) 
     return finished.pages
 
 
+async def python_share(base: str) -> dict[str, float]:
+    """Where the Python process spends its CPU during a browser run, by package (cProfile)."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    await trawler_run(base, "browser")
+    profiler.disable()
+    totals: dict[str, float] = {}
+    for (filename, _, function), row in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        path = filename.replace("\\", "/")
+        if "poll" in function and filename == "~":
+            continue  # the event loop waiting for Chromium and the site: idle, not work
+        if "/playwright/" in path:
+            owner = "playwright client"
+        elif any(f"/{p}/" in path for p in ("engine", "browser_pool", "trawler", "proxies")):
+            owner = "trawler (ours)"
+        elif "/selectolax/" in path or "/parsel/" in path or "/lxml/" in path:
+            owner = "parsing (selectolax, parsel)"
+        elif "/asyncio/" in path or "/selectors.py" in path:
+            owner = "asyncio event loop"
+        else:
+            owner = "driver pipe I/O, JSON, built-ins"
+        totals[owner] = totals.get(owner, 0.0) + row[2]  # tottime: time in the function itself
+    return totals
+
+
 async def main(repeat: int) -> list[dict[str, Any]]:
     shell = find_chromium(headless=True)
     full = find_chromium(headless=False)
@@ -182,6 +222,7 @@ async def main(repeat: int) -> list[dict[str, Any]]:
         raise SystemExit("no Chromium: run `make test` or `make demo` first")
     cases: dict[str, Callable[[str], Awaitable[int]]] = {
         "playwright (bare)": lambda b: bare_playwright(b, shell),
+        "playwright, page.route blocking": lambda b: bare_playwright(b, shell, route=True),
         "trawler browser": lambda b: trawler_run(b, "browser"),
         "trawler browser, full chromium": lambda b: trawler_run(b, "browser", full),
         "httpx (bare)": bare_httpx,
@@ -193,13 +234,14 @@ async def main(repeat: int) -> list[dict[str, Any]]:
         for _ in range(repeat):
             for name, case in cases.items():
                 samples[name].append(await measure(name, partial(case, site.base_url)))
+        share = await python_share(site.base_url)
     best = {name: min(runs, key=lambda s: s.seconds) for name, runs in samples.items()}
     baselines = {"trawler": "playwright (bare)", "http": "httpx (bare)"}
     print(
         f"{PAGES} pages per run (5 list + 45 product pages), concurrency {CONCURRENCY}, "
         f"best of {repeat}; time ratio against the baseline in the same run\n"
     )
-    header = ("case", "pages/s", "wall s", "ratio", "py cpu s", "chromium cpu s", "ours %")
+    header = ("case", "pages/s", "wall s", "ratio", "py cpu s", "chromium cpu s", "python %")
     print(f"{header[0]:34} " + " ".join(f"{h:>9}" for h in header[1:]))
     rows = []
     for name, sample in best.items():
@@ -223,6 +265,10 @@ async def main(repeat: int) -> list[dict[str, Any]]:
                 "median_seconds": median,
             }
         )
+    total = sum(share.values())
+    print("\nPython CPU of one trawler browser run, by package (cProfile, own time):")
+    for owner, seconds in sorted(share.items(), key=lambda kv: -kv[1]):
+        print(f"  {owner:30} {seconds:6.2f} s  {100 * seconds / total:5.1f}%")
     return rows
 
 
