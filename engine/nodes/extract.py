@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, model_validator
 
 from engine.extract import Field as ExtractField
+from engine.extract import Fields
 from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class ExtractParams(NodeParams):
         ),
     )
     item_selector: str | None = Field(None, description="For list: one match per row.")
-    fields: list[ExtractField] = Field(min_length=1, description="What to read.")
+    fields: Fields = Field(min_length=1, description="What to read.")
     limit: int | None = Field(None, gt=0, description="For list: at most this many items.")
     save_as: str | None = Field(
         None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Also store the result here."
@@ -33,9 +34,6 @@ class ExtractParams(NodeParams):
     def _list_needs_items(self) -> ExtractParams:
         if self.mode == "list" and not self.item_selector:
             raise ValueError("mode 'list' needs item_selector")
-        names = [f.name for f in self.fields]
-        if len(names) != len(set(names)):
-            raise ValueError(f"field names repeat: {names}")
         return self
 
     def selectors(self) -> Selectors:

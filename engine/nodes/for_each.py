@@ -9,6 +9,7 @@ from pydantic import Field
 
 from engine.errors import LimitReached
 from engine.extract import Field as ExtractField
+from engine.extract import Fields
 from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
 from engine.nodes.extract import field_selectors
 
@@ -24,7 +25,7 @@ class ForEachParams(NodeParams):
     link: str | None = Field(
         None, description="Inside each item, the link to open; default: the item's own link."
     )
-    fields: list[ExtractField] = Field(
+    fields: Fields = Field(
         default_factory=list, description="Read from each item here; the body adds to this row."
     )
     concurrency: int | None = Field(
