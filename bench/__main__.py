@@ -28,8 +28,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from browser_pool import LAUNCH_ARGS, BrowserPool, find_chromium
 from engine import ListSink, load_workflow, run
-from trawler.demo_site import DemoSite
-from trawler.demo_site.catalog import PAGE_SIZE, PRODUCTS
+from trawler.demo_site import PAGE_SIZE, PRODUCTS, DemoSite
 
 CONCURRENCY = 4
 LIST_PAGES = -(-len(PRODUCTS) // PAGE_SIZE)

@@ -21,7 +21,7 @@ from typing import IO, Any, Self
 from rich.table import Table
 from rich.text import Text
 
-from engine.events import Event, RowEmitted, RunFinished
+from engine import Event, RowEmitted, RunFinished
 
 SUPPORTED_EXTENSIONS = (".csv", ".json", ".jsonl", ".ndjson")
 PREVIEW_ROWS = 10

@@ -16,7 +16,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from engine.events import (
+from engine import (
     Event,
     LogEmitted,
     LogLevel,

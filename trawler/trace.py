@@ -23,7 +23,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import IO, Any
 
-from engine.events import (
+from engine import (
     Event,
     LogEmitted,
     RowEmitted,
