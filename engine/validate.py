@@ -137,7 +137,7 @@ def _check_graph(
                 cycle[0],
             )
         )
-    if len(entries) == 1 and not cycle:
+    if entries:  # the first in document order is the start; the rest of the graph must hang off it
         reachable = graph.reachable(entries[0])
         for node_id in params:
             if node_id not in reachable:
