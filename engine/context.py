@@ -102,8 +102,8 @@ class NodeContext:
         self.run.loading += 1  # counts against max_pages now: concurrent loads cannot all pass it
         try:
             page = self.scope.page
-            if page is None or (self.run.mode == "browser" and page.renderer == "http"):
-                self.scope.page = page = await self.run.open_page()
+            if page is None or (self.run.renderers.mode == "browser" and page.renderer == "http"):
+                self.scope.page = page = await self.run.renderers.open_page()
             timeout_ms = self.settings.timeouts.navigation_ms
             await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
         finally:
@@ -172,7 +172,7 @@ class NodeContext:
     @asynccontextmanager
     async def expect_popup(self) -> AsyncIterator[AsyncEventInfo[PlaywrightPage]]:
         page = await self.browser_page()
-        lease = await self.run.lease()
+        lease = await self.run.renderers.lease()
         lease.expecting_popups += 1
         try:
             async with page.expect_popup(timeout=self.settings.timeouts.action_ms) as popup:

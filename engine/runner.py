@@ -7,14 +7,13 @@ import os
 import time
 from collections import ChainMap
 from collections.abc import Mapping
-from contextlib import AsyncExitStack, nullcontext
-from datetime import UTC, datetime, timedelta
+from contextlib import nullcontext
+from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from playwright.async_api import Error as PlaywrightError
 
-from browser_pool import BrowserPool, BrowserPoolError, ContextOptions, Lease
+from browser_pool import BrowserPool, BrowserPoolError
 from engine.context import BranchResult, NodeContext, Scope, StepNotes
 from engine.errors import (
     LimitReached,
@@ -38,14 +37,10 @@ from engine.events import (
 )
 from engine.graph import Graph
 from engine.nodes import KINDS, NodeParams
-from engine.page import BrowserPage, HttpPage, Page
+from engine.page import BrowserPage, Page
+from engine.renderers import Renderers
 from engine.template import render_value
 from engine.workflow import Variable, Workflow
-
-USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36 trawler/0.1"
-)
 
 
 class SkipBranch(Exception):
@@ -84,9 +79,7 @@ class Run:
     ) -> None:
         self.workflow = workflow
         self.sink = sink
-        self.pool = pool
         self.cancel = cancel
-        self.headless = headless
         self.nodes = {node.id: node for node in workflow.nodes}
         loops = frozenset(n.id for n in workflow.nodes if KINDS[n.type].loop)
         self.graph = Graph.build(
@@ -97,11 +90,13 @@ class Run:
         self._overrides = dict(variables)
         self.step_no = self.rows = self.pages = self.loading = 0
         self.pending: list[LogEmitted] = []
-        self.mode = "browser" if self._starts_in_browser() else "http"
-        self._stack = AsyncExitStack()
-        self._lease: Lease | None = None
-        self._lease_lock = asyncio.Lock()
-        self._client: httpx.AsyncClient | None = None
+        self.renderers = Renderers(
+            workflow.settings,
+            pool=pool,
+            headless=headless,
+            browser=self._starts_in_browser(),
+            log=self._pool_log,
+        )
 
     def _starts_in_browser(self) -> bool:
         renderer = self.workflow.settings.renderer
@@ -171,57 +166,12 @@ class Run:
 
     # -- pages --------------------------------------------------------------------------------
 
-    async def lease(self) -> Lease:
-        async with self._lease_lock:
-            if self._lease is None:
-                if self.pool is None:
-                    self.pool = await self._stack.enter_async_context(
-                        BrowserPool(headless=self.headless)
-                    )
-                s = self.workflow.settings
-                options = ContextOptions(
-                    viewport=(s.viewport.width, s.viewport.height),
-                    user_agent=s.user_agent,
-                    locale=s.locale,
-                    timezone=s.timezone,
-                    headers=dict(s.headers),
-                    block=frozenset(s.block),
-                )
-                self._lease = await self._stack.enter_async_context(
-                    self.pool.context(options, log=self._pool_log)
-                )
-            return self._lease
-
-    async def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            s = self.workflow.settings
-            headers = {"User-Agent": s.user_agent or USER_AGENT, **s.headers}
-            if s.locale:
-                headers.setdefault("Accept-Language", s.locale)
-            self._client = await self._stack.enter_async_context(
-                httpx.AsyncClient(headers=headers, follow_redirects=True, max_redirects=10)
-            )
-        return self._client
-
-    async def open_page(self) -> Page:
-        if self.mode == "browser":
-            lease = await self.lease()
-            wait = timedelta(milliseconds=self.workflow.settings.timeouts.navigation_ms)
-            return BrowserPage(await lease.new_page(wait))
-        return HttpPage(await self.client())
-
-    def page_capacity(self) -> int | None:
-        """How many pages this run may hold at once; None when it is not using the browser."""
-        if self.mode != "browser" or self.pool is None:
-            return None
-        return self.pool.max_pages
-
     async def switch_to_browser(self, scope: Scope, reason: str) -> None:
         """Auto renderer: re-open the branch's page in the browser, for the rest of the run."""
         old = scope.page
-        self.mode = "browser"
+        self.renderers.mode = "browser"
         self.log("info", f"switching to the browser: {reason}", None, self.step_no)
-        new = await self.open_page()
+        new = await self.renderers.open_page()
         if old is not None and old.url.startswith("http"):
             await new.goto(
                 old.url,
@@ -468,7 +418,7 @@ class Run:
         except LimitReached:
             pass
         finally:
-            await self._stack.aclose()
+            await self.renderers.aclose()
 
 
 async def run(

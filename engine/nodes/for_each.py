@@ -50,7 +50,7 @@ def _link_fields(params: ForEachParams) -> list[ExtractField]:
 def _concurrency(ctx: NodeContext, params: ForEachParams) -> int:
     """Bounded so that item pages running a nested for_each never hold every page slot."""
     wanted = params.concurrency or ctx.settings.concurrency
-    capacity = ctx.run.page_capacity()
+    capacity = ctx.run.renderers.capacity()
     body = ctx.run.graph.body(ctx.node_id)
     if capacity is None or not any(ctx.run.nodes[n].type == "for_each" for n in body):
         return wanted

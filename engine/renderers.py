@@ -1,0 +1,94 @@
+"""Where a run's pages come from: a browser context opened on first use, or an HTTP client."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from datetime import timedelta
+from typing import Literal
+
+import httpx
+
+from browser_pool import BrowserPool, ContextOptions, Lease, Logger
+from engine.page import BrowserPage, HttpPage, Page
+from engine.workflow import BotSettings
+
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36 trawler/0.1"
+)
+
+
+class Renderers:
+    """Opens pages in the current mode; `mode` turns to browser for good when auto needs it."""
+
+    def __init__(
+        self,
+        settings: BotSettings,
+        *,
+        pool: BrowserPool | None,
+        headless: bool,
+        browser: bool,
+        log: Logger,
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.headless = headless
+        self.log = log
+        self.mode: Literal["browser", "http"] = "browser" if browser else "http"
+        self._stack = AsyncExitStack()
+        self._lease: Lease | None = None
+        self._lease_lock = asyncio.Lock()
+        self._client: httpx.AsyncClient | None = None
+
+    async def lease(self) -> Lease:
+        """The run's browser context (cookies and storage of this run only)."""
+        async with self._lease_lock:
+            if self._lease is None:
+                if self.pool is None:
+                    self.pool = await self._stack.enter_async_context(
+                        BrowserPool(headless=self.headless)
+                    )
+                s = self.settings
+                options = ContextOptions(
+                    viewport=(s.viewport.width, s.viewport.height),
+                    user_agent=s.user_agent,
+                    locale=s.locale,
+                    timezone=s.timezone,
+                    headers=dict(s.headers),
+                    block=frozenset(s.block),
+                )
+                self._lease = await self._stack.enter_async_context(
+                    self.pool.context(options, log=self.log)
+                )
+            return self._lease
+
+    async def client(self) -> httpx.AsyncClient:
+        """The run's HTTP client: the bot's headers, redirects followed, cookies kept."""
+        if self._client is None:
+            s = self.settings
+            headers = {"User-Agent": s.user_agent or USER_AGENT, **s.headers}
+            if s.locale:
+                headers.setdefault("Accept-Language", s.locale)
+            self._client = await self._stack.enter_async_context(
+                httpx.AsyncClient(headers=headers, follow_redirects=True, max_redirects=10)
+            )
+        return self._client
+
+    async def open_page(self) -> Page:
+        """A new page; in the browser it waits up to the navigation timeout for a free slot."""
+        if self.mode == "browser":
+            lease = await self.lease()
+            wait = timedelta(milliseconds=self.settings.timeouts.navigation_ms)
+            return BrowserPage(await lease.new_page(wait))
+        return HttpPage(await self.client())
+
+    def capacity(self) -> int | None:
+        """How many pages the pool holds at once; None when the run is not in the browser."""
+        if self.mode != "browser" or self.pool is None:
+            return None
+        return self.pool.max_pages
+
+    async def aclose(self) -> None:
+        """Close the context, the client, and the pool if this run opened it."""
+        await self._stack.aclose()
