@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench setup chromium
+.PHONY: demo test lint bench setup chromium xvfb
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { [ "$$(id -u)" = 0 ] && \
@@ -20,6 +20,12 @@ setup: $(STAMP) chromium
 chromium: $(STAMP)
 	@PY=$(PY) bash scripts/ensure-chromium
 
+# the --headed test needs a display: Xvfb gives it one
+xvfb:
+	@command -v Xvfb >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb >/dev/null; } || \
+		echo "Xvfb missing: the --headed test will fail (apt-get install xvfb)" >&2
+
 demo: setup
 	$(VENV)/bin/trawler demo
 
@@ -29,7 +35,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: setup lint
+test: setup xvfb lint
 	$(PY) -m pytest
 
 bench: setup

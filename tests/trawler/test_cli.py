@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 import pytest
 
 from trawler.demo_site import DemoSite
-from trawler.demo_site.catalog import PRODUCTS
+from trawler.demo_site.catalog import ORDERS, PRODUCTS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -135,6 +137,33 @@ def test_schema() -> None:
     result = trawler("schema", "--node", "paginate")
     assert json.loads(result.stdout)["title"] == "PaginateParams"
     assert trawler("schema", "--node", "nope").returncode == 2
+
+
+def test_headed_runs_in_a_window(site: DemoSite, tmp_path: Path) -> None:
+    assert shutil.which("Xvfb"), "Xvfb is missing: `make test` installs it (apt-get install xvfb)"
+    read, write = os.pipe()  # Xvfb picks a free display and writes its number here
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    try:
+        with os.fdopen(read) as numbers:
+            display = ":" + numbers.readline().strip()
+        out = tmp_path / "orders.csv"
+        result = subprocess.run(
+            [sys.executable, "-m", "trawler", "run", str(EXAMPLES / "login-orders.json"),
+             "--headed", "--var", f"site={site.base_url}", "--out", str(out)],
+            capture_output=True, text=True, timeout=120, check=False,
+            env={**os.environ, "DISPLAY": display},
+        )  # fmt: skip
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+    assert result.returncode == 0, result.stderr
+    with out.open(newline="") as handle:
+        assert [r["order"] for r in csv.DictReader(handle)] == [o.id for o in ORDERS]
 
 
 def test_headed_without_a_display_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
