@@ -67,7 +67,8 @@ class NodeContext:
         return self.scope.variables
 
     def set_variable(self, name: str, value: Any) -> None:
-        self.run.variables[name] = value
+        """Set a variable for the rest of this branch (a loop item's own, or the whole run's)."""
+        self.scope.variables.maps[0][name] = value
 
     @property
     def page(self) -> Page:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field
 
@@ -38,6 +39,14 @@ class ForEachParams(NodeParams):
         if self.link:
             yield "link", self.link, None
         yield from field_selectors(self.fields, "fields")
+
+
+def _openable(href: str) -> bool:
+    """A link to another page: not javascript:, mailto:, tel: or a fragment of this page."""
+    href = href.strip()
+    return (
+        bool(href) and not href.startswith("#") and urlsplit(href).scheme in ("", "http", "https")
+    )
 
 
 def _link_fields(params: ForEachParams) -> list[ExtractField]:
@@ -76,10 +85,13 @@ async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
         nonlocal emitted
         href = item.pop(_URL, None) or item.pop(_ANY_LINK, None)
         item.pop(_ANY_LINK, None)
-        url = ctx.absolute_url(href) if href else None
+        url = ctx.absolute_url(href) if href and _openable(href) else None
         async with limit:
             if url is None:
-                ctx.log("warning", f"item {index + 1} has no link; kept its fields only")
+                ctx.log(
+                    "warning",
+                    f"item {index + 1} has no link to open ({href!r}); kept its fields only",
+                )
                 rows = [item] if item else []
             else:
                 variables = {"item": {**item, "url": url, "index": index}}

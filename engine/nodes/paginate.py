@@ -28,8 +28,8 @@ class PaginateParams(NodeParams):
     stop_when_no_new_rows: bool = Field(
         True,
         description=(
-            "Stop when a page adds no row that was not seen before (a repeated page's rows are "
-            "not emitted, so each page's rows go out when the page is done)."
+            "Stop when a page has no rows or repeats an earlier page's rows exactly (its rows "
+            "are not emitted, so each page's rows go out when the page is done)."
         ),
     )
     wait_for: str | None = Field(None, description="After going next, wait for this element.")
@@ -49,8 +49,8 @@ class PaginateParams(NodeParams):
             yield "wait_for", self.wait_for, "playwright"
 
 
-def _key(row: dict[str, Any]) -> str:
-    return json.dumps(row, sort_keys=True, default=str)
+def _key(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, sort_keys=True, default=str)
 
 
 async def _go_next(ctx: NodeContext, params: PaginateParams) -> bool:
@@ -104,12 +104,13 @@ async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
             "body", variables={"page": number}, hold_rows=params.stop_when_no_new_rows
         )
         pages += 1
-        new = {_key(row) for row in result.rows} - seen
-        seen |= new
-        ctx.log("info", f"page {number}: {len(result.rows)} rows, {len(new)} new")
-        if params.stop_when_no_new_rows and not new:
-            ctx.log("info", f"stopped: page {number} added no new rows")
+        fingerprint = _key(result.rows)
+        ctx.log("info", f"page {number}: {len(result.rows)} rows")
+        if params.stop_when_no_new_rows and (not result.rows or fingerprint in seen):
+            why = "has no rows" if not result.rows else "repeats an earlier page"
+            ctx.log("info", f"stopped: page {number} {why}")
             break
+        seen.add(fingerprint)
         if params.stop_when_no_new_rows:
             await ctx.emit_rows(result.rows)
         if pages >= params.max_pages:
@@ -129,7 +130,8 @@ KIND = NodeKind(
     label="Paginate",
     description=(
         "Run the 'body' sub-flow on each page, going next by a link/button or a URL template; "
-        "stops at max pages, when next is gone, or when a page adds no new rows."
+        "stops at max pages, when next is gone, or when a page adds no new rows (none, or the "
+        "same rows as an earlier page)."
     ),
     handles=("body",),
     raw_fields=("url_template",),

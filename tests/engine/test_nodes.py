@@ -482,8 +482,25 @@ async def test_paginate_stops_when_a_page_adds_nothing_new(run_bot: RunBot) -> N
     )
     assert finished.status == "succeeded", finished.error
     assert finished.pages == 2
-    assert logged(sink, "stopped: page 2 added no new rows")
+    assert logged(sink, "stopped: page 2 repeats an earlier page")
     assert sink.rows == name_price(page_of(1))  # the repeated page's rows are not emitted
+
+
+async def test_paginate_keeps_pages_whose_rows_each_appeared_before(run_bot: RunBot) -> None:
+    # category and stock repeat across products: page 5's rows were all seen one by one
+    fields = [
+        {"name": "category", "selector": ".category"},
+        {"name": "stock", "selector": ".stock"},
+    ]
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("pages", "paginate", next_selector="a.next"),
+        node("items", "extract", item_selector="li.product", fields=fields),
+        edges=[("open", "pages"), ("pages", "items", "body")],
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"category": p.category, "stock": p.stock_text} for p in PRODUCTS]
 
 
 # --- for_each --------------------------------------------------------------------------------

@@ -235,6 +235,63 @@ async def test_max_rows_inside_for_each(run_bot: RunBot) -> None:
     assert logged(sink, "stopped: max_rows 5 reached")
 
 
+@RENDERERS
+async def test_for_each_keeps_items_whose_link_is_not_a_page(
+    run_bot: RunBot, renderer: str
+) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/mixed-links"),
+        node("each", "for_each", selector="li.entry", fields=[{"name": "entry", "selector": "a"}]),
+        node("detail", "extract", mode="single", fields=[{"name": "sku", "selector": ".sku"}]),
+        edges=[("open", "each"), ("each", "detail", "body")],
+        renderer=renderer,
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [
+        {"entry": "Entry 0", "sku": PRODUCTS[0].sku},
+        {"entry": "Entry 1"},
+        {"entry": "Entry 2"},
+        {"entry": "Entry 3"},
+        {"entry": "Entry 4", "sku": PRODUCTS[1].sku},
+    ]
+    assert logged(sink, "item 2 has no link to open ('javascript:void(0)')")
+
+
+async def test_concurrent_items_keep_their_own_variables(run_bot: RunBot) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("each", "for_each", selector="li.product", link="a.title", concurrency=4, limit=8),
+        node("remember", "set_variable", name="sku", from_page={"name": "x", "selector": "dd.sku"}),
+        node("pause", "wait", mode="time", ms=200),
+        node("use", "set_variable", name="again", value="{{sku}}"),
+        node(
+            "detail",
+            "extract",
+            mode="single",
+            fields=[
+                {
+                    "name": "from_variable",
+                    "selector": "h1.none",
+                    "transforms": [{"op": "default", "value": "{{again}}"}],
+                },
+                {"name": "from_page", "selector": "dd.sku"},
+            ],
+        ),
+        edges=[
+            ("open", "each"),
+            ("each", "remember", "body"),
+            ("remember", "pause"),
+            ("pause", "use"),
+            ("use", "detail"),
+        ],
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert [r["from_variable"] for r in sink.rows] == [p.sku for p in PRODUCTS[:8]]
+    assert [r["from_page"] for r in sink.rows] == [p.sku for p in PRODUCTS[:8]]
+
+
 async def test_nested_for_each_never_holds_every_page(run_bot: RunBot) -> None:
     document = bot(
         node("home", "navigate", url="{{site}}/"),

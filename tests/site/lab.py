@@ -62,6 +62,7 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/redirect": redirect,
         "/lab/xss": xss,
         "/lab/static-list": static_list,
+        "/lab/mixed-links": mixed_links,
     }
 
 
@@ -243,3 +244,21 @@ def static_list(request: Request) -> Response:
         for i in range(1, 13)
     )
     return Response.html(render_page("Static list", f"<h1>Static list</h1>\n{cards}"))
+
+
+MIXED_LINKS = (
+    "/product/p001",
+    "javascript:void(0)",
+    "mailto:shop@example.test",
+    "#",
+    "/product/p002",
+)
+
+
+def mixed_links(request: Request) -> Response:
+    """A list whose links are not all pages: script, mail and fragment links among them."""
+    items = "\n".join(
+        f'<li class="entry"><a href="{href}">Entry {i}</a></li>'
+        for i, href in enumerate(MIXED_LINKS)
+    )
+    return Response.html(render_page("Mixed links", f'<ul class="entries">{items}</ul>'))
