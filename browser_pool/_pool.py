@@ -79,6 +79,23 @@ class ContextOptions:
     proxy: str | None = None
 
 
+CLOSE_TIMEOUT = timedelta(seconds=2)
+"""How long closing a page may take; a normal close takes milliseconds."""
+
+
+class _Slot:
+    """One page's hold on the pool's page cap, released exactly once."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self.slots = slots
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.slots.release()
+
+
 class Lease:
     """One run's browser context; pages opened here count against the pool's page cap."""
 
@@ -89,6 +106,7 @@ class Lease:
         self.expecting_popups = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._dialogs = 0
+        self._slots: dict[Page, _Slot] = {}
         context.on("page", self._on_page)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -154,7 +172,9 @@ class Lease:
         except Exception:
             self.pool.slots.release()
             raise
-        page.once("close", lambda _: self.pool.slots.release())
+        slot = _Slot(self.pool.slots)
+        self._slots[page] = slot
+        page.once("close", lambda _: slot.release())
         if self.options.block:
             patterns = [p for kind in sorted(self.options.block) for p in BLOCK_PATTERNS[kind]]
             # DevTools-level blocking: requests never reach the driver, unlike page.route
@@ -162,6 +182,29 @@ class Lease:
             await session.send("Network.enable")
             await session.send("Network.setBlockedURLs", {"urls": patterns})
         return page
+
+    async def close_page(self, page: Page) -> None:
+        """Close a page and free its slot at once, even if Chromium is slow to confirm.
+
+        After an aborted call (a node's time limit, a loop cancelling its other items)
+        Playwright may never answer a close, so the slot does not wait for the answer, and a
+        cancelled caller leaves the close to a background task; the context closes it at the end.
+        """
+        slot = self._slots.pop(page, None)
+        if slot is not None:
+            slot.release()
+        if page.is_closed():
+            return
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            self._spawn(self._close_bounded(page))
+        else:
+            await self._close_bounded(page)
+
+    async def _close_bounded(self, page: Page) -> None:
+        with suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_TIMEOUT.total_seconds()):
+                await page.close()
 
     async def close(self) -> None:
         for task in list(self._tasks):

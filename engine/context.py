@@ -184,7 +184,7 @@ class NodeContext:
     async def adopt_page(self, page: PlaywrightPage) -> None:
         """Continue this branch in a pop-up."""
         await page.wait_for_load_state("load", timeout=self.settings.timeouts.navigation_ms)
-        self.scope.page = BrowserPage(page)
+        self.scope.page = BrowserPage(page, (await self.run.renderers.lease()).close_page)
         self.count_page()
 
     def merge_record(self, fields: Mapping[str, Any]) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import suppress
+import re
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -16,9 +16,6 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from engine.errors import NavigationError
 
 WaitUntil = Literal["load", "domcontentloaded", "networkidle", "commit"]
-
-CLOSE_TIMEOUT_S = 2.0
-"""How long closing a page may take; a normal close takes milliseconds."""
 
 _CHROMIUM_NET_ERRORS = {
     "ERR_NAME_NOT_RESOLVED": "could not resolve host {host}",
@@ -76,8 +73,11 @@ class BrowserPage:
 
     renderer: Literal["browser", "http"] = "browser"
 
-    def __init__(self, page: PlaywrightPage) -> None:
+    def __init__(
+        self, page: PlaywrightPage, close: Callable[[PlaywrightPage], Awaitable[None]]
+    ) -> None:
         self.page = page
+        self._close = close
 
     @property
     def url(self) -> str:
@@ -106,14 +106,7 @@ class BrowserPage:
         return await self.page.content()
 
     async def close(self) -> None:
-        # After an aborted call (a node's time limit, a loop cancelling its other items)
-        # Playwright may never answer a page's close; the run's context closes it at the end.
-        task = asyncio.current_task()
-        if self.page.is_closed() or (task is not None and task.cancelling()):
-            return
-        with suppress(TimeoutError):
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                await self.page.close()
+        await self._close(self.page)
 
 
 class HttpPage:
@@ -134,8 +127,10 @@ class HttpPage:
         check_url(url)
         host = _host(url)
         try:
-            response = await self.client.get(url, timeout=timeout_ms / 1000)
-        except httpx.TimeoutException as exc:
+            # httpx's timeout is per read: a page that trickles in needs a deadline of its own
+            async with asyncio.timeout(timeout_ms / 1000):
+                response = await self.client.get(url, timeout=timeout_ms / 1000)
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise NavigationError(
                 f"page did not finish loading within {timeout_ms / 1000:g} s: {url}", url
             ) from exc
@@ -156,10 +151,27 @@ class HttpPage:
                 f"HTTP {response.status_code} at {url}", url, response.status_code
             )
         self._url = str(response.url)
-        self._html = response.text
+        self._html = decode(response)
 
     async def content(self) -> str:
         return self._html
 
     async def close(self) -> None:
         return None
+
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
+)
+
+
+def decode(response: httpx.Response) -> str:
+    """The page's text: the charset from the headers, else from a <meta> tag, else UTF-8."""
+    if "charset" not in response.headers.get("content-type", "").lower():
+        match = _META_CHARSET.search(response.content[:4096])
+        if match:
+            try:
+                return response.content.decode(match.group(1).decode("ascii"), errors="replace")
+            except LookupError:
+                pass  # an unknown charset name: fall back to what httpx guesses
+    return response.text

@@ -80,7 +80,7 @@ class Renderers:
         if self.mode == "browser":
             lease = await self.lease()
             wait = timedelta(milliseconds=self.settings.timeouts.navigation_ms)
-            return BrowserPage(await lease.new_page(wait))
+            return BrowserPage(await lease.new_page(wait), lease.close_page)
         return HttpPage(await self.client())
 
     def capacity(self) -> int | None:

@@ -15,6 +15,7 @@ import pytest
 from browser_pool import BrowserPool
 from engine import Event, RowEmitted, StepFinished
 from tests.engine.conftest import FAST, RunBot, bot, logged, messages, node
+from tests.site.lab import CP1252_TEXT
 from trawler.demo_site import DemoSite
 from trawler.demo_site.catalog import CATEGORIES, PRODUCTS, page_of
 
@@ -290,6 +291,51 @@ async def test_concurrent_items_keep_their_own_variables(run_bot: RunBot) -> Non
     assert finished.status == "succeeded", finished.error
     assert [r["from_variable"] for r in sink.rows] == [p.sku for p in PRODUCTS[:8]]
     assert [r["from_page"] for r in sink.rows] == [p.sku for p in PRODUCTS[:8]]
+
+
+@RENDERERS
+async def test_a_page_that_trickles_in_forever(run_bot: RunBot, renderer: str) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/trickle"),
+        renderer=renderer,
+        timeouts={"navigation_ms": 1500, "selector_ms": 200},
+    )
+    finished, _ = await run_bot(document)
+    assert finished.status == "failed"
+    assert finished.error is not None
+    assert "did not finish loading" in finished.error
+    assert "/lab/trickle" in finished.error
+
+
+@RENDERERS
+async def test_charset_declared_only_in_a_meta_tag(run_bot: RunBot, renderer: str) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/cp1252"),
+        node("title", "extract", mode="single", fields=[{"name": "h", "selector": "h1"}]),
+        renderer=renderer,
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"h": CP1252_TEXT}]
+
+
+async def test_pages_of_a_timed_out_loop_free_their_slots(run_bot: RunBot) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node(
+            "slow", "for_each", selector="li.product", link="a.title", limit=2,
+            timeout_ms=1500, on_error="continue",
+        ),
+        node("linger", "wait", mode="time", ms=5000),
+        node("each", "for_each", selector="li.product", link="a.title", limit=3),
+        edges=[("open", "slow"), ("slow", "linger", "body"), ("slow", "each")],
+    )  # fmt: skip
+    async with BrowserPool(max_pages=3) as pool:
+        finished, sink = await run_bot(document, pool=pool)
+        assert finished.status == "succeeded", finished.error
+        assert [s.status for s in steps_of(sink, "slow")] == ["failed"]
+        assert [s.status for s in steps_of(sink, "each")] == ["succeeded"]
+        assert pool.slots._value == 3  # every page given back
 
 
 async def test_nested_for_each_never_holds_every_page(run_bot: RunBot) -> None:

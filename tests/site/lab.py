@@ -63,6 +63,8 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/xss": xss,
         "/lab/static-list": static_list,
         "/lab/mixed-links": mixed_links,
+        "/lab/trickle": trickle,
+        "/lab/cp1252": cp1252,
     }
 
 
@@ -262,3 +264,24 @@ def mixed_links(request: Request) -> Response:
         for i, href in enumerate(MIXED_LINKS)
     )
     return Response.html(render_page("Mixed links", f'<ul class="entries">{items}</ul>'))
+
+
+def trickle(request: Request) -> Response:
+    """A page that arrives one byte every 0.3 s: each read is quick, the whole never ends."""
+
+    def body() -> Iterator[bytes]:
+        yield b"<!doctype html>\n<html><body><p>"
+        while not request.site.stopping.wait(0.3):
+            yield b"."
+
+    return Response(200, body())
+
+
+CP1252_TEXT = "Café crème € 5"
+
+
+def cp1252(request: Request) -> Response:
+    """A Windows-1252 page that says so only in a <meta> tag."""
+    head = '<html><head><meta charset="windows-1252"></head>'
+    page = f"{head}<body><h1>{CP1252_TEXT}</h1></body></html>"
+    return Response(200, page.encode("cp1252"), content_type="text/html")
