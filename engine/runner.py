@@ -6,10 +6,11 @@ import asyncio
 import os
 import time
 from collections import ChainMap
-from collections.abc import Mapping
-from contextlib import nullcontext
+from collections.abc import Awaitable, Mapping
+from contextlib import nullcontext, suppress
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote, unquote_plus
 
 from playwright.async_api import Error as PlaywrightError
 
@@ -36,7 +37,7 @@ from engine.events import (
     StepStatus,
 )
 from engine.graph import Graph
-from engine.nodes import KINDS, NodeParams
+from engine.nodes import KINDS, NodeKind, NodeParams
 from engine.page import BrowserPage, Page
 from engine.renderers import Renderers
 from engine.template import render_value
@@ -126,6 +127,8 @@ class Run:
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
+            if secret not in text:  # a URL may carry it percent-encoded, in any of several ways
+                text = next((d(text) for d in (unquote, unquote_plus) if secret in d(text)), text)
             text = text.replace(secret, "•••")
         return text
 
@@ -192,13 +195,31 @@ class Run:
             if target not in scope.stop:  # an edge back to a loop ends this pass of its body
                 await self.walk(target, scope)
 
-    def _timeout(self, params: NodeParams, loop: bool) -> float | None:
+    def _timeout(self, params: NodeParams, kind: NodeKind) -> float | None:
         if params.timeout_ms:
             return params.timeout_ms / 1000
-        if loop:
+        if kind.loop or kind.self_limited:
             return None
         t = self.workflow.settings.timeouts
         return (max(t.navigation_ms, t.action_ms) + t.selector_ms) * 2 / 1000
+
+    async def _unless_cancelled(self, work: Awaitable[str | None]) -> str | None:
+        """Run a node, stopping it as soon as cancellation is requested."""
+        if self.cancel is None:
+            return await work
+        task = asyncio.ensure_future(work)
+        waiter = asyncio.ensure_future(self.cancel.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            if not task.done():
+                task.cancel()
+                with suppress(BaseException):
+                    await task
+        if task.cancelled():
+            raise RunCancelled("cancelled")
+        return task.result()
 
     async def execute(self, node_id: str, scope: Scope) -> str | None:
         if self.cancel is not None and self.cancel.is_set():
@@ -222,12 +243,15 @@ class Run:
             attempts += 1
             try:
                 rendered = self._render(params, scope, kind.raw_fields)
-                timeout = self._timeout(params, kind.loop)
+                timeout = self._timeout(params, kind)
                 async with asyncio.timeout(timeout) if timeout else nullcontext():
-                    outcome = await kind.run(ctx, rendered)
+                    outcome = await self._unless_cancelled(kind.run(ctx, rendered))
                 error = None
                 break
-            except (LimitReached, RunCancelled, SkipBranch, StepFailed):
+            except StepFailed as exc:  # from a loop's body: the loop failed with it
+                await self._finish_step(ctx, "failed", started, rows_before, attempts, str(exc))
+                raise
+            except (LimitReached, RunCancelled, SkipBranch):
                 await self._finish_step(ctx, "succeeded", started, rows_before, attempts, None)
                 raise
             except Exception as exc:

@@ -65,6 +65,8 @@ class NodeKind:
     description: str
     browser_only: bool = False
     handles: tuple[str, ...] = ()
+    self_limited: bool = False
+    """The node bounds its own time (a wait's ms, a scroll's max_scrolls): no implicit limit."""
     raw_fields: tuple[str, ...] = ()
     """Parameters the node renders itself (they refer to loop variables like {{page}})."""
     loop: bool = False

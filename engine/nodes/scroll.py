@@ -72,4 +72,5 @@ KIND = NodeKind(
     label="Scroll",
     description="Scroll by pixels, to the bottom, or until an infinite list stops growing.",
     browser_only=True,
+    self_limited=True,
 )

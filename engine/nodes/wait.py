@@ -68,4 +68,5 @@ KIND = NodeKind(
     run=run,
     label="Wait",
     description="Wait for an element, a fixed time, a load state or network idle.",
+    self_limited=True,
 )

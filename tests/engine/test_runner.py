@@ -422,6 +422,45 @@ async def test_cancel_inside_for_each(run_bot: RunBot) -> None:
     assert sink.rows == [{"sku": p.sku} for p in PRODUCTS[:3]]
 
 
+async def test_cancel_stops_a_running_step(run_bot: RunBot) -> None:
+    cancel = asyncio.Event()
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("items", "extract", item_selector="li.product", fields=NAMES),
+        node("pause", "wait", mode="time", ms=60_000),
+    )
+    asyncio.get_running_loop().call_later(1.5, cancel.set)
+    started = time.monotonic()
+    finished, sink = await run_bot(document, cancel=cancel)
+    print(f"cancelled after {time.monotonic() - started:.1f} s")
+    assert finished.status == "cancelled"
+    assert sink.rows == names(page_of(1))
+    assert time.monotonic() - started < 30  # not the minute the wait asked for
+
+
+async def test_cancel_stops_a_for_each_without_body(run_bot: RunBot) -> None:
+    cancel = asyncio.Event()
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/delayed"),
+        node("each", "for_each", selector="li.product", link="a.title"),
+    )
+    cancel.set()  # requested before the first page: nothing runs
+    finished, sink = await run_bot(document, cancel=cancel)
+    assert finished.status == "cancelled"
+    assert sink.steps == []
+
+
+async def test_secrets_are_redacted_when_url_encoded(run_bot: RunBot) -> None:
+    document = bot(node("open", "navigate", url="{{site}}/shop?key={{key}}&page=1"))
+    document["variables"] = {"key": {"value": "p@ss word!/ключ", "secret": True}}
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    urls = [s.url or "" for s in sink.steps]
+    assert urls == [urls[0]]
+    assert "•••" in urls[0]
+    assert "ss" not in urls[0].split("key=")[1]
+
+
 @RENDERERS
 async def test_run_time_limit(run_bot: RunBot, renderer: str) -> None:
     document = bot(
