@@ -34,7 +34,8 @@ def walk_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from walk_strings(item, f"{path}[{index}]")
 
 
-def _lookup(name: str, variables: Mapping[str, Any]) -> Any:
+def lookup(name: str, variables: Mapping[str, Any]) -> Any:
+    """A variable's value; dotted names reach into objects (`item.url`)."""
     head, _, rest = name.partition(".")
     if head not in variables:
         raise VariableError(f"variable {head!r} has no value")
@@ -53,7 +54,7 @@ def render(text: str, variables: Mapping[str, Any]) -> str:
         return text
 
     def substitute(match: re.Match[str]) -> str:
-        value = _lookup(match.group(1), variables)
+        value = lookup(match.group(1), variables)
         return "" if value is None else str(value)
 
     return PATTERN.sub(substitute, text)

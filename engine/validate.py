@@ -116,6 +116,15 @@ def _check_graph(
                         f"edges[{index}].sourceHandle",
                     )
                 )
+            elif not edge.source_handle and kind and kind.handles and not kind.loop:
+                outputs = " and ".join(repr(h) for h in kind.handles)
+                issues.append(
+                    Issue(
+                        f"{kind.type} has only the outputs {outputs}: give the edge a sourceHandle",
+                        edge.source,
+                        f"edges[{index}].sourceHandle",
+                    )
+                )
             good.append((edge.source, edge.target, edge.source_handle))
     loops = frozenset(
         n for n, t in types.items() if t in KINDS and KINDS[t].loop and isinstance(n, str)
@@ -156,6 +165,11 @@ def _check_selectors_and_variables(params: dict[str, Any], defined: set[str]) ->
             check = validate_selector(selector, None if kind == "playwright" else kind)
             if check and not (kind == "playwright" and _playwright_only(selector)):
                 issues.append(Issue(check, node_id, f"data.{field}"))
+        for field, name in p.uses():
+            if name.split(".")[0] not in defined:
+                issues.append(
+                    Issue(f"variable {name!r} is never defined", node_id, f"data.{field}")
+                )
         for field, text in template.walk_strings(p):
             for name in template.names(text):
                 if name.split(".")[0] not in defined:

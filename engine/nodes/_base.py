@@ -43,6 +43,10 @@ class NodeParams(BaseModel):
         """Selectors to check when the bot is validated."""
         return iter(())
 
+    def uses(self) -> Iterator[tuple[str, str]]:
+        """(field path, variable name) this node reads besides {{templates}}."""
+        return iter(())
+
     def defines(self) -> Iterator[str]:
         """Variables this node sets."""
         return iter(())

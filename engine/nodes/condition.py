@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
+from engine.errors import VariableError
 from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
+from engine.template import lookup
 
 if TYPE_CHECKING:
     from engine.context import NodeContext
@@ -31,6 +34,10 @@ class ConditionParams(NodeParams):
     def selectors(self) -> Selectors:
         if self.selector:
             yield "selector", self.selector, None
+
+    def uses(self) -> Iterator[tuple[str, str]]:
+        if self.variable:
+            yield "variable", self.variable
 
 
 def compare(left: Any, op: Op, right: Any) -> bool:
@@ -59,7 +66,11 @@ async def run(ctx: NodeContext, params: ConditionParams) -> Outcome:
         result = (document.count(params.selector) > 0) == params.present
     else:
         assert params.variable is not None
-        result = compare(ctx.variables.get(params.variable), params.op, params.value)
+        try:
+            value = lookup(params.variable, ctx.variables)
+        except VariableError:
+            value = None  # not set (yet): "exists" is false, comparisons fail
+        result = compare(value, params.op, params.value)
     ctx.log("info", f"condition is {str(result).lower()}")
     return "true" if result else "false"
 

@@ -259,6 +259,19 @@ async def test_for_each_keeps_items_whose_link_is_not_a_page(
     assert logged(sink, "item 2 has no link to open ('javascript:void(0)')")
 
 
+async def test_condition_on_a_loop_variable(run_bot: RunBot) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("each", "for_each", selector="li.product", link="a.title", limit=3),
+        node("later", "condition", variable="item.index", op="gt", value=0),
+        node("detail", "extract", mode="single", fields=[{"name": "sku", "selector": ".sku"}]),
+        edges=[("open", "each"), ("each", "later", "body"), ("later", "detail", "true")],
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"sku": p.sku} for p in PRODUCTS[1:3]]  # the first item has index 0
+
+
 async def test_concurrent_items_keep_their_own_variables(run_bot: RunBot) -> None:
     document = bot(
         node("open", "navigate", url="{{site}}/shop"),

@@ -94,6 +94,21 @@ def test_unknown_output_handle() -> None:
     ]
 
 
+def test_condition_edges_need_a_handle() -> None:
+    test = node("test", "condition", selector="li.product")
+    found = issues(bot(NAV, test, LIST, edges=[("open", "test"), ("test", "items")]))
+    assert found == [
+        "node 'test', field 'edges[1].sourceHandle': condition has only the outputs 'true' "
+        "and 'false': give the edge a sourceHandle"
+    ]
+
+
+def test_condition_variable_must_be_defined() -> None:
+    test = node("test", "condition", variable="colour", op="eq", value="red")
+    (message,) = issues(bot(NAV, test, LIST, edges=[("open", "test"), ("test", "items", "true")]))
+    assert message == "node 'test', field 'data.variable': variable 'colour' is never defined"
+
+
 def test_no_entry_node() -> None:
     found = issues(bot(NAV, LIST, edges=[("open", "items"), ("items", "open")]))
     assert "no entry node: every node has an incoming edge" in found
