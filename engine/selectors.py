@@ -184,3 +184,23 @@ def css_to_xpath(css: str) -> str:
     raise SelectorError(
         f"CSS selector {css!r} cannot be used together with XPath selectors: {error}"
     )
+
+
+_PLAYWRIGHT_ENGINES = (
+    "text=",
+    "role=",
+    "css=",
+    "xpath=",
+    "id=",
+    "data-testid=",
+    "internal:",
+    "nth=",
+)
+_PLAYWRIGHT_PSEUDO = (">>", ":has-text(", ":text(", ":text-is(", ":visible", ":nth-match(")
+
+
+def playwright_only(selector: str) -> bool:
+    """A selector only Playwright understands (its engines and pseudo-classes), not our parsers."""
+    return selector.startswith(_PLAYWRIGHT_ENGINES) or any(
+        m in selector for m in _PLAYWRIGHT_PSEUDO
+    )

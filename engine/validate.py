@@ -11,7 +11,7 @@ from engine import template
 from engine.errors import Issue, WorkflowInvalid
 from engine.graph import Graph
 from engine.nodes import KINDS
-from engine.selectors import validate_selector
+from engine.selectors import playwright_only, validate_selector
 from engine.workflow import Edge, Workflow
 
 BUILTIN_VARIABLES = frozenset({"page", "item"})
@@ -163,7 +163,7 @@ def _check_selectors_and_variables(params: dict[str, Any], defined: set[str]) ->
             if "{{" in selector:
                 continue
             check = validate_selector(selector, None if kind == "playwright" else kind)
-            if check and not (kind == "playwright" and _playwright_only(selector)):
+            if check and not (kind == "playwright" and playwright_only(selector)):
                 issues.append(Issue(check, node_id, f"data.{field}"))
         for field, name in p.uses():
             if name.split(".")[0] not in defined:
@@ -177,14 +177,6 @@ def _check_selectors_and_variables(params: dict[str, Any], defined: set[str]) ->
                         Issue(f"variable {{{{{name}}}}} is never defined", node_id, f"data.{field}")
                     )
     return issues
-
-
-def _playwright_only(selector: str) -> bool:
-    engines = ("text=", "role=", "css=", "xpath=", "id=", "data-testid=", "internal:", "nth=")
-    return selector.startswith(engines) or any(
-        m in selector
-        for m in (">>", ":has-text(", ":text(", ":text-is(", ":visible", ":nth-match(")
-    )
 
 
 def load_workflow(document: Any, *, extra_variables: set[str] | None = None) -> Workflow:

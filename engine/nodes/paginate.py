@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from engine.errors import NavigationError
+from engine.errors import NavigationError, StepError
+from engine.extract import Document
+from engine.extract import Field as ExtractField
 from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
+from engine.selectors import playwright_only
 from engine.template import render
 
 if TYPE_CHECKING:
@@ -54,24 +57,30 @@ def _key(rows: list[dict[str, Any]]) -> str:
 
 
 async def _go_next(ctx: NodeContext, params: PaginateParams) -> bool:
-    """Move to the next page; False when there is none."""
-    assert params.next_selector is not None
+    """Move to the next page; False when there is none (absent, disabled, or going nowhere)."""
+    selector = params.next_selector
+    assert selector is not None
     links: list[str] = []
-    if _plain(params.next_selector):
+    if not playwright_only(selector):
         document = await ctx.document()
-        if document.count(params.next_selector) == 0:
+        if document.count(selector) == 0 or _disabled(document, selector):
             return False
-        links = document.links(params.next_selector)
+        links = document.links(selector)
+    ctx.run.check_page_limit()
     if links:
         await ctx.goto(links[0])
-    else:
+    else:  # a button, or a link that only scripts can follow
         page = await ctx.browser_page()
-        button = page.locator(ctx.locator_selector(params.next_selector)).first
+        button = page.locator(ctx.locator_selector(selector)).first
         if not await button.count() or not await button.is_enabled():
             return False
         before = await page.content()
         await button.click(timeout=ctx.settings.timeouts.action_ms)
-        await ctx.wait_for_change(before)
+        try:
+            await ctx.wait_for_change(before)
+        except StepError:
+            ctx.log("info", "clicking next did not change the page")
+            return False
         ctx.count_page()
     if params.wait_for:
         page = await ctx.browser_page()
@@ -81,9 +90,18 @@ async def _go_next(ctx: NodeContext, params: PaginateParams) -> bool:
     return True
 
 
-def _plain(selector: str) -> bool:
-    """CSS or XPath our parser understands (not a Playwright-only engine)."""
-    return not any(m in selector for m in ("text=", ">>", ":has-text(", ":text(", "role="))
+_STATE = [
+    ExtractField(name="class", value="attr:class"),
+    ExtractField(name="aria", value="attr:aria-disabled"),
+    ExtractField(name="disabled", value="attr:disabled"),
+]
+
+
+def _disabled(document: Document, selector: str) -> bool:
+    """The next control says it is disabled (attribute, aria-disabled or a 'disabled' class)."""
+    state = document.items(selector, _STATE, limit=1)[0]
+    classes = (state["class"] or "").split()
+    return state["disabled"] is not None or state["aria"] == "true" or "disabled" in classes
 
 
 async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
@@ -95,7 +113,7 @@ async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
             try:
                 await ctx.goto(url)
             except NavigationError as exc:
-                if exc.status in (404, 410):
+                if exc.status in (404, 410) and pages:  # past the last page
                     ctx.log("info", f"stopped: page {number} does not exist ({exc.status})")
                     break
                 raise

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from engine.errors import StepError
 from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
+from engine.selectors import playwright_only
 
 if TYPE_CHECKING:
     from engine.context import NodeContext
@@ -39,15 +40,21 @@ async def run(ctx: NodeContext, params: WaitParams) -> Outcome:
     timeout = params.timeout_ms or ctx.settings.timeouts.action_ms
     if params.mode in ("load_state", "network_idle") and ctx.page.renderer == "http":
         return None  # a page fetched over HTTP is complete: nothing more will load
-    if params.mode == "selector" and params.selector and ctx.page.renderer == "http":
+    selector = params.selector
+    if (
+        params.mode == "selector"
+        and selector
+        and not playwright_only(selector)
+        and ctx.page.renderer == "http"
+    ):
         # a static page either has the element or, in auto mode, gets rendered in the browser,
         # where the wait below waits as long as it would have from the start
         if params.state in ("detached", "hidden"):
             return None
-        document = await ctx.document(expect=params.selector)
+        document = await ctx.document(expect=selector)
         if ctx.page.renderer == "http":
-            if document.count(params.selector) == 0:
-                raise StepError(f"selector {params.selector!r} matched nothing on {ctx.page.url}")
+            if document.count(selector) == 0:
+                raise StepError(f"selector {selector!r} matched nothing on {ctx.page.url}")
             return None
     page = await ctx.browser_page()
     if params.mode == "selector" and params.selector:

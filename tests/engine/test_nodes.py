@@ -486,6 +486,56 @@ async def test_paginate_stops_when_a_page_adds_nothing_new(run_bot: RunBot) -> N
     assert sink.rows == name_price(page_of(1))  # the repeated page's rows are not emitted
 
 
+@pytest.mark.parametrize("renderer", ["browser", "http"])
+@pytest.mark.parametrize("selector", ["a.next", "a.next:visible"])
+async def test_paginate_stops_at_a_disabled_next_link(
+    run_bot: RunBot, renderer: str, selector: str
+) -> None:
+    if renderer == "http" and selector.endswith(":visible"):
+        selector = "a.next"  # a Playwright-only selector needs the browser
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/paged"),
+        node("pages", "paginate", next_selector=selector),
+        node("rows", "extract", item_selector="li.row", fields=[{"name": "row"}]),
+        edges=[("open", "pages"), ("pages", "rows", "body")],
+        renderer=renderer,
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert [r["row"] for r in sink.rows] == [f"Row {p}.{i}" for p in (1, 2, 3) for i in (1, 2)]
+    assert logged(sink, "stopped: no next page after page 3")
+
+
+async def test_paginate_url_template_with_no_first_page_fails(run_bot: RunBot) -> None:
+    document = bot(
+        node("pages", "paginate", mode="url_template", url_template="{{site}}/shoop?page={{page}}"),
+        node(
+            "items", "extract", item_selector="li.product", fields=[{"name": "n", "selector": "a"}]
+        ),
+        edges=[("pages", "items", "body")],
+    )
+    finished, _ = await run_bot(document)
+    assert finished.status == "failed"
+    assert finished.error is not None
+    assert "HTTP 404" in finished.error
+
+
+async def test_paginate_by_click_keeps_to_max_pages(run_bot: RunBot) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/js/shop"),
+        node("pages", "paginate", next_selector="button.next"),
+        node(
+            "items", "extract", item_selector="li.product", fields=[{"name": "n", "selector": "a"}]
+        ),
+        edges=[("open", "pages"), ("pages", "items", "body")],
+        max_pages=3,
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert len(sink.rows) == 30
+    assert finished.pages == 3
+
+
 async def test_paginate_keeps_pages_whose_rows_each_appeared_before(run_bot: RunBot) -> None:
     # category and stock repeat across products: page 5's rows were all seen one by one
     fields = [

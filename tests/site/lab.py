@@ -65,6 +65,7 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/mixed-links": mixed_links,
         "/lab/trickle": trickle,
         "/lab/cp1252": cp1252,
+        "/lab/paged": paged,
     }
 
 
@@ -285,3 +286,17 @@ def cp1252(request: Request) -> Response:
     head = '<html><head><meta charset="windows-1252"></head>'
     page = f"{head}<body><h1>{CP1252_TEXT}</h1></body></html>"
     return Response(200, page.encode("cp1252"), content_type="text/html")
+
+
+PAGED = 3
+
+
+def paged(request: Request) -> Response:
+    """Three pages of two items; on the last, Next is a disabled `#` link, as many sites do."""
+    page = int(request.query.get("page", "1"))
+    items = "".join(f'<li class="row">Row {page}.{i}</li>' for i in (1, 2))
+    if page < PAGED:
+        nxt = f'<a class="next" href="/lab/paged?page={page + 1}">Next</a>'
+    else:
+        nxt = '<a class="next disabled" href="#" aria-disabled="true">Next</a>'
+    return Response.html(render_page("Paged", f'<ul class="rows">{items}</ul>{nxt}'))
