@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,8 @@ from trawler.output import RowFileSink, dumps, rows_preview_table
 from trawler.progress import ProgressSink, summary_table
 from trawler.settings import Settings
 from trawler.trace import TraceSink
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def load_bot(
@@ -104,10 +108,19 @@ async def run_bot(
         executable=settings.browser.executable,
         max_pages=settings.browser.max_pages,
     )
+    # Ctrl-C or SIGTERM cancels the run: it stops at once and every sink still gets its rows
+    cancel = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, cancel.set)
     try:
         async with pool:
-            finished = await run(workflow, FanoutSink(*sinks), pool=pool, variables=variables)
+            finished = await run(
+                workflow, FanoutSink(*sinks), pool=pool, variables=variables, cancel=cancel
+            )
     finally:
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
         await progress.close()
         if rows_file:
             await rows_file.close()

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +191,38 @@ def test_demo_runs_every_example(tmp_path: Path) -> None:
         assert (tmp_path / f"{path.stem}-replay" / "replay.html").exists()
     with (tmp_path / "login-orders.csv").open(newline="") as handle:
         assert len(list(csv.DictReader(handle))) == 3
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_run_still_writes_its_rows(
+    site: DemoSite, tmp_path: Path, signum: signal.Signals
+) -> None:
+    document = {
+        "name": "stops halfway",
+        "variables": {"site": site.base_url},
+        "nodes": [
+            {"id": "open", "type": "navigate", "data": {"url": "{{site}}/shop"}},
+            {
+                "id": "items",
+                "type": "extract",
+                "data": {
+                    "item_selector": "li.product",
+                    "fields": [{"name": "name", "selector": "a.title"}],
+                },
+            },
+            {"id": "linger", "type": "wait", "data": {"mode": "time", "ms": 60000}},
+        ],
+        "edges": [{"source": "open", "target": "items"}, {"source": "items", "target": "linger"}],
+    }
+    out = tmp_path / "rows.csv"
+    command = [sys.executable, "-m", "trawler", "run", str(write_bot(tmp_path, document))]
+    with subprocess.Popen([*command, "--out", str(out)], stderr=subprocess.PIPE, text=True) as run:
+        assert run.stderr is not None
+        for line in run.stderr:  # one plain line per finished step when not on a terminal
+            if "items (extract)" in line:
+                break
+        run.send_signal(signum)
+        assert run.wait(timeout=30) == 1
+        assert "cancelled" in run.stderr.read()
+    with out.open(newline="") as handle:
+        assert [r["name"] for r in csv.DictReader(handle)] == [p.name for p in PRODUCTS[:10]]
