@@ -126,6 +126,8 @@ class HttpPage:
     async def goto(self, url: str, *, wait_until: WaitUntil, timeout_ms: int) -> None:
         check_url(url)
         host = _host(url)
+        # like the browser, a failed load leaves the page at the new URL, not on the old page
+        self._url, self._html = url, ""
         try:
             # httpx's timeout is per read: a page that trickles in needs a deadline of its own
             async with asyncio.timeout(timeout_ms / 1000):
@@ -146,12 +148,11 @@ class HttpPage:
             raise NavigationError(f"could not connect to {host} ({text}): {url}", url) from exc
         except httpx.HTTPError as exc:
             raise NavigationError(f"could not load {url}: {exc!r}", url) from exc
+        self._url, self._html = str(response.url), decode(response)
         if response.status_code >= 400:
             raise NavigationError(
                 f"HTTP {response.status_code} at {url}", url, response.status_code
             )
-        self._url = str(response.url)
-        self._html = decode(response)
 
     async def content(self) -> str:
         return self._html

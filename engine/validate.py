@@ -14,8 +14,9 @@ from engine.nodes import KINDS
 from engine.selectors import playwright_only, validate_selector
 from engine.workflow import Edge, Workflow
 
-BUILTIN_VARIABLES = frozenset({"page", "item"})
-"""Set by loops: {{page}} inside paginate, {{item.url}} / {{item.index}} inside for_each."""
+LOOP_VARIABLES = {"paginate": "page", "for_each": "item"}
+"""Set by loops for their body: {{page}} inside paginate, {{item.url}} / {{item.index}} inside
+for_each; a paginate's own url_template uses {{page}} too."""
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
@@ -91,7 +92,7 @@ def _check_nodes(raw_nodes: list[dict[str, Any]]) -> tuple[list[Issue], dict[str
 
 def _check_graph(
     params: dict[str, Any], raw_nodes: list[dict[str, Any]], edges: list[Edge]
-) -> list[Issue]:
+) -> tuple[list[Issue], Graph]:
     issues: list[Issue] = []
     types = {n.get("id"): str(n.get("type")) for n in raw_nodes}
     good = []
@@ -151,14 +152,30 @@ def _check_graph(
         for node_id in params:
             if node_id not in reachable:
                 issues.append(Issue(f"unreachable from the entry node {entries[0]!r}", node_id))
-    return issues
+    return issues, graph
 
 
-def _check_selectors_and_variables(params: dict[str, Any], defined: set[str]) -> list[Issue]:
+def _loop_variables(graph: Graph | None, types: dict[str, str]) -> dict[str, set[str]]:
+    """Per node, the loop variables it may use: those of the loops whose body it is in."""
+    scoped: dict[str, set[str]] = {n: set(LOOP_VARIABLES.values()) for n in types}
+    if graph is None:  # the graph is broken (already reported): do not add noise
+        return scoped
+    scoped = {n: set() for n in types}
+    for loop in graph.loops:
+        name = LOOP_VARIABLES[types[loop]]
+        for member in graph.body(loop) | ({loop} if name == "page" else set()):
+            scoped[member].add(name)
+    return scoped
+
+
+def _check_selectors_and_variables(
+    params: dict[str, Any], defined: set[str], scoped: dict[str, set[str]]
+) -> list[Issue]:
     issues: list[Issue] = []
     for node_id, p in params.items():
         if p is None:
             continue
+        visible = defined | scoped.get(node_id, set())
         for field, selector, kind in p.selectors():
             if "{{" in selector:
                 continue
@@ -166,13 +183,13 @@ def _check_selectors_and_variables(params: dict[str, Any], defined: set[str]) ->
             if check and not (kind == "playwright" and playwright_only(selector)):
                 issues.append(Issue(check, node_id, f"data.{field}"))
         for field, name in p.uses():
-            if name.split(".")[0] not in defined:
+            if name.split(".")[0] not in visible:
                 issues.append(
                     Issue(f"variable {name!r} is never defined", node_id, f"data.{field}")
                 )
         for field, text in template.walk_strings(p):
             for name in template.names(text):
-                if name.split(".")[0] not in defined:
+                if name.split(".")[0] not in visible:
                     issues.append(
                         Issue(f"variable {{{{{name}}}}} is never defined", node_id, f"data.{field}")
                     )
@@ -196,13 +213,17 @@ def load_workflow(document: Any, *, extra_variables: set[str] | None = None) -> 
             edges.append(Edge.model_validate(raw))
         except ValidationError as exc:
             issues.extend(_issues(exc, None, f"edges[{index}]"))
+    graph: Graph | None = None
     if not issues:
-        issues.extend(_check_graph(params, shell.nodes, edges))
-    defined = set(document.get("variables") or {}) | BUILTIN_VARIABLES | (extra_variables or set())
+        graph_issues, graph = _check_graph(params, shell.nodes, edges)
+        issues.extend(graph_issues)
+    types = {str(n["id"]): str(n.get("type")) for n in shell.nodes if isinstance(n.get("id"), str)}
+    defined = set(document.get("variables") or {}) | (extra_variables or set())
     for p in params.values():
         if p is not None:
             defined.update(p.defines())
-    issues.extend(_check_selectors_and_variables(params, defined))
+    scoped = _loop_variables(graph if graph and not issues else None, types)
+    issues.extend(_check_selectors_and_variables(params, defined, scoped))
     if not issues:
         try:
             workflow = Workflow.model_validate(document)

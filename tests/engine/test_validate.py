@@ -190,13 +190,28 @@ def test_undefined_variable() -> None:
 def test_variables_defined_by_nodes_and_loops_count() -> None:
     document = bot(
         node("setq", "set_variable", name="query", value="mug"),
-        node("open", "navigate", url="https://a.test/?q={{query}}&p={{page}}"),
+        node("open", "navigate", url="https://a.test/?q={{query}}"),
     )
     load_workflow(document)
     document = bot(node("open", "navigate", url="{{base}}/"))
     document["variables"] = {"base": {"value": "https://a.test", "description": "site"}}
     load_workflow(document)
     load_workflow(bot(node("open", "navigate", url="{{cli}}/")) | {}, extra_variables={"cli"})
+
+
+def test_loop_variables_exist_only_inside_their_loop() -> None:
+    pages = node(
+        "pages", "paginate", mode="url_template", url_template="https://a.test/?p={{page}}"
+    )
+    each = node("each", "for_each", selector="li a")
+    inner = node("inner", "navigate", url="{{item.url}}?from={{page}}")
+    after = node("after", "navigate", url="https://a.test/{{page}}/{{item.url}}")
+    edges = [("pages", "each", "body"), ("each", "inner", "body"), ("pages", "after")]
+    found = issues(bot(pages, each, inner, after, edges=edges))
+    assert found == [
+        "node 'after', field 'data.url': variable {{page}} is never defined",
+        "node 'after', field 'data.url': variable {{item.url}} is never defined",
+    ]
 
 
 def test_http_renderer_refuses_browser_only_nodes() -> None:
