@@ -12,7 +12,7 @@ from engine.errors import Issue, WorkflowInvalid
 from engine.graph import Graph
 from engine.nodes import KINDS
 from engine.selectors import playwright_only, validate_selector
-from engine.workflow import Edge, Workflow
+from engine.workflow import VARIABLE_TAGS, Edge, Workflow
 
 LOOP_VARIABLES = {"paginate": "page", "for_each": "item"}
 """Set by loops for their body: {{page}} inside paginate, {{item.url}} / {{item.index}} inside
@@ -29,7 +29,10 @@ def _path(loc: tuple[int | str, ...]) -> str:
 def _issues(error: ValidationError, node_id: str | None = None, prefix: str = "") -> list[Issue]:
     issues = []
     for item in error.errors(include_url=False):
-        field = _path((prefix, *item["loc"]) if prefix else tuple(item["loc"]))
+        loc = tuple(item["loc"])
+        if loc[:1] == ("variables",):  # drop the union's shape tag: variables.site.object.value
+            loc = tuple(part for i, part in enumerate(loc) if i != 2 or part not in VARIABLE_TAGS)
+        field = _path((prefix, *loc) if prefix else loc)
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown field"

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    Tag,
+    WithJsonSchema,
+    create_model,
+)
 
 from engine.nodes import KINDS, NodeParams
 
@@ -59,6 +68,33 @@ class Variable(Strict):
     env: str | None = Field(None, description="Read the value from this environment variable.")
     secret: bool = Field(False, description="Never shown in logs, events or errors.")
     description: str | None = None
+
+
+VARIABLE_TAGS = ("object", "value")
+"""The two shapes of a variable; validation leaves them out of error locations."""
+
+
+def _variable_shape(value: Any) -> str:
+    return VARIABLE_TAGS[0] if isinstance(value, dict | Variable) else VARIABLE_TAGS[1]
+
+
+def _scalar(value: Any) -> str | int | float | bool | None:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise ValueError("give a string, number, boolean or null, or an object {value, env, secret}")
+
+
+Scalar = Annotated[
+    str | int | float | bool | None,
+    PlainValidator(_scalar),
+    WithJsonSchema({"type": ["string", "number", "boolean", "null"]}),
+]
+
+VariableValue = Annotated[
+    Annotated[Variable, Tag(VARIABLE_TAGS[0])] | Annotated[Scalar, Tag(VARIABLE_TAGS[1])],
+    Discriminator(_variable_shape),
+]
+"""A plain value, or an object with value/env/secret; errors name only the shape given."""
 
 
 class Position(BaseModel):
@@ -116,7 +152,7 @@ class Workflow(Strict):
     name: str = Field("bot", min_length=1, max_length=200)
     description: str | None = None
     settings: BotSettings = Field(default_factory=BotSettings)
-    variables: dict[str, str | int | float | bool | Variable | None] = Field(
+    variables: dict[str, VariableValue] = Field(
         default_factory=dict, description="Values the nodes refer to as {{name}}."
     )
     nodes: list[Node] = Field(min_length=1)

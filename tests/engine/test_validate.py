@@ -228,6 +228,16 @@ def test_settings_are_checked() -> None:
     assert any(m.startswith("field 'settings.max_pages'") for m in found)
 
 
+def test_a_bad_variable_gets_one_message() -> None:
+    document = bot(NAV)
+    document["variables"] = {"site": {"valeu": "x"}, "pages": [1, 2], "ok": {"value": 3}}
+    assert issues(document) == [
+        "field 'variables.site.valeu': unknown field",
+        "field 'variables.pages': Value error, give a string, number, boolean or null, "
+        "or an object {value, env, secret}",
+    ]
+
+
 def test_all_errors_at_once() -> None:
     document = bot(
         node("open", "navigate"),
