@@ -251,8 +251,14 @@ class Run:
             except StepFailed as exc:  # from a loop's body: the loop failed with it
                 await self._finish_step(ctx, "failed", started, rows_before, attempts, str(exc))
                 raise
-            except (LimitReached, RunCancelled, SkipBranch):
+            except (LimitReached, SkipBranch):
                 await self._finish_step(ctx, "succeeded", started, rows_before, attempts, None)
+                raise
+            except (RunCancelled, asyncio.CancelledError):  # cancelled, or the run's time limit
+                with suppress(BaseException):  # the sink still hears how the step ended
+                    await asyncio.shield(
+                        self._finish_step(ctx, "skipped", started, rows_before, attempts, "stopped")
+                    )
                 raise
             except Exception as exc:
                 error = self.redact(_describe(exc))

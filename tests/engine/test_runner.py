@@ -447,6 +447,7 @@ async def test_cancel_stops_a_running_step(run_bot: RunBot) -> None:
     finished, sink = await run_bot(document, cancel=cancel)
     print(f"cancelled after {time.monotonic() - started:.1f} s")
     assert finished.status == "cancelled"
+    assert [s.status for s in steps_of(sink, "pause")] == ["skipped"]
     assert sink.rows == names(page_of(1))
     assert time.monotonic() - started < 30  # not the minute the wait asked for
 
@@ -489,6 +490,7 @@ async def test_run_time_limit(run_bot: RunBot, renderer: str) -> None:
     assert finished.error == "the run exceeded its time limit of 1500 ms"
     assert sink.rows == names(page_of(1))
     assert not steps_of(sink, "never")
+    assert [(s.status, s.error) for s in steps_of(sink, "pause")] == [("skipped", "stopped")]
 
 
 async def test_run_time_limit_while_for_each_items_are_loading(run_bot: RunBot) -> None:
@@ -505,7 +507,7 @@ async def test_run_time_limit_while_for_each_items_are_loading(run_bot: RunBot) 
     print(f"timed out and closed in {time.perf_counter() - started:.2f} s")
     assert finished.status == "timed_out"
     assert sink.rows == []
-    assert len(steps_of(sink, "slow")) == 0  # none of the loads finished
+    assert {s.status for s in steps_of(sink, "slow")} == {"skipped"}  # no load finished
 
 
 # --- variables -------------------------------------------------------------------------------
