@@ -118,6 +118,21 @@ def schema(
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    url: Annotated[
+        str | None, typer.Option(help="Database URL; default TRAWLER_DATABASE_URL.")
+    ] = None,
+) -> None:
+    """Upgrade the database schema (PostgreSQL or the embedded SQLite file)."""
+    from store import upgrade
+
+    target = url or Settings().database_url
+    upgrade(target, revision)
+    Console(stderr=True).print(f"database migrated to {revision}")
+
+
 @app.command("demo-site")
 def demo_site(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,

@@ -19,4 +19,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TRAWLER_", env_nested_delimiter="__", extra="ignore"
     )
+    database_url: str = Field(
+        "sqlite:///trawler.db",
+        description="PostgreSQL (postgresql://...) in deployment; a SQLite file by default.",
+    )
     browser: BrowserSettings = Field(default_factory=BrowserSettings)

@@ -7,8 +7,10 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +228,12 @@ def test_a_stopped_run_still_writes_its_rows(
         assert "cancelled" in run.stderr.read()
     with out.open(newline="") as handle:
         assert [r["name"] for r in csv.DictReader(handle)] == [p.name for p in PRODUCTS[:10]]
+
+
+def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    database = tmp_path / "trawler.db"
+    result = trawler("migrate", "--url", f"sqlite:///{database}")
+    assert result.returncode == 0, result.stderr
+    with closing(sqlite3.connect(database)) as connection:
+        tables = {r[0] for r in connection.execute("select name from sqlite_master")}
+    assert {"users", "bots", "executions", "result_rows", "alembic_version"} <= tables

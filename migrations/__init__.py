@@ -1,0 +1,1 @@
+"""The Alembic environment and revisions that own trawler's schema (run via `store.upgrade`)."""

@@ -1,0 +1,59 @@
+"""Async engines and session factories for PostgreSQL (psycopg 3) and SQLite (aiosqlite)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+# The driver each backend gets, by the database URL's backend name.
+_ASYNC_DRIVERS = {"postgresql": "psycopg", "sqlite": "aiosqlite"}
+_SYNC_DRIVERS = {"postgresql": "psycopg", "sqlite": "pysqlite"}
+
+
+def _with_driver(url: str | URL, drivers: dict[str, str]) -> URL:
+    parsed = make_url(url)
+    driver = drivers.get(parsed.get_backend_name())
+    if driver is None:
+        raise ValueError(f"unsupported database: {parsed.get_backend_name()!r}")
+    return parsed.set(drivername=f"{parsed.get_backend_name()}+{driver}")
+
+
+def async_url(url: str | URL) -> URL:
+    """The URL with the async driver trawler uses: `postgresql+psycopg`, `sqlite+aiosqlite`."""
+    return _with_driver(url, _ASYNC_DRIVERS)
+
+
+def sync_url(url: str | URL) -> URL:
+    """The URL with the blocking driver (Alembic runs migrations synchronously)."""
+    return _with_driver(url, _SYNC_DRIVERS)
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked, per connection.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
+    """An async engine for the URL, whatever driver it names; dispose it when done."""
+    target = async_url(url)
+    if target.get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = create_async_engine(target, echo=echo, **kwargs)
+    if target.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions bound to the engine; objects stay readable after commit (no lazy reloads)."""
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,161 @@
+"""The models on the migrated schema: a round trip, idempotent rows, constraints, cascades."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+import store
+from store import (
+    Bot,
+    BotVersion,
+    Execution,
+    ExecutionStatus,
+    ExecutionStep,
+    ResultRow,
+    StepStatus,
+    Trigger,
+    User,
+)
+
+WORKFLOW = {"nodes": [{"id": "n1", "type": "navigate", "data": {"url": "https://example.com"}}]}
+
+
+async def _owner_with_execution(session: AsyncSession) -> tuple[User, Execution]:
+    user = User(email=f"{uuid.uuid4().hex}@example.com", password_hash="x", limits={"rows": 10})
+    session.add(user)
+    await session.flush()
+    bot = Bot(user_id=user.id, name="shop", current_version=1)
+    session.add(bot)
+    await session.flush()
+    version = BotVersion(bot_id=bot.id, version=1, workflow=WORKFLOW)
+    session.add(version)
+    await session.flush()
+    execution = Execution(
+        bot_id=bot.id, bot_version_id=version.id, user_id=user.id, trigger=Trigger.MANUAL
+    )
+    session.add(execution)
+    await session.flush()
+    return user, execution
+
+
+def _rows(execution_id: uuid.UUID, seqs: range, tag: str) -> list[dict[str, object]]:
+    return [
+        {"execution_id": execution_id, "seq": seq, "data": {"n": seq, "tag": tag}, "node_id": "n1"}
+        for seq in seqs
+    ]
+
+
+async def _count(session: AsyncSession, model: type[store.Base], **where: object) -> int:
+    query = sa.select(sa.func.count()).select_from(model).filter_by(**where)
+    return (await session.execute(query)).scalar_one()
+
+
+async def test_round_trip(pg_engine: AsyncEngine) -> None:
+    async with store.session_factory(pg_engine)() as session:
+        user, execution = await _owner_with_execution(session)
+        session.add(
+            ExecutionStep(
+                execution_id=execution.id,
+                step=1,
+                node_id="n1",
+                node_type="navigate",
+                status=StepStatus.SUCCEEDED,
+                duration_ms=12,
+            )
+        )
+        await session.commit()
+
+    async with store.session_factory(pg_engine)() as session:
+        loaded = await session.get_one(Execution, execution.id)
+        assert loaded.status is ExecutionStatus.QUEUED
+        assert loaded.trigger is Trigger.MANUAL
+        assert (loaded.attempt, loaded.rows, loaded.cancel_requested) == (0, 0, False)
+        assert loaded.created_at.tzinfo is not None
+        assert loaded.created_at <= datetime.now(UTC)
+        version = await session.get_one(BotVersion, loaded.bot_version_id)
+        assert version.workflow == WORKFLOW
+        assert (await session.get_one(User, user.id)).limits == {"rows": 10}
+
+
+async def test_result_rows_are_idempotent(pg_engine: AsyncEngine) -> None:
+    async with store.session_factory(pg_engine)() as session:
+        _, execution = await _owner_with_execution(session)
+        upsert = pg_insert(ResultRow).on_conflict_do_nothing(index_elements=["execution_id", "seq"])
+        await session.execute(upsert, _rows(execution.id, range(3), "first"))
+        # a retried batch overlapping the first one adds only the new row
+        await session.execute(upsert, _rows(execution.id, range(2, 4), "retry"))
+        await session.commit()
+
+        rows = (
+            await session.scalars(
+                sa.select(ResultRow).filter_by(execution_id=execution.id).order_by(ResultRow.seq)
+            )
+        ).all()
+        assert [(row.seq, row.data["tag"]) for row in rows] == [
+            (0, "first"),
+            (1, "first"),
+            (2, "first"),
+            (3, "retry"),
+        ]
+
+        with pytest.raises(IntegrityError):
+            await session.execute(sa.insert(ResultRow), _rows(execution.id, range(1), "dup"))
+        await session.rollback()
+
+
+async def test_enum_columns_are_checked(pg_engine: AsyncEngine) -> None:
+    async with store.session_factory(pg_engine)() as session:
+        _, execution = await _owner_with_execution(session)
+        await session.commit()
+        with pytest.raises(IntegrityError, match="ck_executions_execution_status"):
+            await session.execute(
+                sa.text("UPDATE executions SET status = 'lost' WHERE id = :id"),
+                {"id": execution.id},
+            )
+        await session.rollback()
+
+
+async def test_deleting_a_user_deletes_their_data(pg_engine: AsyncEngine) -> None:
+    async with store.session_factory(pg_engine)() as session:
+        user, execution = await _owner_with_execution(session)
+        other, other_execution = await _owner_with_execution(session)
+        for owned in (execution, other_execution):
+            await session.execute(pg_insert(ResultRow), _rows(owned.id, range(5), "x"))
+        await session.commit()
+
+        await session.delete(user)
+        await session.commit()
+
+        for model in (Bot, Execution):
+            assert await _count(session, model, user_id=user.id) == 0
+            assert await _count(session, model, user_id=other.id) == 1
+        assert await _count(session, ResultRow, execution_id=execution.id) == 0
+        assert await _count(session, ResultRow, execution_id=other_execution.id) == 5
+        assert await _count(session, BotVersion, bot_id=execution.bot_id) == 0
+
+
+async def test_sqlite_cascades(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'trawler.db'}"
+    store.upgrade(url)
+    engine = store.create_engine(url)
+    try:
+        async with store.session_factory(engine)() as session:
+            user, execution = await _owner_with_execution(session)
+            await session.execute(sa.insert(ResultRow), _rows(execution.id, range(3), "x"))
+            await session.commit()
+            assert await _count(session, ResultRow, execution_id=execution.id) == 3
+
+            await session.delete(user)
+            await session.commit()
+            assert await _count(session, Execution, id=execution.id) == 0
+            assert await _count(session, ResultRow, execution_id=execution.id) == 0
+    finally:
+        await engine.dispose()
