@@ -17,7 +17,9 @@ from store._enums import (
 from store._executions import Artifact, Execution, ExecutionLog, ExecutionStep, ResultRow
 from store._exports import Delivery, ExportDestination
 from store._migrate import alembic_config, downgrade, upgrade
+from store.crypto import SecretBox, derive_key
 from store.db import async_url, create_engine, session_factory, sync_url
+from store.errors import SecretUnreadable, StoreError
 
 metadata = Base.metadata
 
@@ -42,13 +44,17 @@ __all__ = [
     "RefreshToken",
     "ResultRow",
     "Schedule",
+    "SecretBox",
+    "SecretUnreadable",
     "StepStatus",
+    "StoreError",
     "Subscription",
     "Trigger",
     "User",
     "alembic_config",
     "async_url",
     "create_engine",
+    "derive_key",
     "downgrade",
     "metadata",
     "session_factory",
