@@ -7,7 +7,7 @@ from collections import ChainMap
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from playwright.async_api import Error as PlaywrightError
@@ -99,19 +99,22 @@ class NodeContext:
     async def goto(self, url: str, *, wait_until: WaitUntil = "load") -> None:
         """Load a URL in this branch's page (opening one first if needed); counts a page."""
         url = self.absolute_url(url)
-        self.run.check_page_limit()
-        self.run.loading += 1  # counts against max_pages now: concurrent loads cannot all pass it
-        try:
+        async with self.loading_page():
             page = self.scope.page
             if page is None or (self.run.renderers.mode == "browser" and page.renderer == "http"):
                 self.scope.page = page = await self.run.renderers.open_page()
             timeout_ms = self.settings.timeouts.navigation_ms
             await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
+
+    @asynccontextmanager
+    async def loading_page(self) -> AsyncIterator[None]:
+        """Around whatever loads a new page: refused past max_pages, counted once it loaded."""
+        self.run.check_page_limit()
+        self.run.loading += 1  # counts against max_pages now: concurrent loads cannot all pass it
+        try:
+            yield
         finally:
             self.run.loading -= 1
-        self.count_page()
-
-    def count_page(self) -> None:
         self.run.pages += 1
 
     async def browser_page(self) -> PlaywrightPage:
@@ -185,7 +188,6 @@ class NodeContext:
         """Continue this branch in a pop-up."""
         await page.wait_for_load_state("load", timeout=self.settings.timeouts.navigation_ms)
         self.scope.page = BrowserPage(page, (await self.run.renderers.lease()).close_page)
-        self.count_page()
 
     def merge_record(self, fields: Mapping[str, Any]) -> None:
         """Add fields to this branch's row; it is emitted when the branch ends."""
@@ -228,4 +230,3 @@ class StepNotes:
 
     selectors: list[str] = field(default_factory=list)
     screenshot: bytes | None = None
-    kind: Literal["step"] = "step"

@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pydantic
 from parsel import Selector
@@ -343,6 +343,15 @@ def _checked(selector: str, selector_type: SelectorType | None) -> tuple[Selecto
 _SKIPPED_LINKS = ("javascript:", "mailto:", "tel:", "data:", "#")
 
 
+def page_link(raw: str) -> str | None:
+    """An href cleaned of the tabs and newlines browsers ignore, or None when it does not lead
+    to another web page (javascript:, mailto:, tel:, data:, other schemes, a "#" fragment)."""
+    link = re.sub(r"[\t\n\r]", "", raw).strip()
+    if not link or link.lower().startswith(_SKIPPED_LINKS):
+        return None
+    return link if urlsplit(link).scheme.lower() in ("", "http", "https") else None
+
+
 # --- the document --------------------------------------------------------------------------
 
 
@@ -417,10 +426,8 @@ class Document:
         seen: dict[str, None] = {}
         for node in nodes:
             raw = backend.link(node, attr)
-            if raw is None:
-                continue
-            link = re.sub(r"[\t\n\r]", "", raw).strip()
-            if not link or link.lower().startswith(_SKIPPED_LINKS):
+            link = page_link(raw) if raw is not None else None
+            if link is None:
                 continue
             seen.setdefault(urljoin(self.url, link) if self.url else link)
         return list(seen)

@@ -32,13 +32,14 @@ async def run(ctx: NodeContext, params: ClickParams) -> Outcome:
     timeout = ctx.settings.timeouts.action_ms
     ctx.note_selector(params.selector)
     if params.wait_for == "popup":
-        async with ctx.expect_popup() as popup:
-            await target.click(button=params.button, click_count=params.count, timeout=timeout)
-        await ctx.adopt_page(await popup.value)
+        async with ctx.loading_page():
+            async with ctx.expect_popup() as popup:
+                await target.click(button=params.button, click_count=params.count, timeout=timeout)
+            await ctx.adopt_page(await popup.value)
     elif params.wait_for == "navigation":
-        async with page.expect_navigation(timeout=ctx.settings.timeouts.navigation_ms):
+        navigation = page.expect_navigation(timeout=ctx.settings.timeouts.navigation_ms)
+        async with ctx.loading_page(), navigation:
             await target.click(button=params.button, click_count=params.count, timeout=timeout)
-        ctx.count_page()
     else:
         await target.click(button=params.button, click_count=params.count, timeout=timeout)
     return None

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from pydantic import Field
 
 from engine.errors import LimitReached
 from engine.extract import Field as ExtractField
-from engine.extract import Fields
+from engine.extract import Fields, page_link
 from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
 from engine.nodes.extract import field_selectors
 
@@ -39,14 +38,6 @@ class ForEachParams(NodeParams):
         if self.link:
             yield "link", self.link, None
         yield from field_selectors(self.fields, "fields")
-
-
-def _openable(href: str) -> bool:
-    """A link to another page: not javascript:, mailto:, tel: or a fragment of this page."""
-    href = href.strip()
-    return (
-        bool(href) and not href.startswith("#") and urlsplit(href).scheme in ("", "http", "https")
-    )
 
 
 def _link_fields(params: ForEachParams) -> list[ExtractField]:
@@ -85,7 +76,8 @@ async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
         nonlocal emitted
         href = item.pop(_URL, None) or item.pop(_ANY_LINK, None)
         item.pop(_ANY_LINK, None)
-        url = ctx.absolute_url(href) if href and _openable(href) else None
+        link = page_link(href) if href else None
+        url = ctx.absolute_url(link) if link else None
         async with limit:
             if url is None:
                 ctx.log(

@@ -66,7 +66,6 @@ async def _go_next(ctx: NodeContext, params: PaginateParams) -> bool:
         if document.count(selector) == 0 or _disabled(document, selector):
             return False
         links = document.links(selector)
-    ctx.run.check_page_limit()
     if links:
         await ctx.goto(links[0])
     else:  # a button, or a link that only scripts can follow
@@ -75,13 +74,13 @@ async def _go_next(ctx: NodeContext, params: PaginateParams) -> bool:
         if not await button.count() or not await button.is_enabled():
             return False
         before = await page.content()
-        await button.click(timeout=ctx.settings.timeouts.action_ms)
         try:
-            await ctx.wait_for_change(before)
+            async with ctx.loading_page():
+                await button.click(timeout=ctx.settings.timeouts.action_ms)
+                await ctx.wait_for_change(before)
         except StepError:
             ctx.log("info", "clicking next did not change the page")
             return False
-        ctx.count_page()
     if params.wait_for:
         page = await ctx.browser_page()
         await page.locator(ctx.locator_selector(params.wait_for)).first.wait_for(

@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 
+from tests.engine.conftest import bot, node
 from trawler.demo_site import DemoSite
 from trawler.demo_site.catalog import ORDERS, PRODUCTS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NAME = [{"name": "name", "selector": "a.title"}]
 
 
 def trawler(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -73,24 +75,13 @@ def test_rows_go_to_stdout_as_json_lines_without_out(site: DemoSite) -> None:
 
 
 def test_failed_run_exits_1_and_keeps_partial_rows(site: DemoSite, tmp_path: Path) -> None:
-    document = {
-        "name": "fails on the second page",
-        "settings": {"renderer": "http"},
-        "variables": {"site": site.base_url},
-        "nodes": [
-            {"id": "open", "type": "navigate", "data": {"url": "{{site}}/shop"}},
-            {
-                "id": "items",
-                "type": "extract",
-                "data": {
-                    "item_selector": "li.product",
-                    "fields": [{"name": "name", "selector": "a.title"}],
-                },
-            },
-            {"id": "broken", "type": "navigate", "data": {"url": "{{site}}/lab/error500"}},
-        ],
-        "edges": [{"source": "open", "target": "items"}, {"source": "items", "target": "broken"}],
-    }
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("items", "extract", item_selector="li.product", fields=NAME),
+        node("broken", "navigate", url="{{site}}/lab/error500"),
+        renderer="http",
+    )
+    document["variables"] = {"site": site.base_url}
     out = tmp_path / "rows.jsonl"
     result = trawler("run", write_bot(tmp_path, document), "--out", out)
     assert result.returncode == 1
@@ -199,23 +190,12 @@ def test_demo_runs_every_example(tmp_path: Path) -> None:
 def test_a_stopped_run_still_writes_its_rows(
     site: DemoSite, tmp_path: Path, signum: signal.Signals
 ) -> None:
-    document = {
-        "name": "stops halfway",
-        "variables": {"site": site.base_url},
-        "nodes": [
-            {"id": "open", "type": "navigate", "data": {"url": "{{site}}/shop"}},
-            {
-                "id": "items",
-                "type": "extract",
-                "data": {
-                    "item_selector": "li.product",
-                    "fields": [{"name": "name", "selector": "a.title"}],
-                },
-            },
-            {"id": "linger", "type": "wait", "data": {"mode": "time", "ms": 60000}},
-        ],
-        "edges": [{"source": "open", "target": "items"}, {"source": "items", "target": "linger"}],
-    }
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("items", "extract", item_selector="li.product", fields=NAME),
+        node("linger", "wait", mode="time", ms=60_000),
+    )
+    document["variables"] = {"site": site.base_url}
     out = tmp_path / "rows.csv"
     command = [sys.executable, "-m", "trawler", "run", str(write_bot(tmp_path, document))]
     with subprocess.Popen([*command, "--out", str(out)], stderr=subprocess.PIPE, text=True) as run:
