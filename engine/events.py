@@ -80,7 +80,11 @@ class LogEmitted:
 
 @dataclass(frozen=True, slots=True)
 class RunFinished:
-    """The run ended; `rows` and `pages` are the totals, `error` says why it did not succeed."""
+    """The run ended; `rows` and `pages` are the totals, `error` says why it did not succeed.
+
+    `retryable` marks a failure caused by the browser (it crashed or was killed), not by the
+    bot: running the bot again may well succeed.
+    """
 
     status: RunStatus
     rows: int
@@ -89,6 +93,7 @@ class RunFinished:
     duration_ms: float
     at: datetime
     error: str | None = None
+    retryable: bool = False
 
 
 Event = RunStarted | StepStarted | StepFinished | RowEmitted | LogEmitted | RunFinished

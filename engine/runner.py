@@ -14,7 +14,7 @@ from urllib.parse import unquote, unquote_plus
 
 from playwright.async_api import Error as PlaywrightError
 
-from browser_pool import BrowserPool, BrowserPoolError
+from browser_pool import BrowserPool, BrowserPoolError, ChromiumNotFound
 from engine.context import BranchResult, NodeContext, Scope, StepNotes
 from engine.errors import (
     LimitReached,
@@ -50,6 +50,17 @@ class SkipBranch(Exception):
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+# What Playwright says when the browser process under a page died or was killed.
+_BROWSER_GONE = ("Target crashed", "has been closed", "Browser closed", "Connection closed")
+
+
+def _infrastructure(exc: BaseException) -> bool:
+    """Whether the failure is the browser's, not the bot's: a rerun may well succeed."""
+    if isinstance(exc, BrowserPoolError):
+        return not isinstance(exc, ChromiumNotFound)
+    return isinstance(exc, PlaywrightError) and any(m in exc.message for m in _BROWSER_GONE)
 
 
 def _describe(exc: BaseException) -> str:
@@ -90,6 +101,7 @@ class Run:
         self.secrets: list[str] = []
         self._overrides = dict(variables)
         self.step_no = self.rows = self.pages = self.loading = 0
+        self.browser_failed = False
         self.pending: list[LogEmitted] = []
         self.renderers = Renderers(
             workflow.settings,
@@ -262,6 +274,7 @@ class Run:
                 raise
             except Exception as exc:
                 error = self.redact(_describe(exc))
+                self.browser_failed |= _infrastructure(exc)
                 if isinstance(exc, TimeoutError) and timeout:
                     error = f"node timed out after {timeout:g} s"
                 retryable = not isinstance(exc, StepError) or exc.retryable
@@ -426,6 +439,7 @@ class Run:
             )
         except (StepError, BrowserPoolError) as exc:
             status, error = "failed", self.redact(str(exc))
+            self.browser_failed |= _infrastructure(exc)
         finally:
             await self._close(top)
         finished = RunFinished(
@@ -436,6 +450,7 @@ class Run:
             duration_ms=(time.monotonic() - started) * 1000,
             at=_now(),
             error=error,
+            retryable=status == "failed" and self.browser_failed,
         )
         await self.flush_logs()
         await self.sink.emit(finished)

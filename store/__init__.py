@@ -17,32 +17,66 @@ from store._enums import (
 from store._executions import Artifact, Execution, ExecutionLog, ExecutionStep, ResultRow
 from store._exports import Delivery, ExportDestination
 from store._migrate import alembic_config, downgrade, upgrade
+from store._runs import (
+    FINISHED,
+    Claim,
+    add_usage,
+    claim,
+    create_execution,
+    fail,
+    finish,
+    renew,
+    request_cancel,
+    requeue,
+    save_artifacts,
+    save_logs,
+    save_rows,
+    save_steps,
+)
+from store._schedules import (
+    DueSchedule,
+    due_schedules,
+    expire_results,
+    stale_queued,
+    stale_running,
+    usage_of,
+)
+from store.artifacts import ArtifactStore, LocalArtifacts, S3Artifacts
 from store.crypto import SecretBox, derive_key
-from store.db import async_url, create_engine, session_factory, sync_url
-from store.errors import SecretUnreadable, StoreError
+from store.db import UNAVAILABLE, Database, async_url, create_engine, session_factory, sync_url
+from store.errors import ArtifactMissing, SecretUnreadable, StoreError
 
 metadata = Base.metadata
 
 __all__ = [
+    "FINISHED",
+    "UNAVAILABLE",
     "ApiKey",
     "Artifact",
     "ArtifactKind",
+    "ArtifactMissing",
+    "ArtifactStore",
     "Base",
     "Bot",
     "BotVersion",
+    "Claim",
+    "Database",
     "Delivery",
     "DeliveryStatus",
     "DestinationKind",
+    "DueSchedule",
     "Execution",
     "ExecutionLog",
     "ExecutionStatus",
     "ExecutionStep",
     "ExportDestination",
+    "LocalArtifacts",
     "LogLevel",
     "MonthlyUsage",
     "Payment",
     "RefreshToken",
     "ResultRow",
+    "S3Artifacts",
     "Schedule",
     "SecretBox",
     "SecretUnreadable",
@@ -51,13 +85,30 @@ __all__ = [
     "Subscription",
     "Trigger",
     "User",
+    "add_usage",
     "alembic_config",
     "async_url",
+    "claim",
     "create_engine",
+    "create_execution",
     "derive_key",
     "downgrade",
+    "due_schedules",
+    "expire_results",
+    "fail",
+    "finish",
     "metadata",
+    "renew",
+    "request_cancel",
+    "requeue",
+    "save_artifacts",
+    "save_logs",
+    "save_rows",
+    "save_steps",
     "session_factory",
+    "stale_queued",
+    "stale_running",
     "sync_url",
     "upgrade",
+    "usage_of",
 ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Enum, Integer, MetaData, func
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Enum, Integer, MetaData, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 # Stable names let Alembic drop and alter constraints by name on every backend.
 NAMING_CONVENTION = {
@@ -25,6 +27,31 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that always comes back timezone-aware in UTC.
+
+    PostgreSQL keeps the offset; SQLite keeps none, so values are stored as UTC there and
+    tagged UTC on the way out, and comparisons in SQL stay right on both.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
@@ -32,7 +59,7 @@ def utcnow() -> datetime:
 
 def created_at_column() -> MappedColumn[datetime]:
     """A creation timestamp set by Python, with a server default for raw SQL inserts."""
-    return mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
+    return mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
 
 
 def string_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
@@ -55,4 +82,4 @@ class Base(DeclarativeBase):
     """Every table of trawler; `Base.metadata` is what Alembic compares against."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+    type_annotation_map = {datetime: UTCDateTime()}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -57,3 +60,23 @@ def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Async
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions bound to the engine; objects stay readable after commit (no lazy reloads)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Database:
+    """An engine and its sessions; `async with db.transaction() as session:` commits at the end."""
+
+    def __init__(self, url: str | URL, **kwargs: Any) -> None:
+        self.engine = create_engine(url, **kwargs)
+        self.sessions = session_factory(self.engine)
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session in a transaction, committed when the block ends without an error."""
+        return self.sessions.begin()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+# Errors that mean "the database is unreachable right now", not "the query is wrong": a caller
+# may wait and try again (a PostgreSQL restart, a dropped connection).
+UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout, OSError)

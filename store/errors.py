@@ -4,6 +4,7 @@
 StoreError
 └── SecretUnreadable   a stored secret cannot be decrypted (unknown key, or tampered data);
                        nothing is returned, and the caller must ask for the secret again
+└── ArtifactMissing    no artifact under the key (deleted by retention, or never stored)
 ```
 """
 
@@ -16,3 +17,7 @@ class StoreError(Exception):
 
 class SecretUnreadable(StoreError):
     """A stored secret cannot be decrypted: its key is unknown or the data was changed."""
+
+
+class ArtifactMissing(StoreError):
+    """No artifact is stored under the key; the caller answers "not found"."""

@@ -1,14 +1,53 @@
-"""Shared fixtures: the fixture site on loopback, and a check that no browser outlives a test."""
+"""Shared fixtures: the fixture site, throw-away PostgreSQL databases, no browser left behind."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import secrets
+from collections.abc import Callable, Iterator
 
 import psutil
+import psycopg
 import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from tests.site.lab import start_site
 from trawler.demo_site import DemoSite
+
+# The maintenance database of a server we may create and drop databases on (trust auth).
+ADMIN_URL = os.environ.get(
+    "TRAWLER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _drop(admin: psycopg.Connection[tuple[object, ...]], name: str) -> None:
+    admin.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = %s AND pid <> pg_backend_pid()",
+        (name,),
+    )
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def new_database() -> Iterator[Callable[[], str]]:
+    """Makes empty databases named `trawler_test_<random>`; all are dropped at the end."""
+    created: list[str] = []
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+
+        def make() -> str:
+            name = f"trawler_test_{secrets.token_hex(6)}"
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            created.append(name)
+            return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+        try:
+            yield make
+        finally:
+            for name in created:
+                _drop(admin, name)
+
 
 BROWSER_NAMES = ("chrom", "headless_shell", "headless-shell")
 

@@ -133,6 +133,35 @@ def migrate(
     Console(stderr=True).print(f"database migrated to {revision}")
 
 
+def _service_logging() -> None:
+    import logging
+
+    logging.basicConfig(
+        level=os.environ.get("TRAWLER_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s [%(process)d]: %(message)s",
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run executions from the Redis queues until SIGTERM (see TRAWLER_WORKER__*)."""
+    from trawler.services import worker_config
+    from worker import run_worker
+
+    _service_logging()
+    run_worker(worker_config(Settings()))
+
+
+@app.command()
+def scheduler() -> None:
+    """Fire cron schedules and reap stalled executions until SIGTERM (see TRAWLER_SCHEDULER__*)."""
+    from trawler import services
+    from worker import serve_scheduler
+
+    _service_logging()
+    asyncio.run(serve_scheduler(services.scheduler(Settings())))
+
+
 @app.command("demo-site")
 def demo_site(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from worker import SchedulerSettings, WorkerSettings
 
 
 class BrowserSettings(BaseModel):
@@ -13,6 +16,21 @@ class BrowserSettings(BaseModel):
         None, description="Chromium to launch; default: Playwright's own, else the system's."
     )
     max_pages: int = Field(8, ge=1, le=256, description="Pages open at once per browser.")
+
+
+class ArtifactSettings(BaseModel):
+    """`TRAWLER_ARTIFACTS__*`: where screenshots and HTML snapshots are kept."""
+
+    backend: Literal["local", "s3"] = Field("local", description="A directory, or S3.")
+    path: Path = Field(Path("artifacts"), description="The directory of the local backend.")
+    s3_bucket: str | None = Field(None, description="Bucket of the s3 backend.")
+    s3_prefix: str = Field("", description="Key prefix inside the bucket.")
+    s3_endpoint_url: str | None = Field(
+        None, description="For S3-compatible stores (MinIO, Ceph, R2); empty for AWS."
+    )
+    s3_region: str | None = None
+    s3_access_key_id: str | None = Field(None, description="Default: boto3's credential chain.")
+    s3_secret_access_key: SecretStr | None = None
 
 
 class Settings(BaseSettings):
@@ -23,4 +41,21 @@ class Settings(BaseSettings):
         "sqlite:///trawler.db",
         description="PostgreSQL (postgresql://...) in deployment; a SQLite file by default.",
     )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="The queue, live progress and rate limits. Run Redis with "
+        "`maxmemory-policy noeviction`: an evicted key is a lost execution message.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Encrypts stored secrets (AES-256-GCM). Default: a random key kept in "
+        "`secret_key_file`, created on first use.",
+    )
+    previous_secret_keys: list[SecretStr] = Field(
+        default_factory=list, description="Old keys still accepted for reading, during rotation."
+    )
+    secret_key_file: Path = Field(Path("trawler.secret"), description="See `secret_key`.")
     browser: BrowserSettings = Field(default_factory=BrowserSettings)
+    artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)

@@ -66,6 +66,7 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/trickle": trickle,
         "/lab/cp1252": cp1252,
         "/lab/paged": paged,
+        "/lab/paced": paced,
     }
 
 
@@ -300,3 +301,17 @@ def paged(request: Request) -> Response:
     else:
         nxt = '<a class="next disabled" href="#" aria-disabled="true">Next</a>'
     return Response.html(render_page("Paged", f'<ul class="rows">{items}</ul>{nxt}'))
+
+
+def paced(request: Request) -> Response:
+    """`?pages=N&delay_ms=D`: N pages of three rows, each served after D ms (slow, long runs)."""
+    page = int(request.query.get("page", "1"))
+    pages = int(request.query.get("pages", "5"))
+    delay_ms = int(request.query.get("delay_ms", "200"))
+    request.site.stopping.wait(delay_ms / 1000)
+    items = "".join(f'<li class="row">Row {page}.{i}</li>' for i in (1, 2, 3))
+    nxt = ""
+    if page < pages:
+        href = f"/lab/paced?page={page + 1}&pages={pages}&delay_ms={delay_ms}"
+        nxt = f'<a class="next" href="{href}">Next</a>'
+    return Response.html(render_page("Paced", f'<ul class="rows">{items}</ul>{nxt}'))

@@ -1,0 +1,250 @@
+"""Worker fixtures: a migrated PostgreSQL database, a Redis database of our own, seeded bots,
+an in-process runtime, and real `trawler worker` / `trawler scheduler` processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+import store
+from browser_pool import BrowserPool
+from tests.engine.conftest import FAST, bot, node
+from trawler.demo_site import DemoSite
+from worker import Runtime, WorkerSettings, make_broker
+
+REDIS = "redis://127.0.0.1:6379"
+LOCK = "trawler:test:lock"
+
+# Quick enough for tests: a dead worker's lease runs out in 3 s, cancellation is seen in 0.3 s.
+FAST_WORKER = WorkerSettings(
+    threads=2,
+    lease=timedelta(seconds=3),
+    heartbeat=timedelta(seconds=0.3),
+    retry_backoff=timedelta(seconds=0.2),
+    flush_interval=timedelta(seconds=0.2),
+    redelivery_after=timedelta(seconds=3),
+)
+WORKER_ENV = {
+    "TRAWLER_WORKER__THREADS": "2",
+    "TRAWLER_WORKER__LEASE": "PT3S",
+    "TRAWLER_WORKER__HEARTBEAT": "PT0.3S",
+    "TRAWLER_WORKER__RETRY_BACKOFF": "PT0.2S",
+    "TRAWLER_WORKER__FLUSH_INTERVAL": "PT0.2S",
+    "TRAWLER_WORKER__REDELIVERY_AFTER": "PT3S",
+    "TRAWLER_SCHEDULER__TICK": "PT0.2S",
+    "TRAWLER_SCHEDULER__REQUEUE_AFTER": "PT2S",
+    "TRAWLER_LOG_LEVEL": "INFO",
+}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """An empty Redis database (1-15) held for the session, flushed before and after."""
+    for index in range(15, 0, -1):
+        client = redis.Redis.from_url(f"{REDIS}/{index}")
+        if client.dbsize() == 0 and client.set(LOCK, os.getpid(), nx=True, ex=3600):
+            break
+        client.close()
+    else:
+        pytest.fail("no free Redis database on 127.0.0.1:6379")
+    try:
+        yield f"{REDIS}/{index}"
+    finally:
+        client.flushdb()
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def db_url(new_database: Callable[[], str]) -> str:
+    """A PostgreSQL database migrated to head, shared by the worker tests."""
+    url = new_database()
+    store.upgrade(url)
+    return url
+
+
+@pytest.fixture
+async def database(db_url: str) -> AsyncIterator[store.Database]:
+    db = store.Database(db_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+def paced_bot(
+    site: DemoSite, *, pages: int = 4, delay_ms: int = 100, **settings: Any
+) -> dict[str, Any]:
+    """A bot reading `pages` pages of three rows, each page served after `delay_ms`."""
+    document = bot(
+        node(
+            "open", "navigate", url=f"{site.base_url}/lab/paced?pages={pages}&delay_ms={delay_ms}"
+        ),
+        node("pages", "paginate", next_selector="a.next", max_pages=pages),
+        node(
+            "rows",
+            "extract",
+            item_selector="li.row",
+            fields=[{"name": "row", "selector": None}],
+        ),
+        edges=[("open", "pages"), ("pages", "rows", "body")],
+        **settings,
+    )
+    document["settings"].setdefault("timeouts", FAST)
+    return document
+
+
+def paced_rows(pages: int) -> list[dict[str, str]]:
+    return [{"row": f"Row {page}.{i}"} for page in range(1, pages + 1) for i in (1, 2, 3)]
+
+
+async def seed(
+    db: store.Database,
+    document: dict[str, Any],
+    *,
+    plan: str = "free",
+    trigger: store.Trigger = store.Trigger.MANUAL,
+    queued: bool = True,
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """A user with a bot holding `document`; returns (bot id, execution id) — the execution
+    queued unless `queued` is False (then the second id is the bot version's)."""
+    async with db.transaction() as session:
+        user = store.User(email=f"{uuid.uuid4().hex}@example.com", password_hash="x", plan=plan)
+        session.add(user)
+        await session.flush()
+        bot_row = store.Bot(user_id=user.id, name="test", current_version=1)
+        session.add(bot_row)
+        await session.flush()
+        version = store.BotVersion(bot_id=bot_row.id, version=1, workflow=document)
+        session.add(version)
+        await session.flush()
+        if not queued:
+            return bot_row.id, version.id
+        execution = await store.create_execution(session, version, user.id, trigger, now=now())
+        return bot_row.id, execution.id
+
+
+async def load(db: store.Database, execution_id: uuid.UUID) -> store.Execution:
+    async with db.transaction() as session:
+        return await session.get_one(store.Execution, execution_id, populate_existing=True)
+
+
+async def rows_of(db: store.Database, execution_id: uuid.UUID) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    async with db.transaction() as session:
+        found = await session.scalars(
+            select(store.ResultRow)
+            .where(store.ResultRow.execution_id == execution_id)
+            .order_by(store.ResultRow.seq)
+        )
+        return [row.data for row in found]
+
+
+async def wait_status(
+    db: store.Database,
+    execution_id: uuid.UUID,
+    statuses: tuple[store.ExecutionStatus, ...] = store.FINISHED,
+    timeout: float = 60,
+) -> store.Execution:
+    """Poll the store until the execution reaches one of `statuses`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        execution = await load(db, execution_id)
+        if execution.status in statuses:
+            return execution
+        if time.monotonic() > deadline:
+            pytest.fail(f"execution {execution_id} still {execution.status} after {timeout} s")
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def runtime(db_url: str, redis_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """What a worker process holds, built in the test's event loop."""
+    rt = Runtime(
+        settings=FAST_WORKER,
+        db=store.Database(db_url),
+        artifacts=store.LocalArtifacts(tmp_path / "artifacts"),
+        pool=BrowserPool(max_pages=4),
+        redis=aioredis.Redis.from_url(redis_url),
+        broker=make_broker(redis_url),
+    )
+    try:
+        yield rt
+    finally:
+        await rt.aclose()
+        rt.broker.close()
+
+
+class Processes:
+    """Starts trawler service processes; each is stopped (then killed) at teardown."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self, command: str, **env: str) -> subprocess.Popen[bytes]:
+        log = self.logs / f"{command}-{len(self.started)}.log"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "trawler", command],
+            env={**os.environ, **self.env, **env},
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: Chromium goes with it
+        )
+        self.started.append(process)
+        return process
+
+    def output(self, process: subprocess.Popen[bytes]) -> str:
+        index = self.started.index(process)
+        return next(self.logs.glob(f"*-{index}.log")).read_text(errors="replace")
+
+    @staticmethod
+    def kill(process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL the process and everything it started."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.started:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(20)
+            self.kill(process)
+
+
+@pytest.fixture
+def processes(db_url: str, redis_url: str, tmp_path: Path) -> Iterator[Processes]:
+    env = {
+        **WORKER_ENV,
+        "TRAWLER_DATABASE_URL": db_url,
+        "TRAWLER_REDIS_URL": redis_url,
+        "TRAWLER_ARTIFACTS__PATH": str(tmp_path / "artifacts"),
+        "TRAWLER_SECRET_KEY": "test-secret",
+    }
+    running = Processes(env, tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop_all()

@@ -1,0 +1,157 @@
+"""`execute()` in this process: claim, StoreSink, heartbeat, cancellation, limits, retries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+
+import store
+from tests.worker.conftest import load, now, paced_bot, paced_rows, rows_of, seed, wait_status
+from trawler.demo_site import DemoSite
+from worker import Runtime, execute, progress_channel
+
+
+async def _count(db: store.Database, model: type[store.Base], execution_id: uuid.UUID) -> int:
+    async with db.transaction() as session:
+        query = select(func.count()).select_from(model).filter_by(execution_id=execution_id)
+        return (await session.execute(query)).scalar_one()
+
+
+async def test_an_execution_runs_into_the_store(runtime: Runtime, site: DemoSite) -> None:
+    _, execution_id = await seed(runtime.db, paced_bot(site, pages=3, trace="steps"))
+    pubsub = runtime.redis.pubsub()
+    await pubsub.subscribe(progress_channel(execution_id))
+
+    await execute(runtime, execution_id)
+
+    execution = await load(runtime.db, execution_id)
+    assert execution.status == store.ExecutionStatus.SUCCEEDED, execution.error
+    assert (execution.attempt, execution.rows, execution.pages) == (1, 9, 3)
+    assert execution.started_at is not None
+    assert execution.finished_at is not None
+    assert execution.lease_until is None
+    assert await rows_of(runtime.db, execution_id) == paced_rows(3)
+    async with runtime.db.transaction() as session:
+        steps = (
+            await session.scalars(
+                select(store.ExecutionStep)
+                .filter_by(execution_id=execution_id)
+                .order_by(store.ExecutionStep.step)
+            )
+        ).all()
+        artifacts = (
+            await session.scalars(select(store.Artifact).filter_by(execution_id=execution_id))
+        ).all()
+        usage = await store.usage_of(session, execution.user_id, now().strftime("%Y-%m"))
+    assert [s.node_id for s in steps][:3] == ["open", "pages", "rows"]
+    assert all(s.status == store.StepStatus.SUCCEEDED for s in steps)
+    assert [(s.node_id, s.rows) for s in steps if s.node_id != "rows"] == [
+        ("open", 0),
+        ("pages", 9),
+    ]
+    screenshots = [a for a in artifacts if a.kind == store.ArtifactKind.SCREENSHOT]
+    assert len(screenshots) == len(steps)
+    first = await runtime.artifacts.get(screenshots[0].storage_key)
+    assert first.startswith(b"\x89PNG")
+    assert len(first) == screenshots[0].size
+    assert (usage.executions, usage.rows, usage.pages) == (1, 9, 3)
+
+    published: list[dict[str, Any]] = []
+    while not published or published[-1]["type"] != "finished":
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=2)
+        if message is not None:
+            published.append(json.loads(message["data"]))
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    kinds = [m["type"] for m in published]
+    assert kinds[0] == "step_started"
+    assert kinds[-1] == "finished"
+    assert published[-1] == {
+        "type": "finished",
+        "status": "succeeded",
+        "rows": 9,
+        "pages": 3,
+        "error": None,
+    }
+    assert max(m["rows"] for m in published if m["type"] == "progress") == 9
+
+
+async def test_a_duplicate_delivery_does_nothing(runtime: Runtime, site: DemoSite) -> None:
+    _, execution_id = await seed(runtime.db, paced_bot(site, pages=2))
+    await asyncio.gather(execute(runtime, execution_id), execute(runtime, execution_id))
+    execution = await load(runtime.db, execution_id)
+    assert execution.status == store.ExecutionStatus.SUCCEEDED
+    assert execution.attempt == 1
+    assert await rows_of(runtime.db, execution_id) == paced_rows(2)
+    await execute(runtime, execution_id)  # redelivered after it finished
+    assert (await load(runtime.db, execution_id)).attempt == 1
+
+
+async def test_cancel_through_the_store_keeps_the_rows(runtime: Runtime, site: DemoSite) -> None:
+    _, execution_id = await seed(runtime.db, paced_bot(site, pages=40, delay_ms=150))
+    task = asyncio.create_task(execute(runtime, execution_id))
+    while await _count(runtime.db, store.ResultRow, execution_id) < 6:
+        await asyncio.sleep(0.1)
+    asked = asyncio.get_running_loop().time()
+    async with runtime.db.transaction() as session:
+        await store.request_cancel(session, execution_id, now=now())
+    await task
+    took = asyncio.get_running_loop().time() - asked
+    execution = await load(runtime.db, execution_id)
+    assert execution.status == store.ExecutionStatus.CANCELLED
+    assert took < 3, f"cancellation took {took:.1f} s"
+    rows = await rows_of(runtime.db, execution_id)
+    assert len(rows) >= 6
+    assert rows == paced_rows(40)[: len(rows)]
+    assert execution.rows == len(rows)
+
+
+async def test_a_queued_execution_is_cancelled_at_once(runtime: Runtime, site: DemoSite) -> None:
+    _, execution_id = await seed(runtime.db, paced_bot(site, pages=2))
+    async with runtime.db.transaction() as session:
+        await store.request_cancel(session, execution_id, now=now())
+    await execute(runtime, execution_id)  # its message arrives later: nothing runs
+    execution = await load(runtime.db, execution_id)
+    assert execution.status == store.ExecutionStatus.CANCELLED
+    assert execution.attempt == 0
+
+
+async def test_the_worker_time_limit_times_out_and_keeps_rows(
+    runtime: Runtime, site: DemoSite
+) -> None:
+    from datetime import timedelta
+
+    runtime.settings = runtime.settings.model_copy(update={"time_limit": timedelta(seconds=2)})
+    _, execution_id = await seed(runtime.db, paced_bot(site, pages=40, delay_ms=150))
+    await execute(runtime, execution_id)
+    execution = await load(runtime.db, execution_id)
+    assert execution.status == store.ExecutionStatus.TIMED_OUT
+    assert "2000 ms" in (execution.error or "")
+    rows = await rows_of(runtime.db, execution_id)
+    assert rows
+    assert rows == paced_rows(40)[: len(rows)]
+
+
+async def test_an_invalid_bot_version_fails_naming_the_node(runtime: Runtime) -> None:
+    document = {"nodes": [{"id": "go", "type": "navigate", "data": {}}], "edges": []}
+    _, execution_id = await seed(runtime.db, document)
+    await execute(runtime, execution_id)
+    execution = await load(runtime.db, execution_id)
+    assert execution.status == store.ExecutionStatus.FAILED
+    assert "'go'" in (execution.error or "")
+    assert "url" in (execution.error or "")
+
+
+async def test_a_crash_loop_ends_after_max_attempts(runtime: Runtime, site: DemoSite) -> None:
+    _, execution_id = await seed(runtime.db, paced_bot(site, pages=1))
+    async with runtime.db.transaction() as session:
+        execution = await session.get_one(store.Execution, execution_id)
+        execution.attempt = runtime.settings.max_attempts
+    await execute(runtime, execution_id)
+    execution = await wait_status(runtime.db, execution_id)
+    assert execution.status == store.ExecutionStatus.FAILED
+    assert "gave up after 3 attempts" in (execution.error or "")
+    assert await rows_of(runtime.db, execution_id) == []

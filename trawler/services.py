@@ -1,0 +1,74 @@
+"""Building the long-running services from settings: worker, scheduler and what they share."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import store
+from browser_pool import BrowserPool
+from trawler.settings import Settings
+from worker import Scheduler, WorkerConfig, make_broker
+
+
+def secret_box(settings: Settings) -> store.SecretBox:
+    """The box for secrets at rest: the configured key, or one kept in a local file."""
+    previous = [key.get_secret_value() for key in settings.previous_secret_keys]
+    if settings.secret_key is not None:
+        return store.SecretBox.from_secrets(settings.secret_key.get_secret_value(), *previous)
+    return store.SecretBox.from_secrets(_local_key(settings.secret_key_file), *previous)
+
+
+def _local_key(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(32)
+        # created readable by its owner only, and never overwritten by a racing process
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(key + "\n")
+        return key
+
+
+def artifact_store(settings: Settings) -> store.ArtifactStore:
+    config = settings.artifacts
+    if config.backend == "local":
+        return store.LocalArtifacts(config.path)
+    if not config.s3_bucket:
+        raise ValueError("TRAWLER_ARTIFACTS__S3_BUCKET is required with the s3 backend")
+    secret = config.s3_secret_access_key
+    return store.S3Artifacts.connect(
+        config.s3_bucket,
+        prefix=config.s3_prefix,
+        endpoint_url=config.s3_endpoint_url,
+        region=config.s3_region,
+        access_key_id=config.s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret else None,
+    )
+
+
+def worker_config(settings: Settings) -> WorkerConfig:
+    def pool() -> BrowserPool:
+        return BrowserPool(
+            executable=settings.browser.executable, max_pages=settings.browser.max_pages
+        )
+
+    return WorkerConfig(
+        settings=settings.worker,
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        artifacts=artifact_store(settings),
+        pool=pool,
+    )
+
+
+def scheduler(settings: Settings) -> Scheduler:
+    return Scheduler(
+        db=store.Database(settings.database_url),
+        broker=make_broker(settings.redis_url, redelivery_after=settings.worker.redelivery_after),
+        settings=settings.scheduler,
+        worker=settings.worker,
+        artifacts=artifact_store(settings),
+    )

@@ -1,0 +1,227 @@
+"""One delivery of `run_execution`: claim, run the engine into the store, settle the outcome.
+
+The claim makes every delivery safe: a duplicate does nothing, a redelivery after a killed
+worker takes over, and our attempt counter ends crash loops. Outcomes map one way each:
+
+| what happened                        | the execution                                       |
+| ------------------------------------ | --------------------------------------------------- |
+| the run ended (any engine status)    | that status, counters and usage                     |
+| the browser crashed, attempts remain | queued again, re-sent after a growing delay         |
+| the worker is shutting down          | queued again at once, for another worker            |
+| the lease was lost to another worker | left alone: the other worker owns it                |
+| the database stayed unreachable      | left running; the reaper takes it once the lease ends |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+import store
+from engine import RunFinished, Workflow, WorkflowInvalid, load_workflow, run
+from worker._runtime import Runtime
+from worker._sink import StoreSink
+from worker.dispatch import enqueue
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+async def _patiently(rt: Runtime, write: Callable[[], Awaitable[T]]) -> T:
+    """Retry a database operation while the database is unreachable, for up to one lease."""
+    deadline = asyncio.get_running_loop().time() + rt.settings.lease.total_seconds()
+    delay = 0.25
+    while True:
+        try:
+            return await write()
+        except store.UNAVAILABLE:
+            if asyncio.get_running_loop().time() + delay > deadline:
+                raise
+            log.warning("database unreachable; retrying in %.2f s", delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def _limited(workflow: Workflow, limit: timedelta) -> Workflow:
+    """The bot with the worker's time limit, unless its own is shorter."""
+    timeouts = workflow.settings.timeouts
+    cap = int(limit.total_seconds() * 1000)
+    if timeouts.run_ms is not None and timeouts.run_ms <= cap:
+        return workflow
+    settings = workflow.settings.model_copy(
+        update={"timeouts": timeouts.model_copy(update={"run_ms": cap})}
+    )
+    return workflow.model_copy(update={"settings": settings})
+
+
+class _Watch:
+    """Renews the lease every heartbeat; turns a cancel request, a shutdown or a lost lease
+    into the engine's cancel event."""
+
+    def __init__(self, rt: Runtime, held: store.Claim) -> None:
+        self.rt = rt
+        self.held = held
+        self.cancel = asyncio.Event()
+        self.reason: str | None = None  # "cancelled", "shutdown" or "lost"
+
+    def _stop(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+        self.cancel.set()
+
+    async def run(self) -> None:
+        interval = self.rt.settings.heartbeat.total_seconds()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.rt.stopping.wait(), interval)
+            if self.rt.stopping.is_set():
+                self._stop("shutdown")
+                return
+            try:
+                async with self.rt.db.transaction() as session:
+                    state = await store.renew(
+                        session, self.held, now=self.rt.clock(), lease=self.rt.settings.lease
+                    )
+            except store.UNAVAILABLE as exc:
+                log.warning("execution %s: heartbeat missed: %s", self.held.execution_id, exc)
+                continue
+            if state is None:
+                self._stop("lost")
+                return
+            if state:
+                self._stop("cancelled")
+
+
+async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = False) -> None:
+    """Run one execution to a consistent end (see the table above)."""
+
+    async def take() -> store.Claim | None:
+        async with rt.db.transaction() as session:
+            return await store.claim(session, execution_id, now=rt.clock(), lease=rt.settings.lease)
+
+    held = await _patiently(rt, take)
+    if held is None:
+        log.info("execution %s: already taken or finished; nothing to do", execution_id)
+        return
+    if held.attempt > rt.settings.max_attempts:
+        await _give_up(
+            rt,
+            held,
+            f"gave up after {held.attempt - 1} attempts: the worker "
+            "running it stopped each time (killed, out of memory, or lost)",
+        )
+        return
+    try:
+        workflow = _limited(load_workflow(held.workflow), rt.settings.time_limit)
+    except WorkflowInvalid as exc:
+        await _give_up(rt, held, f"the bot version is invalid: {exc}")
+        return
+    if held.attempt > 1:
+        await _note(rt, held, f"attempt {held.attempt} of {rt.settings.max_attempts}")
+
+    sink = StoreSink(rt, held)
+    watch = _Watch(rt, held)
+    watcher = asyncio.create_task(watch.run())
+    try:
+        finished = await run(workflow, sink, pool=rt.pool, cancel=watch.cancel)
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    await _patiently(rt, _flushed(sink))
+    if watch.reason == "lost":
+        log.warning("execution %s: lease lost to another worker; stopping", execution_id)
+        return
+    if watch.reason == "shutdown":
+        await _hand_back(rt, held, "the worker shut down", timedelta(0), priority)
+        return
+    if finished.retryable and held.attempt < rt.settings.max_attempts:
+        delay = rt.settings.retry_backoff * 2 ** (held.attempt - 1)
+        await _hand_back(rt, held, finished.error or "browser failure", delay, priority)
+        return
+    await _settle(rt, held, finished)
+
+
+def _flushed(sink: StoreSink) -> Callable[[], Awaitable[None]]:
+    async def flush() -> None:
+        if not await sink.flush():
+            raise ConnectionError("the database is unreachable")
+
+    return flush
+
+
+async def _settle(rt: Runtime, held: store.Claim, finished: RunFinished) -> None:
+    async def write() -> bool:
+        async with rt.db.transaction() as session:
+            return await store.finish(
+                session,
+                held,
+                store.ExecutionStatus(finished.status),
+                now=rt.clock(),
+                rows=finished.rows,
+                pages=finished.pages,
+                steps=finished.steps,
+                error=finished.error,
+            )
+
+    if await _patiently(rt, write):
+        await StoreSink(rt, held).publish(
+            {
+                "type": "finished",
+                "status": finished.status,
+                "rows": finished.rows,
+                "pages": finished.pages,
+                "error": finished.error,
+            }
+        )
+
+
+async def _hand_back(
+    rt: Runtime, held: store.Claim, why: str, delay: timedelta, priority: bool
+) -> None:
+    """Queue the execution again for a later attempt; its rows so far stay (keyed by seq)."""
+
+    async def write() -> bool:
+        async with rt.db.transaction() as session:
+            return await store.requeue(session, held, now=rt.clock(), error=why)
+
+    if await _patiently(rt, write):
+        await _note(
+            rt,
+            held,
+            f"attempt {held.attempt} stopped: {why}; queued again (in {delay.total_seconds():g} s)",
+        )
+        enqueue(rt.broker, held.execution_id, priority=priority, delay=delay or None)
+
+
+async def _give_up(rt: Runtime, held: store.Claim, why: str) -> None:
+    async def write() -> None:
+        async with rt.db.transaction() as session:
+            await store.fail(session, held.execution_id, now=rt.clock(), error=why)
+
+    await _patiently(rt, write)
+    await StoreSink(rt, held).publish({"type": "finished", "status": "failed", "error": why})
+
+
+async def _note(rt: Runtime, held: store.Claim, message: str) -> None:
+    async def write() -> None:
+        async with rt.db.transaction() as session:
+            await store.save_logs(
+                session,
+                [
+                    {
+                        "execution_id": held.execution_id,
+                        "step": None,
+                        "level": "info",
+                        "message": message,
+                        "at": rt.clock(),
+                    }
+                ],
+            )
+
+    await _patiently(rt, write)

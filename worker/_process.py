@@ -1,0 +1,127 @@
+"""`trawler worker`: one Dramatiq worker process with its runtime, actors and signal handling."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dramatiq
+import redis.asyncio as aioredis
+from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.middleware import Middleware
+
+import store
+from browser_pool import BrowserPool
+from worker._config import WorkerSettings
+from worker._execution import execute
+from worker._runtime import Runtime
+from worker.dispatch import ACTORS, PRIORITY_QUEUE, make_broker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Everything a worker process needs, built by the composition root from settings."""
+
+    settings: WorkerSettings
+    database_url: str
+    redis_url: str
+    artifacts: store.ArtifactStore
+    pool: Callable[[], BrowserPool]
+
+
+class Boot(Middleware):
+    """Builds the runtime on the event loop when the worker boots and closes it at shutdown.
+
+    Placed before `AsyncIO` in the middleware list, so the loop is still running when the
+    runtime closes.
+    """
+
+    def __init__(self, config: WorkerConfig) -> None:
+        self.config = config
+        self._runtime: Runtime | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise RuntimeError("the worker has not booted")
+        return self._runtime
+
+    async def _open(self, broker: dramatiq.Broker) -> Runtime:
+        config = self.config
+        pool = config.pool()
+        await pool.__aenter__()
+        return Runtime(
+            settings=config.settings,
+            db=store.Database(config.database_url),
+            artifacts=config.artifacts,
+            pool=pool,
+            redis=aioredis.Redis.from_url(config.redis_url),
+            broker=broker,
+        )
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self._runtime = _loop().run_coroutine(self._open(broker))
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # running executions hand themselves back to the queue rather than being lost
+        if self._runtime is not None:
+            loop = _loop().loop
+            loop.call_soon_threadsafe(self._runtime.stopping.set)
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if self._runtime is not None:
+            _loop().run_coroutine(self._runtime.aclose())
+
+
+def _loop() -> dramatiq.asyncio.EventLoopThread:
+    thread = get_event_loop_thread()
+    if thread is None:
+        raise RuntimeError("the AsyncIO middleware has not started its event loop")
+    return thread
+
+
+def declare_actors(broker: dramatiq.Broker, boot: Boot) -> None:
+    """`run_execution` on each queue; the priority one is also served first by a busy worker."""
+    for queue, name in ACTORS.items():
+        priority = queue == PRIORITY_QUEUE
+
+        async def run_execution(execution_id: str, *, _priority: bool = priority) -> None:
+            await execute(boot.runtime, uuid.UUID(execution_id), priority=_priority)
+
+        dramatiq.actor(
+            broker=broker,
+            actor_name=name,
+            queue_name=queue,
+            priority=0 if priority else 10,
+            max_retries=0,
+        )(run_execution)
+
+
+def run_worker(config: WorkerConfig) -> None:
+    """Consume executions until SIGTERM or SIGINT, then hand running ones back and stop."""
+    boot = Boot(config)
+    broker = make_broker(
+        config.redis_url, redelivery_after=config.settings.redelivery_after, middleware=[boot]
+    )
+    declare_actors(broker, boot)
+    threads = config.settings.threads
+    worker = dramatiq.Worker(
+        broker, queues=set(config.settings.queues) or None, worker_threads=threads
+    )
+    # a browser run is long: take no more messages than there are threads to run them
+    worker.queue_prefetch = threads
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.start()
+    log.info("worker started: %d threads, queues %s", threads, sorted(worker.consumers))
+    stop.wait()
+    log.info("worker stopping")
+    worker.stop(timeout=int(config.settings.lease.total_seconds() * 1000))
+    broker.close()

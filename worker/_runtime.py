@@ -1,0 +1,46 @@
+"""What a worker process holds while it runs: database, browser pool, artifact storage, Redis.
+
+Built once at boot on the worker's event loop (every Playwright object lives there) and
+closed at shutdown; executions running at the same time share it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import dramatiq
+import redis.asyncio as aioredis
+
+import store
+from browser_pool import BrowserPool
+from worker._config import WorkerSettings
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """The shared resources of one worker process."""
+
+    settings: WorkerSettings
+    db: store.Database
+    artifacts: store.ArtifactStore
+    pool: BrowserPool
+    redis: aioredis.Redis
+    broker: dramatiq.Broker
+    clock: Callable[[], datetime] = utcnow
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the worker shuts down: running executions go back to the queue."""
+
+    async def aclose(self) -> None:
+        self.stopping.set()
+        try:
+            await self.pool.close()
+        finally:
+            await self.redis.aclose()
+            await self.db.dispose()

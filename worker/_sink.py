@@ -1,0 +1,187 @@
+"""`StoreSink`: an execution's events into the store in batches, and onto Redis pub/sub.
+
+Rows, steps and logs wait in memory until a batch is full or `flush_interval` has passed,
+then go in one transaction. A write the database refuses because it is unreachable stays
+buffered and is tried again at the next flush, so a PostgreSQL restart during a run loses
+nothing; rows are keyed `(execution_id, seq)`, so writing a batch twice stores it once.
+Artifacts go to artifact storage before their record is buffered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+import store
+from engine import (
+    Event,
+    LogEmitted,
+    RowEmitted,
+    StepFinished,
+    StepStarted,
+)
+from worker._runtime import Runtime
+from worker.dispatch import progress_channel
+
+log = logging.getLogger(__name__)
+
+
+def _step_record(
+    execution_id: Any, event: StepStarted | StepFinished, started_at: datetime | None
+) -> dict[str, Any]:
+    finished = isinstance(event, StepFinished)
+    return {
+        "execution_id": execution_id,
+        "step": event.step,
+        "node_id": event.node_id,
+        "node_type": event.node_type,
+        "url": event.url,
+        "status": event.status if isinstance(event, StepFinished) else "running",
+        "duration_ms": round(event.duration_ms) if isinstance(event, StepFinished) else None,
+        "rows": event.rows if isinstance(event, StepFinished) else 0,
+        "attempts": event.attempts if isinstance(event, StepFinished) else 1,
+        "error": event.error if isinstance(event, StepFinished) else None,
+        "started_at": started_at,
+        "finished_at": datetime.now(started_at.tzinfo) if finished and started_at else None,
+    }
+
+
+def _summary(event: Event) -> dict[str, Any] | None:
+    """What live viewers get: small, no row data, no artifact bytes.
+
+    The run's end is published by the worker once the outcome is committed, not here.
+    """
+    match event:
+        case StepStarted():
+            return {
+                "type": "step_started",
+                "step": event.step,
+                "node_id": event.node_id,
+                "node_type": event.node_type,
+                "url": event.url,
+            }
+        case StepFinished():
+            return {
+                "type": "step_finished",
+                "step": event.step,
+                "node_id": event.node_id,
+                "status": event.status,
+                "rows": event.rows,
+                "error": event.error,
+                "duration_ms": round(event.duration_ms),
+            }
+        case LogEmitted():
+            return {
+                "type": "log",
+                "level": event.level,
+                "message": event.message,
+                "step": event.step,
+            }
+    return None
+
+
+class StoreSink:
+    """Writes one attempt of one execution; `close()` makes sure everything reached the store."""
+
+    def __init__(self, runtime: Runtime, held: store.Claim) -> None:
+        self.rt = runtime
+        self.held = held
+        self.rows: list[dict[str, Any]] = []
+        self.steps: dict[int, dict[str, Any]] = {}
+        self.logs: list[dict[str, Any]] = []
+        self.artifacts: list[dict[str, Any]] = []
+        self.started: dict[int, datetime] = {}
+        self.row_count = 0
+        self.last_flush = time.monotonic()
+        self.channel = progress_channel(held.execution_id)
+
+    async def emit(self, event: Event) -> None:
+        execution_id = self.held.execution_id
+        match event:
+            case RowEmitted():
+                self.rows.append(
+                    {
+                        "execution_id": execution_id,
+                        "seq": event.seq,
+                        "data": event.data,
+                        "node_id": event.node_id,
+                    }
+                )
+                self.row_count = max(self.row_count, event.seq)
+            case StepStarted():
+                self.started[event.step] = event.at
+                self.steps[event.step] = _step_record(execution_id, event, event.at)
+            case StepFinished():
+                self.steps[event.step] = _step_record(
+                    execution_id, event, self.started.get(event.step)
+                )
+                await self._store_artifacts(event)
+            case LogEmitted():
+                self.logs.append(
+                    {
+                        "execution_id": execution_id,
+                        "step": event.step,
+                        "level": event.level,
+                        "message": event.message,
+                        "at": event.at,
+                    }
+                )
+        summary = _summary(event)
+        if summary is not None:
+            await self.publish(summary)
+        if len(self.rows) >= self.rt.settings.row_batch or self._due():
+            await self.flush()
+
+    def _due(self) -> bool:
+        return time.monotonic() - self.last_flush >= self.rt.settings.flush_interval.total_seconds()
+
+    async def _store_artifacts(self, event: StepFinished) -> None:
+        found: list[tuple[str, bytes, str]] = []
+        if event.screenshot:
+            found.append(("screenshot", event.screenshot, "image/png"))
+        if event.html:
+            found.append(("html", event.html.encode(), "text/html; charset=utf-8"))
+        for kind, data, content_type in found:
+            ext = "png" if kind == "screenshot" else "html"
+            key = f"{self.held.execution_id}/{event.step:05d}-{kind}.{ext}"
+            await self.rt.artifacts.put(key, data, content_type)
+            self.artifacts.append(
+                {
+                    "execution_id": self.held.execution_id,
+                    "step": event.step,
+                    "kind": kind,
+                    "size": len(data),
+                    "checksum": hashlib.sha256(data).hexdigest(),
+                    "storage_key": key,
+                    "content_type": content_type,
+                }
+            )
+
+    async def publish(self, summary: dict[str, Any]) -> None:
+        """Live progress is best effort: a Redis hiccup must not fail the run."""
+        try:
+            await self.rt.redis.publish(self.channel, json.dumps(summary, default=str))
+        except Exception as exc:
+            log.warning("progress of %s not published: %s", self.held.execution_id, exc)
+
+    async def flush(self) -> bool:
+        """Write what is buffered; False if the database was unreachable (it stays buffered)."""
+        self.last_flush = time.monotonic()
+        if not (self.rows or self.steps or self.logs or self.artifacts):
+            return True
+        try:
+            async with self.rt.db.transaction() as session:
+                await store.save_rows(session, self.rows)
+                await store.save_steps(session, list(self.steps.values()))
+                await store.save_logs(session, self.logs)
+                await store.save_artifacts(session, self.artifacts)
+        except store.UNAVAILABLE as exc:
+            log.warning("execution %s: writes postponed: %s", self.held.execution_id, exc)
+            return False
+        self.rows, self.steps, self.logs, self.artifacts = [], {}, [], []
+        await self.publish({"type": "progress", "rows": self.row_count})
+        return True

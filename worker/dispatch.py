@@ -1,0 +1,87 @@
+"""How the API and the scheduler hand an execution to the workers: the one function they call.
+
+Messages carry the execution id only; everything else is read from the store when the
+execution starts. Enqueue after the execution's row is committed: a worker that receives the
+message before the commit would find nothing to claim.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    AsyncIO,
+    Callbacks,
+    Middleware,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+)
+
+QUEUE = "executions"
+"""Scheduled and manual runs of the free plan."""
+PRIORITY_QUEUE = "executions.priority"
+"""Test runs from the builder and every run of a paid plan: never stuck behind long free runs."""
+ACTORS = {QUEUE: "run_execution", PRIORITY_QUEUE: "run_execution_priority"}
+
+
+def make_broker(
+    redis_url: str,
+    *,
+    redelivery_after: timedelta = timedelta(seconds=60),
+    middleware: list[Middleware] | None = None,
+) -> RedisBroker:
+    """A Redis broker that knows both execution queues.
+
+    Dramatiq's time limit is left out (the worker enforces each execution's own), and its
+    retries are off: a failure is retried by the worker's own rules, not blindly.
+    """
+    broker = RedisBroker(  # type: ignore[no-untyped-call]
+        url=redis_url,
+        heartbeat_timeout=int(redelivery_after.total_seconds() * 1000),
+        middleware=[
+            AgeLimit(),
+            ShutdownNotifications(),
+            Callbacks(),
+            Pipelines(),
+            Retries(max_retries=0),
+            *(middleware or []),
+            AsyncIO(),
+        ],
+    )
+    for queue in ACTORS:
+        broker.declare_queue(queue)
+    return broker
+
+
+def enqueue(
+    broker: dramatiq.Broker,
+    execution_id: uuid.UUID,
+    *,
+    priority: bool = False,
+    delay: timedelta | None = None,
+) -> None:
+    """Send an execution to the workers; a duplicate message is harmless (the claim ignores it)."""
+    queue = PRIORITY_QUEUE if priority else QUEUE
+    message: dramatiq.Message[None] = dramatiq.Message(
+        queue_name=queue,
+        actor_name=ACTORS[queue],
+        args=(str(execution_id),),
+        kwargs={},
+        options={},
+    )
+    broker.enqueue(message, delay=int(delay.total_seconds() * 1000) if delay else None)
+
+
+def progress_channel(execution_id: uuid.UUID) -> str:
+    """The Redis pub/sub channel that carries an execution's live progress."""
+    return f"trawler:executions:{execution_id}:progress"
+
+
+def wants_priority(trigger: str, plan: str) -> bool:
+    """Test runs from the builder and every paid plan's runs go to the priority queue."""
+    return trigger == "test" or plan != "free"

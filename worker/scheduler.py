@@ -1,0 +1,232 @@
+"""`trawler scheduler`: the clock that fires schedules, and the housekeeping around executions.
+
+APScheduler (3.x, memory job store) only drives the clock; the `schedules` table is the truth.
+A tick locks due schedules with `FOR UPDATE SKIP LOCKED`, so replicas split them and none fires
+twice; firing creates an execution exactly as the API does and sets `next_run_at` to the first
+cron time after *now*, so a scheduler that was down fires a missed schedule once, not once per
+missed slot. Executions are enqueued only after the commit.
+
+Housekeeping: executions whose worker stopped heart-beating are queued again (or failed once
+out of attempts); executions left queued too long are enqueued again (a Redis restart loses
+messages; a duplicate is harmless); results and artifacts past retention are deleted. Usage is
+counted per (user, month), so a new month starts from zero without a job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dramatiq
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+import store
+from worker._config import SchedulerSettings, WorkerSettings
+from worker.dispatch import enqueue, wants_priority
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def cron_trigger(expression: str, timezone: str) -> CronTrigger:
+    """The trigger of a five-field cron expression in an IANA zone; ValueError names the fault."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {timezone!r}") from exc
+    return CronTrigger.from_crontab(expression, timezone=zone)
+
+
+def next_run(expression: str, timezone: str, *, due: datetime, now: datetime) -> datetime | None:
+    """The first cron time after `now` (and after `due`), in UTC.
+
+    When clocks go back, a wall time such as 01:30 happens twice; like cron, a schedule with
+    a fixed hour fires at the first one only, while one whose hour is `*` fires every hour.
+    """
+    trigger = cron_trigger(expression, timezone)
+    zone = ZoneInfo(timezone)
+    fixed_hour = expression.split()[1] != "*"
+    last_wall = due.astimezone(zone).replace(tzinfo=None)
+    after = max(due, now)
+    while True:
+        candidate: datetime | None = trigger.get_next_fire_time(after, after)
+        if candidate is None:
+            return None
+        if not fixed_hour or candidate.astimezone(zone).replace(tzinfo=None) > last_wall:
+            return candidate.astimezone(UTC)
+        after = candidate
+
+
+def upcoming(expression: str, timezone: str, count: int, *, now: datetime) -> list[datetime]:
+    """The next `count` run times after `now` (what the API shows when a schedule is saved)."""
+    times: list[datetime] = []
+    due = now
+    while len(times) < count:
+        found = next_run(expression, timezone, due=due, now=due)
+        if found is None:
+            break
+        times.append(found)
+        due = found
+    return times
+
+
+def over_quota(limits: Mapping[str, Any], usage: store.MonthlyUsage, now: datetime) -> str | None:
+    """Why the owner may not run more this month, or None."""
+    resets = (now.replace(day=1) + timedelta(days=32)).replace(day=1).date()
+    for counter in ("executions", "rows", "pages"):
+        limit = limits.get(f"{counter}_per_month")
+        used = getattr(usage, counter)
+        if limit is not None and used >= limit:
+            return f"monthly {counter} limit reached ({used} of {limit}); resets {resets}"
+    return None
+
+
+@dataclass
+class Scheduler:
+    """The scheduler's jobs; each one is safe to run in several processes at once."""
+
+    db: store.Database
+    broker: dramatiq.Broker
+    settings: SchedulerSettings
+    worker: WorkerSettings
+    artifacts: store.ArtifactStore
+    clock: Clock = utcnow
+    plan_limits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    async def tick(self) -> list[uuid.UUID]:
+        """Fire every due schedule once; returns the executions created."""
+        now = self.clock()
+        fired: list[tuple[uuid.UUID, bool]] = []
+        async with self.db.transaction() as session:
+            for due in await store.due_schedules(session, now=now, limit=self.settings.batch):
+                schedule, owner = due.schedule, due.owner
+                assert schedule.next_run_at is not None
+                schedule.next_run_at = next_run(
+                    schedule.cron, schedule.timezone, due=schedule.next_run_at, now=now
+                )
+                reason = await self._refusal(session, due, now)
+                if reason:
+                    schedule.last_skip_reason = reason
+                    log.warning("schedule %s skipped: %s", schedule.id, reason)
+                    continue
+                assert due.version is not None
+                execution = await store.create_execution(
+                    session, due.version, owner.id, store.Trigger.SCHEDULE, now=now
+                )
+                schedule.last_run_at = now
+                schedule.last_skip_reason = None
+                fired.append((execution.id, wants_priority("schedule", owner.plan)))
+        for execution_id, priority in fired:
+            self._send(execution_id, priority)
+        return [execution_id for execution_id, _ in fired]
+
+    async def _refusal(self, session: Any, due: store.DueSchedule, now: datetime) -> str | None:
+        if due.bot.deleted_at is not None:
+            due.schedule.active = False
+            return "the bot was deleted; schedule disabled"
+        if due.version is None:
+            return "the bot has no saved version"
+        limits = {**self.plan_limits.get(due.owner.plan, {}), **(due.owner.limits or {})}
+        usage = await store.usage_of(session, due.owner.id, now.strftime("%Y-%m"))
+        return over_quota(limits, usage, now)
+
+    def _send(self, execution_id: uuid.UUID, priority: bool) -> None:
+        try:
+            enqueue(self.broker, execution_id, priority=priority)
+        except Exception as exc:
+            log.warning("execution %s not enqueued (sent again later): %s", execution_id, exc)
+
+    async def reap(self) -> list[uuid.UUID]:
+        """Queue again what dead workers left and what lost its message; returns those sent."""
+        now = self.clock()
+        resend: list[tuple[uuid.UUID, bool]] = []
+        async with self.db.transaction() as session:
+            for execution, plan in await store.stale_running(
+                session, now=now, limit=self.settings.batch
+            ):
+                if execution.attempt >= self.worker.max_attempts:
+                    execution.status = store.ExecutionStatus.FAILED
+                    execution.finished_at = now
+                    execution.error = (
+                        f"gave up after {execution.attempt} attempts: the worker running it "
+                        "stopped heart-beating each time"
+                    )
+                else:
+                    execution.status = store.ExecutionStatus.QUEUED
+                    execution.error = "the worker running it stopped heart-beating"
+                    resend.append((execution.id, wants_priority(execution.trigger, plan)))
+                execution.lease_until = None
+                execution.queued_at = now
+            older_than = now - self.settings.requeue_after
+            for execution, plan in await store.stale_queued(
+                session, older_than=older_than, limit=self.settings.batch
+            ):
+                execution.queued_at = now
+                resend.append((execution.id, wants_priority(execution.trigger, plan)))
+        for execution_id, priority in resend:
+            self._send(execution_id, priority)
+        return [execution_id for execution_id, _ in resend]
+
+    async def expire(self) -> int:
+        """Delete results and artifacts past retention; returns the executions cleaned."""
+        before = self.clock() - self.settings.retention
+        async with self.db.transaction() as session:
+            ids = await store.expire_results(session, before=before, limit=self.settings.batch)
+        for execution_id in ids:
+            await self.artifacts.delete_prefix(str(execution_id))
+        return len(ids)
+
+    async def _guarded(self, job: Callable[[], Any]) -> None:
+        try:
+            await job()
+        except Exception:  # a database or Redis outage: the next run tries again
+            log.exception("scheduler job %s failed", getattr(job, "__name__", job))
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Run the jobs on APScheduler's clock until `stop` is set."""
+        clock = AsyncIOScheduler(timezone=UTC)
+        jobs: list[tuple[Callable[[], Any], timedelta]] = [
+            (self.tick, self.settings.tick),
+            (self.reap, min(self.worker.lease / 2, self.settings.requeue_after)),
+            (self.expire, self.settings.housekeeping),
+        ]
+        for job, every in jobs:
+            clock.add_job(
+                self._guarded,
+                "interval",
+                args=[job],
+                seconds=every.total_seconds(),
+                next_run_time=datetime.now(UTC),
+                max_instances=1,
+                coalesce=True,
+            )
+        clock.start()
+        try:
+            await stop.wait()
+        finally:
+            clock.shutdown(wait=False)
+
+
+async def serve_scheduler(scheduler: Scheduler) -> None:
+    """`trawler scheduler`: serve until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await scheduler.serve(stop)
+    finally:
+        await scheduler.db.dispose()
