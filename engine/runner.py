@@ -56,11 +56,16 @@ def _now() -> datetime:
 _BROWSER_GONE = ("Target crashed", "has been closed", "Browser closed", "Connection closed")
 
 
-def _infrastructure(exc: BaseException) -> bool:
-    """Whether the failure is the browser's, not the bot's: a rerun may well succeed."""
-    if isinstance(exc, BrowserPoolError):
-        return not isinstance(exc, ChromiumNotFound)
-    return isinstance(exc, PlaywrightError) and any(m in exc.message for m in _BROWSER_GONE)
+def _infrastructure(exc: BaseException | None) -> bool:
+    """Whether the failure (or its cause) is the browser's, not the bot's: a rerun may well
+    succeed."""
+    while exc is not None:
+        if isinstance(exc, BrowserPoolError):
+            return not isinstance(exc, ChromiumNotFound)
+        if isinstance(exc, PlaywrightError) and any(m in exc.message for m in _BROWSER_GONE):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _describe(exc: BaseException) -> str:

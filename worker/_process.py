@@ -38,8 +38,9 @@ class WorkerConfig:
 class Boot(Middleware):
     """Builds the runtime on the event loop when the worker boots and closes it at shutdown.
 
-    Placed before `AsyncIO` in the middleware list, so the loop is still running when the
-    runtime closes.
+    Placed after `AsyncIO` in the middleware list: "before" hooks run in list order and
+    "after" hooks in reverse, so the event loop runs both when the runtime opens (before any
+    message is taken) and when it closes.
     """
 
     def __init__(self, config: WorkerConfig) -> None:
@@ -65,7 +66,7 @@ class Boot(Middleware):
             broker=broker,
         )
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self._runtime = _loop().run_coroutine(self._open(broker))
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:

@@ -49,8 +49,8 @@ def make_broker(
             Callbacks(),
             Pipelines(),
             Retries(max_retries=0),
-            *(middleware or []),
             AsyncIO(),
+            *(middleware or []),  # after AsyncIO: its event loop runs when they boot and stop
         ],
     )
     for queue in ACTORS:

@@ -203,13 +203,14 @@ class Processes:
 
     def start(self, command: str, **env: str) -> subprocess.Popen[bytes]:
         log = self.logs / f"{command}-{len(self.started)}.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "trawler", command],
-            env={**os.environ, **self.env, **env},
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group: Chromium goes with it
-        )
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "trawler", command],
+                env={**os.environ, **self.env, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group: Chromium goes with it
+            )
         self.started.append(process)
         return process
 
