@@ -45,7 +45,7 @@ async def due_schedules(session: AsyncSession, *, now: datetime, limit: int) -> 
         .limit(limit)
         .with_for_update(of=Schedule, skip_locked=True)
     )
-    return [DueSchedule(*row) for row in (await session.execute(query)).tuples()]
+    return [DueSchedule(*row) for row in await session.execute(query)]
 
 
 async def usage_of(session: AsyncSession, user_id: uuid.UUID, month: str) -> MonthlyUsage:
@@ -66,7 +66,7 @@ async def stale_running(
         .limit(limit)
         .with_for_update(of=Execution, skip_locked=True)
     )
-    return list((await session.execute(query)).tuples())
+    return [(execution, plan) for execution, plan in await session.execute(query)]
 
 
 async def stale_queued(
@@ -81,7 +81,7 @@ async def stale_queued(
         .limit(limit)
         .with_for_update(of=Execution, skip_locked=True)
     )
-    return list((await session.execute(query)).tuples())
+    return [(execution, plan) for execution, plan in await session.execute(query)]
 
 
 async def expire_results(session: AsyncSession, *, before: datetime, limit: int) -> list[uuid.UUID]:
