@@ -212,7 +212,7 @@ async def test_an_owner_over_quota_is_skipped_with_the_reason(
     replicas: tuple[Scheduler, Scheduler, Clock],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    first, _, clock = replicas
+    first, _, _ = replicas
     schedule = await _schedule(
         database, "*/5 * * * *", next_at=T0, limits={"executions_per_month": 2}
     )
