@@ -245,7 +245,7 @@ def processes(db_url: str, redis_url: str, tmp_path: Path) -> Iterator[Processes
         "TRAWLER_DATABASE_URL": db_url,
         "TRAWLER_REDIS_URL": redis_url,
         "TRAWLER_ARTIFACTS__PATH": str(tmp_path / "artifacts"),
-        "TRAWLER_SECRET_KEY": "test-secret",
+        "TRAWLER_SECRET_KEY": "test-secret-key-for-workers",
     }
     running = Processes(env, tmp_path)
     try:

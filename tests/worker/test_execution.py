@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -155,3 +156,24 @@ async def test_a_crash_loop_ends_after_max_attempts(runtime: Runtime, site: Demo
     assert execution.status == store.ExecutionStatus.FAILED
     assert "gave up after 3 attempts" in (execution.error or "")
     assert await rows_of(runtime.db, execution_id) == []
+
+
+async def test_an_execution_runs_on_the_embedded_sqlite_store(
+    runtime: Runtime, site: DemoSite, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'trawler.db'}"
+    store.upgrade(url)
+    pg = runtime.db
+    runtime.db = store.Database(url)
+    try:
+        _, execution_id = await seed(runtime.db, paced_bot(site, pages=2))
+        await asyncio.gather(execute(runtime, execution_id), execute(runtime, execution_id))
+        execution = await load(runtime.db, execution_id)
+        assert execution.status == store.ExecutionStatus.SUCCEEDED, execution.error
+        assert execution.attempt == 1
+        assert execution.finished_at is not None
+        assert execution.finished_at.tzinfo is not None
+        assert await rows_of(runtime.db, execution_id) == paced_rows(2)
+    finally:
+        await runtime.db.dispose()
+        runtime.db = pg

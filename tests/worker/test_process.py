@@ -142,3 +142,16 @@ async def test_sigterm_hands_running_executions_to_another_worker(
     execution = await wait_status(database, execution_id)
     assert execution.status == store.ExecutionStatus.SUCCEEDED, execution.error
     assert await rows_of(database, execution_id) == paced_rows(pages)
+
+
+async def test_the_same_message_delivered_twice_runs_once(
+    database: store.Database, processes: Processes, redis_url: str, site: DemoSite
+) -> None:
+    _, execution_id = await seed(database, paced_bot(site, pages=3))
+    processes.start("worker")
+    _send(redis_url, execution_id)
+    _send(redis_url, execution_id)
+    execution = await wait_status(database, execution_id)
+    assert execution.status == store.ExecutionStatus.SUCCEEDED, execution.error
+    assert execution.attempt == 1
+    assert await rows_of(database, execution_id) == paced_rows(3)

@@ -1,0 +1,44 @@
+"""Services built from settings: the secret key for data at rest, artifact storage."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from store import LocalArtifacts, SecretUnreadable
+from trawler.services import artifact_store, secret_box
+from trawler.settings import Settings
+
+
+def test_the_configured_secret_key_encrypts_and_old_keys_still_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRAWLER_SECRET_KEY", "old-key-0123456789abcdef")
+    token = secret_box(Settings()).encrypt(b"proxy-password", b"proxy:1")
+    monkeypatch.setenv("TRAWLER_SECRET_KEY", "new-key-0123456789abcdef")
+    with pytest.raises(SecretUnreadable):
+        secret_box(Settings()).decrypt(token, b"proxy:1")
+    monkeypatch.setenv("TRAWLER_PREVIOUS_SECRET_KEYS", '["old-key-0123456789abcdef"]')
+    box = secret_box(Settings())
+    assert box.decrypt(token, b"proxy:1") == b"proxy-password"
+    assert box.needs_rotation(token)
+    assert not box.needs_rotation(box.rotate(token, b"proxy:1"))
+
+
+def test_without_a_key_one_is_made_once_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "trawler.secret"
+    token = secret_box(Settings(secret_key_file=path)).encrypt(b"x")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert secret_box(Settings(secret_key_file=path)).decrypt(token) == b"x"
+
+
+def test_artifact_storage_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAWLER_ARTIFACTS__PATH", str(tmp_path))
+    local = artifact_store(Settings())
+    assert isinstance(local, LocalArtifacts)
+    assert local.root == tmp_path
+    monkeypatch.setenv("TRAWLER_ARTIFACTS__BACKEND", "s3")
+    with pytest.raises(ValueError, match="TRAWLER_ARTIFACTS__S3_BUCKET"):
+        artifact_store(Settings())
