@@ -57,12 +57,14 @@ class Boot(Middleware):
         config = self.config
         pool = config.pool()
         await pool.__aenter__()
+        client = aioredis.Redis.from_url(config.redis_url)
+        await _check_eviction(client)
         return Runtime(
             settings=config.settings,
             db=store.Database(config.database_url),
             artifacts=config.artifacts,
             pool=pool,
-            redis=aioredis.Redis.from_url(config.redis_url),
+            redis=client,
             broker=broker,
         )
 
@@ -78,6 +80,20 @@ class Boot(Middleware):
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         if self._runtime is not None:
             _loop().run_coroutine(self._runtime.aclose())
+
+
+async def _check_eviction(client: aioredis.Redis) -> None:
+    """Warn when Redis may evict keys: an evicted key can be a queued execution's message."""
+    try:
+        policy = (await client.config_get("maxmemory-policy")).get("maxmemory-policy")
+    except Exception as exc:
+        log.info("could not read Redis maxmemory-policy: %s", exc)
+        return
+    if policy != "noeviction":
+        log.warning(
+            "Redis maxmemory-policy is %r: queued executions can be evicted; set noeviction",
+            policy,
+        )
 
 
 def _loop() -> dramatiq.asyncio.EventLoopThread:

@@ -13,7 +13,8 @@ import hashlib
 import json
 import logging
 import time
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import store
@@ -31,23 +32,33 @@ log = logging.getLogger(__name__)
 
 
 def _step_record(
-    execution_id: Any, event: StepStarted | StepFinished, started_at: datetime | None
+    execution_id: uuid.UUID, event: StepStarted | StepFinished, started_at: datetime | None
 ) -> dict[str, Any]:
-    finished = isinstance(event, StepFinished)
-    return {
+    """A step row; every record has the same keys, as a batched upsert needs."""
+    record: dict[str, Any] = {
         "execution_id": execution_id,
         "step": event.step,
         "node_id": event.node_id,
         "node_type": event.node_type,
         "url": event.url,
-        "status": event.status if isinstance(event, StepFinished) else "running",
-        "duration_ms": round(event.duration_ms) if isinstance(event, StepFinished) else None,
-        "rows": event.rows if isinstance(event, StepFinished) else 0,
-        "attempts": event.attempts if isinstance(event, StepFinished) else 1,
-        "error": event.error if isinstance(event, StepFinished) else None,
+        "status": "running",
+        "duration_ms": None,
+        "rows": 0,
+        "attempts": 1,
+        "error": None,
         "started_at": started_at,
-        "finished_at": datetime.now(started_at.tzinfo) if finished and started_at else None,
+        "finished_at": None,
     }
+    if isinstance(event, StepFinished):
+        record.update(
+            status=event.status,
+            duration_ms=round(event.duration_ms),
+            rows=event.rows,
+            attempts=event.attempts,
+            error=event.error,
+            finished_at=datetime.now(UTC),
+        )
+    return record
 
 
 def _summary(event: Event) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ import time
 import uuid
 from typing import Any
 
+import psutil
 import pytest
 
 from browser_pool import BrowserPool
@@ -104,12 +105,36 @@ async def test_on_error_fail_keeps_the_rows_found_before(
     )
     assert sink.rows == names(PRODUCTS[:kept])
     assert finished.rows == kept
+    assert not finished.retryable  # the bot's failure: running it again changes nothing
     [boom] = steps_of(sink, "boom")
     assert boom.status == "failed"
     assert boom.html
     assert "Something broke on purpose" in boom.html  # trace "errors"
     assert boom.screenshot
     assert boom.screenshot.startswith(b"\x89PNG")
+
+
+async def test_a_browser_killed_mid_run_fails_the_run_as_retryable(
+    run_bot: RunBot, site: DemoSite
+) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/paced?pages=20&delay_ms=150"),
+        node("pages", "paginate", next_selector="a.next", max_pages=20),
+        node("rows", "extract", item_selector="li.row", fields=[{"name": "row"}]),
+        edges=[("open", "pages"), ("pages", "rows", "body")],
+    )
+
+    class KillAfterSixRows:
+        async def emit(self, event: Event) -> None:
+            if isinstance(event, RowEmitted) and event.seq == 6:
+                for child in psutil.Process().children(recursive=True):
+                    if "chrom" in child.name() or "headless" in child.name():
+                        child.kill()
+
+    finished, sink = await run_bot(document, sink=KillAfterSixRows())
+    assert finished.status == "failed"
+    assert finished.retryable, finished.error
+    assert len(sink.rows) >= 6  # what was found before the crash is kept
 
 
 def for_each_failing_on(product_id: str, on_error: str, concurrency: int = 4) -> dict[str, Any]:
