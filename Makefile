@@ -40,3 +40,4 @@ test: setup xvfb lint
 
 bench: setup
 	$(PY) -m bench
+	$(PY) -m bench.queue

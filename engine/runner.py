@@ -59,7 +59,9 @@ _BROWSER_GONE = ("Target crashed", "has been closed", "Browser closed", "Connect
 def _infrastructure(exc: BaseException | None) -> bool:
     """Whether the failure (or its cause) is the browser's, not the bot's: a rerun may well
     succeed."""
-    while exc is not None:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
         if isinstance(exc, BrowserPoolError):
             return not isinstance(exc, ChromiumNotFound)
         if isinstance(exc, PlaywrightError) and any(m in exc.message for m in _BROWSER_GONE):
@@ -279,7 +281,8 @@ class Run:
                 raise
             except Exception as exc:
                 error = self.redact(_describe(exc))
-                self.browser_failed |= _infrastructure(exc)
+                # the failure that ends the step decides (one the step retried past does not)
+                self.browser_failed = _infrastructure(exc)
                 if isinstance(exc, TimeoutError) and timeout:
                     error = f"node timed out after {timeout:g} s"
                 retryable = not isinstance(exc, StepError) or exc.retryable
@@ -444,7 +447,7 @@ class Run:
             )
         except (StepError, BrowserPoolError) as exc:
             status, error = "failed", self.redact(str(exc))
-            self.browser_failed |= _infrastructure(exc)
+            self.browser_failed = _infrastructure(exc)
         finally:
             await self._close(top)
         finished = RunFinished(

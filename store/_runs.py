@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,13 +73,15 @@ async def claim(
     """Take a queued execution, or a running one whose lease ran out; None: someone has it.
 
     A duplicate delivery finds the execution running under a live lease (or finished) and gets
-    None; a redelivery after a killed worker finds the lease expired and takes over.
+    None; a redelivery after a killed worker finds the lease expired and takes over. A later
+    attempt starts from nothing: the earlier attempts' rows, steps and artifact records go.
     """
     claimed = (
         await session.execute(
             update(Execution)
             .where(
                 Execution.id == execution_id,
+                Execution.cancel_requested.is_(False),
                 or_(
                     Execution.status == ExecutionStatus.QUEUED,
                     and_(
@@ -96,15 +98,37 @@ async def claim(
                 started_at=now,
                 finished_at=None,
             )
-            .returning(Execution.attempt, Execution.user_id, Execution.bot_version_id)
+            .returning(
+                Execution.attempt, Execution.user_id, Execution.bot_version_id, Execution.trigger
+            )
         )
     ).one_or_none()
     if claimed is None:
         return None
-    attempt, user_id, version_id = claimed
-    version = await session.get_one(BotVersion, version_id)
-    execution = await session.get_one(Execution, execution_id)
-    return Claim(execution_id, attempt, user_id, version.workflow, execution.trigger)
+    attempt, user_id, version_id, trigger = claimed
+    if attempt > 1:
+        # a fresh start: what an earlier attempt stored is produced again by this one, so the
+        # result is exactly one attempt's, never a mix (its artifact files are the caller's)
+        for model in (ResultRow, ExecutionStep, Artifact):
+            await session.execute(delete(model).where(model.execution_id == execution_id))
+    workflow = await session.scalar(select(BotVersion.workflow).where(BotVersion.id == version_id))
+    assert workflow is not None  # the foreign key keeps the version while the execution exists
+    return Claim(execution_id, attempt, user_id, workflow, trigger)
+
+
+async def holds(session: AsyncSession, held: Claim) -> bool:
+    """Whether the claim still owns the execution; locks it until the transaction ends, so a
+    write made in the same transaction cannot race a takeover."""
+    owner = await session.scalar(
+        select(Execution.id)
+        .where(
+            Execution.id == held.execution_id,
+            Execution.attempt == held.attempt,
+            Execution.status == ExecutionStatus.RUNNING,
+        )
+        .with_for_update(read=True)
+    )
+    return owner is not None
 
 
 async def renew(
@@ -174,8 +198,13 @@ async def finish(
     return True
 
 
-async def requeue(session: AsyncSession, held: Claim, *, now: datetime, error: str) -> bool:
-    """Hand an execution back to the queue after an infrastructure failure; False: lease lost."""
+async def requeue(
+    session: AsyncSession, held: Claim, *, now: datetime, error: str, refund: bool = False
+) -> bool:
+    """Hand an execution back to the queue; False: lease lost.
+
+    `refund` gives the attempt back (a graceful shutdown is no failure of the execution).
+    """
     done = (
         await session.execute(
             update(Execution)
@@ -184,7 +213,13 @@ async def requeue(session: AsyncSession, held: Claim, *, now: datetime, error: s
                 Execution.attempt == held.attempt,
                 Execution.status == ExecutionStatus.RUNNING,
             )
-            .values(status=ExecutionStatus.QUEUED, queued_at=now, lease_until=None, error=error)
+            .values(
+                status=ExecutionStatus.QUEUED,
+                queued_at=now,
+                lease_until=None,
+                error=error,
+                attempt=Execution.attempt - 1 if refund else Execution.attempt,
+            )
             .returning(Execution.id)
         )
     ).scalar_one_or_none()
@@ -225,10 +260,23 @@ async def add_usage(
     )
 
 
+def _no_nul(value: Any) -> Any:
+    """The value without NUL characters, which PostgreSQL refuses in text and JSON alike
+    (scraped pages do contain them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_no_nul(key): _no_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nul(item) for item in value]
+    return value
+
+
 async def save_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert result rows; a row already stored under its `(execution_id, seq)` is kept."""
     if rows:
-        await session.execute(_upsert(session)(ResultRow).on_conflict_do_nothing(), list(rows))
+        statement = _upsert(session)(ResultRow).on_conflict_do_nothing()
+        await session.execute(statement, [_no_nul(row) for row in rows])
 
 
 async def save_steps(session: AsyncSession, steps: Sequence[dict[str, Any]]) -> None:
@@ -242,14 +290,14 @@ async def save_steps(session: AsyncSession, steps: Sequence[dict[str, Any]]) -> 
             index_elements=["execution_id", "step"],
             set_={name: statement.excluded[name] for name in steps[0] if name not in keys},
         ),
-        list(steps),
+        [_no_nul(step) for step in steps],
     )
 
 
 async def save_logs(session: AsyncSession, logs: Sequence[dict[str, Any]]) -> None:
     """Append log lines."""
     if logs:
-        await session.execute(insert(ExecutionLog), list(logs))
+        await session.execute(insert(ExecutionLog), [_no_nul(log) for log in logs])
 
 
 async def save_artifacts(session: AsyncSession, artifacts: Sequence[dict[str, Any]]) -> None:

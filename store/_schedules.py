@@ -84,12 +84,8 @@ async def stale_queued(
     return [(execution, plan) for execution, plan in await session.execute(query)]
 
 
-async def expire_results(session: AsyncSession, *, before: datetime, limit: int) -> list[uuid.UUID]:
-    """Delete rows and artifact records of executions finished before `before`.
-
-    Returns the executions whose artifacts are now to be deleted from storage; the
-    executions themselves, their steps and logs stay as history.
-    """
+async def expired(session: AsyncSession, *, before: datetime, limit: int) -> list[uuid.UUID]:
+    """Executions finished before `before` that still hold rows or artifacts, locked."""
     has_data = or_(
         exists().where(ResultRow.execution_id == Execution.id),
         exists().where(Artifact.execution_id == Execution.id),
@@ -100,8 +96,12 @@ async def expire_results(session: AsyncSession, *, before: datetime, limit: int)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = list((await session.scalars(query)).all())
+    return list((await session.scalars(query)).all())
+
+
+async def delete_results(session: AsyncSession, ids: list[uuid.UUID]) -> None:
+    """Delete the rows and artifact records of these executions; the executions, their steps
+    and logs stay as history."""
     if ids:
         await session.execute(delete(ResultRow).where(ResultRow.execution_id.in_(ids)))
         await session.execute(delete(Artifact).where(Artifact.execution_id.in_(ids)))
-    return ids

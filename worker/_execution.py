@@ -7,7 +7,8 @@ worker takes over, and our attempt counter ends crash loops. Outcomes map one wa
 | ------------------------------------ | --------------------------------------------------- |
 | the run ended (any engine status)    | that status, counters and usage                     |
 | the browser crashed, attempts remain | queued again, re-sent after a growing delay         |
-| the worker is shutting down          | queued again at once, for another worker            |
+| the worker is shutting down          | queued again at once, the attempt not counted       |
+| our own code failed (not the bot)    | failed, with the internal error named               |
 | the lease was lost to another worker | left alone: the other worker owns it                |
 | the database stayed unreachable      | left running; the reaper takes it once the lease ends |
 """
@@ -99,6 +100,9 @@ class _Watch:
 
 async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = False) -> None:
     """Run one execution to a consistent end (see the table above)."""
+    if rt.stopping.is_set():  # taken off the queue while shutting down: leave it to others
+        await _send(rt, execution_id, priority, timedelta(0))
+        return
 
     async def take() -> store.Claim | None:
         async with rt.db.transaction() as session:
@@ -106,8 +110,10 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
 
     held = await _patiently(rt, take)
     if held is None:
-        log.info("execution %s: already taken or finished; nothing to do", execution_id)
+        log.info("execution %s: already taken, finished or cancelled", execution_id)
         return
+    if held.attempt > 1:  # the claim dropped the earlier attempts' records; now their files
+        await _quietly(rt.artifacts.delete_prefix(str(execution_id)))
     if held.attempt > rt.settings.max_attempts:
         await _give_up(
             rt,
@@ -126,25 +132,55 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
 
     sink = StoreSink(rt, held)
     watch = _Watch(rt, held)
-    watcher = asyncio.create_task(watch.run())
+    watcher = asyncio.create_task(watch.run())  # heart-beats until the outcome is stored
     try:
-        finished = await run(workflow, sink, pool=rt.pool, cancel=watch.cancel)
+        try:
+            finished = await run(workflow, sink, pool=rt.pool, cancel=watch.cancel)
+        except Exception as exc:  # ours, not the bot's: fail the execution, say why
+            log.exception("execution %s: internal error", execution_id)
+            finished = RunFinished(
+                status="failed",
+                rows=sink.row_count,
+                pages=0,
+                steps=sink.step_count,
+                duration_ms=0,
+                at=rt.clock(),
+                error=f"internal error: {type(exc).__name__}: {exc}",
+            )
+        await _patiently(rt, _flushed(sink))
+        if watch.reason == "lost" or sink.lost:
+            log.warning("execution %s: lease lost to another worker; stopping", execution_id)
+        elif watch.reason == "shutdown" and finished.status == "cancelled":
+            await _hand_back(rt, held, "the worker shut down", timedelta(0), priority, refund=True)
+        elif (
+            finished.retryable and watch.reason is None and held.attempt < rt.settings.max_attempts
+        ):
+            delay = rt.settings.retry_backoff * 2 ** (held.attempt - 1)
+            await _hand_back(rt, held, finished.error or "browser failure", delay, priority)
+        else:
+            await _settle(rt, held, finished)
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
-    await _patiently(rt, _flushed(sink))
-    if watch.reason == "lost":
-        log.warning("execution %s: lease lost to another worker; stopping", execution_id)
-        return
-    if watch.reason == "shutdown":
-        await _hand_back(rt, held, "the worker shut down", timedelta(0), priority)
-        return
-    if finished.retryable and held.attempt < rt.settings.max_attempts:
-        delay = rt.settings.retry_backoff * 2 ** (held.attempt - 1)
-        await _hand_back(rt, held, finished.error or "browser failure", delay, priority)
-        return
-    await _settle(rt, held, finished)
+
+
+async def _quietly(work: Awaitable[None]) -> None:
+    try:
+        await work
+    except Exception as exc:
+        log.warning("artifact storage: %s", exc)
+
+
+async def _send(rt: Runtime, execution_id: uuid.UUID, priority: bool, delay: timedelta) -> None:
+    """Enqueue without blocking the loop; if Redis is down, the scheduler's requeue job sends
+    the execution later."""
+    try:
+        await asyncio.to_thread(
+            enqueue, rt.broker, execution_id, priority=priority, delay=delay or None
+        )
+    except Exception as exc:
+        log.warning("execution %s not enqueued (sent again later): %s", execution_id, exc)
 
 
 def _flushed(sink: StoreSink) -> Callable[[], Awaitable[None]]:
@@ -182,13 +218,19 @@ async def _settle(rt: Runtime, held: store.Claim, finished: RunFinished) -> None
 
 
 async def _hand_back(
-    rt: Runtime, held: store.Claim, why: str, delay: timedelta, priority: bool
+    rt: Runtime,
+    held: store.Claim,
+    why: str,
+    delay: timedelta,
+    priority: bool,
+    *,
+    refund: bool = False,
 ) -> None:
-    """Queue the execution again for a later attempt; its rows so far stay (keyed by seq)."""
+    """Queue the execution again for another attempt (which starts from nothing)."""
 
     async def write() -> bool:
         async with rt.db.transaction() as session:
-            return await store.requeue(session, held, now=rt.clock(), error=why)
+            return await store.requeue(session, held, now=rt.clock(), error=why, refund=refund)
 
     if await _patiently(rt, write):
         await _note(
@@ -196,7 +238,7 @@ async def _hand_back(
             held,
             f"attempt {held.attempt} stopped: {why}; queued again (in {delay.total_seconds():g} s)",
         )
-        enqueue(rt.broker, held.execution_id, priority=priority, delay=delay or None)
+        await _send(rt, held.execution_id, priority, delay)
 
 
 async def _give_up(rt: Runtime, held: store.Claim, why: str) -> None:

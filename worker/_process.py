@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import dramatiq
 import redis.asyncio as aioredis
 from dramatiq.asyncio import get_event_loop_thread
-from dramatiq.middleware import Middleware
+from dramatiq.middleware import Middleware, MiddlewareError
 
 import store
 from browser_pool import BrowserPool
@@ -35,6 +35,10 @@ class WorkerConfig:
     pool: Callable[[], BrowserPool]
 
 
+class BootFailed(MiddlewareError):
+    """The runtime could not be built (database, Redis or Chromium missing): the worker exits."""
+
+
 class Boot(Middleware):
     """Builds the runtime on the event loop when the worker boots and closes it at shutdown.
 
@@ -54,14 +58,25 @@ class Boot(Middleware):
         return self._runtime
 
     async def _open(self, broker: dramatiq.Broker) -> Runtime:
+        """Check every dependency before the first message: the database and Redis answer,
+        Chromium starts (so the first execution does not pay for the launch either)."""
         config = self.config
-        pool = config.pool()
-        await pool.__aenter__()
+        db = store.Database(config.database_url)
         client = aioredis.Redis.from_url(config.redis_url)
-        await _check_eviction(client)
+        pool = config.pool()
+        try:
+            await db.ping()
+            await client.ping()
+            await _check_eviction(client)
+            await pool.browser()
+        except BaseException:
+            await pool.close()
+            await client.aclose()
+            await db.dispose()
+            raise
         return Runtime(
             settings=config.settings,
-            db=store.Database(config.database_url),
+            db=db,
             artifacts=config.artifacts,
             pool=pool,
             redis=client,
@@ -69,7 +84,11 @@ class Boot(Middleware):
         )
 
     def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self._runtime = _loop().run_coroutine(self._open(broker))
+        try:
+            self._runtime = _loop().run_coroutine(self._open(broker))
+        except Exception as exc:
+            # Dramatiq only logs other errors here and would then take messages it cannot run
+            raise BootFailed(f"the worker cannot start: {type(exc).__name__}: {exc}") from exc
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         # running executions hand themselves back to the queue rather than being lost
@@ -136,7 +155,13 @@ def run_worker(config: WorkerConfig) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    worker.start()
+    try:
+        worker.start()
+    except BootFailed as exc:
+        log.critical("%s", exc)
+        worker.stop(timeout=1000)
+        broker.close()
+        raise SystemExit(1) from exc
     log.info("worker started: %d threads, queues %s", threads, sorted(worker.consumers))
     stop.wait()
     log.info("worker stopping")

@@ -9,11 +9,13 @@ Artifacts go to artifact storage before their record is buffered.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,26 +97,53 @@ def _summary(event: Event) -> dict[str, Any] | None:
     return None
 
 
+@dataclass
+class _Batch:
+    """What waits to be written, in one transaction."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    steps: dict[int, dict[str, Any]] = field(default_factory=dict)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.steps or self.logs or self.artifacts)
+
+    def then(self, newer: _Batch) -> _Batch:
+        """This batch followed by a newer one (a newer record of a step wins)."""
+        return _Batch(
+            self.rows + newer.rows,
+            {**self.steps, **newer.steps},
+            self.logs + newer.logs,
+            self.artifacts + newer.artifacts,
+        )
+
+
 class StoreSink:
-    """Writes one attempt of one execution; `close()` makes sure everything reached the store."""
+    """Writes one attempt of one execution; the caller flushes once more when the run ends.
+
+    Loop items run concurrently and share the sink: a flush takes the batch out before it
+    writes, so events arriving meanwhile wait for the next flush, and puts it back in front if
+    the database is unreachable. Every write first checks that this attempt still owns the
+    execution; once it does not, `lost` is set and nothing more is written.
+    """
 
     def __init__(self, runtime: Runtime, held: store.Claim) -> None:
         self.rt = runtime
         self.held = held
-        self.rows: list[dict[str, Any]] = []
-        self.steps: dict[int, dict[str, Any]] = {}
-        self.logs: list[dict[str, Any]] = []
-        self.artifacts: list[dict[str, Any]] = []
+        self.batch = _Batch()
         self.started: dict[int, datetime] = {}
-        self.row_count = 0
+        self.row_count = self.step_count = 0
+        self.lost = False
         self.last_flush = time.monotonic()
         self.channel = progress_channel(held.execution_id)
+        self._writing = asyncio.Lock()
 
     async def emit(self, event: Event) -> None:
         execution_id = self.held.execution_id
         match event:
             case RowEmitted():
-                self.rows.append(
+                self.batch.rows.append(
                     {
                         "execution_id": execution_id,
                         "seq": event.seq,
@@ -125,14 +154,15 @@ class StoreSink:
                 self.row_count = max(self.row_count, event.seq)
             case StepStarted():
                 self.started[event.step] = event.at
-                self.steps[event.step] = _step_record(execution_id, event, event.at)
+                self.step_count = max(self.step_count, event.step)
+                self.batch.steps[event.step] = _step_record(execution_id, event, event.at)
             case StepFinished():
-                self.steps[event.step] = _step_record(
-                    execution_id, event, self.started.get(event.step)
+                self.batch.steps[event.step] = _step_record(
+                    execution_id, event, self.started.pop(event.step, None)
                 )
                 await self._store_artifacts(event)
             case LogEmitted():
-                self.logs.append(
+                self.batch.logs.append(
                     {
                         "execution_id": execution_id,
                         "step": event.step,
@@ -144,13 +174,15 @@ class StoreSink:
         summary = _summary(event)
         if summary is not None:
             await self.publish(summary)
-        if len(self.rows) >= self.rt.settings.row_batch or self._due():
+        if len(self.batch.rows) >= self.rt.settings.row_batch or self._due():
             await self.flush()
 
     def _due(self) -> bool:
         return time.monotonic() - self.last_flush >= self.rt.settings.flush_interval.total_seconds()
 
     async def _store_artifacts(self, event: StepFinished) -> None:
+        """Screenshot and HTML to storage, under this attempt's prefix; a storage failure
+        costs the picture, not the run."""
         found: list[tuple[str, bytes, str]] = []
         if event.screenshot:
             found.append(("screenshot", event.screenshot, "image/png"))
@@ -158,9 +190,19 @@ class StoreSink:
             found.append(("html", event.html.encode(), "text/html; charset=utf-8"))
         for kind, data, content_type in found:
             ext = "png" if kind == "screenshot" else "html"
-            key = f"{self.held.execution_id}/{event.step:05d}-{kind}.{ext}"
-            await self.rt.artifacts.put(key, data, content_type)
-            self.artifacts.append(
+            key = f"{artifact_prefix(self.held)}/{event.step:05d}-{kind}.{ext}"
+            try:
+                await self.rt.artifacts.put(key, data, content_type)
+            except Exception as exc:
+                log.warning(
+                    "execution %s: %s of step %d not stored: %s",
+                    self.held.execution_id,
+                    kind,
+                    event.step,
+                    exc,
+                )
+                continue
+            self.batch.artifacts.append(
                 {
                     "execution_id": self.held.execution_id,
                     "step": event.step,
@@ -181,18 +223,29 @@ class StoreSink:
 
     async def flush(self) -> bool:
         """Write what is buffered; False if the database was unreachable (it stays buffered)."""
-        self.last_flush = time.monotonic()
-        if not (self.rows or self.steps or self.logs or self.artifacts):
-            return True
-        try:
-            async with self.rt.db.transaction() as session:
-                await store.save_rows(session, self.rows)
-                await store.save_steps(session, list(self.steps.values()))
-                await store.save_logs(session, self.logs)
-                await store.save_artifacts(session, self.artifacts)
-        except store.UNAVAILABLE as exc:
-            log.warning("execution %s: writes postponed: %s", self.held.execution_id, exc)
-            return False
-        self.rows, self.steps, self.logs, self.artifacts = [], {}, [], []
+        async with self._writing:
+            self.last_flush = time.monotonic()
+            batch, self.batch = self.batch, _Batch()
+            if not batch or self.lost:
+                return True
+            try:
+                async with self.rt.db.transaction() as session:
+                    if not await store.holds(session, self.held):
+                        self.lost = True
+                        return True
+                    await store.save_rows(session, batch.rows)
+                    await store.save_steps(session, list(batch.steps.values()))
+                    await store.save_logs(session, batch.logs)
+                    await store.save_artifacts(session, batch.artifacts)
+            except store.UNAVAILABLE as exc:
+                log.warning("execution %s: writes postponed: %s", self.held.execution_id, exc)
+                self.batch = batch.then(self.batch)
+                return False
         await self.publish({"type": "progress", "rows": self.row_count})
         return True
+
+
+def artifact_prefix(held: store.Claim) -> str:
+    """Where one attempt's artifacts go: a worker that lost its claim never overwrites the
+    files of the attempt that took over."""
+    return f"{held.execution_id}/{held.attempt}"

@@ -170,26 +170,44 @@ class Scheduler:
         fired: list[tuple[uuid.UUID, bool]] = []
         async with self.db.transaction() as session:
             for due in await store.due_schedules(session, now=now, limit=self.settings.batch):
-                schedule, owner = due.schedule, due.owner
-                assert schedule.next_run_at is not None
-                schedule.next_run_at = next_run(
-                    schedule.cron, schedule.timezone, due=schedule.next_run_at, now=now
-                )
-                reason = await self._refusal(session, due, now)
-                if reason:
-                    schedule.last_skip_reason = reason
-                    log.warning("schedule %s skipped: %s", schedule.id, reason)
+                # one schedule's fault (a cron expression the API let through, a failed
+                # insert) is recorded on it and does not stop the others
+                schedule_id = due.schedule.id  # read now: a rollback expires the object
+                try:
+                    async with session.begin_nested():
+                        fired_one = await self._fire(session, due, now)
+                except Exception as exc:
+                    log.exception("schedule %s disabled", schedule_id)
+                    async with session.begin_nested():
+                        due.schedule.active = False
+                        due.schedule.last_skip_reason = f"disabled: {exc}"
                     continue
-                assert due.version is not None
-                execution = await store.create_execution(
-                    session, due.version, owner.id, store.Trigger.SCHEDULE, now=now
-                )
-                schedule.last_run_at = now
-                schedule.last_skip_reason = None
-                fired.append((execution.id, wants_priority("schedule", owner.plan)))
+                if fired_one is not None:
+                    fired.append(fired_one)
         for execution_id, priority in fired:
             self._send(execution_id, priority)
         return [execution_id for execution_id, _ in fired]
+
+    async def _fire(
+        self, session: Any, due: store.DueSchedule, now: datetime
+    ) -> tuple[uuid.UUID, bool] | None:
+        schedule, owner = due.schedule, due.owner
+        assert schedule.next_run_at is not None
+        schedule.next_run_at = next_run(
+            schedule.cron, schedule.timezone, due=schedule.next_run_at, now=now
+        )
+        reason = await self._refusal(session, due, now)
+        if reason:
+            schedule.last_skip_reason = reason
+            log.warning("schedule %s skipped: %s", schedule.id, reason)
+            return None
+        assert due.version is not None
+        execution = await store.create_execution(
+            session, due.version, owner.id, store.Trigger.SCHEDULE, now=now
+        )
+        schedule.last_run_at = now
+        schedule.last_skip_reason = None
+        return execution.id, wants_priority("schedule", owner.plan)
 
     async def _refusal(self, session: Any, due: store.DueSchedule, now: datetime) -> str | None:
         if due.bot.deleted_at is not None:
@@ -215,7 +233,11 @@ class Scheduler:
             for execution, plan in await store.stale_running(
                 session, now=now, limit=self.settings.batch
             ):
-                if execution.attempt >= self.worker.max_attempts:
+                if execution.cancel_requested:
+                    execution.status = store.ExecutionStatus.CANCELLED
+                    execution.finished_at = now
+                    execution.error = "cancelled on request (its worker had stopped)"
+                elif execution.attempt >= self.worker.max_attempts:
                     execution.status = store.ExecutionStatus.FAILED
                     execution.finished_at = now
                     execution.error = (
@@ -233,19 +255,29 @@ class Scheduler:
                 session, older_than=older_than, limit=self.settings.batch
             ):
                 execution.queued_at = now
+                if execution.cancel_requested:
+                    execution.status = store.ExecutionStatus.CANCELLED
+                    execution.finished_at = now
+                    continue
                 resend.append((execution.id, wants_priority(execution.trigger, plan)))
         for execution_id, priority in resend:
             self._send(execution_id, priority)
         return [execution_id for execution_id, _ in resend]
 
     async def expire(self) -> int:
-        """Delete results and artifacts past retention; returns the executions cleaned."""
+        """Delete results and artifacts past retention, files first (a failure leaves the
+        records, so the next pass finds them again); returns the executions cleaned."""
         before = self.clock() - self.settings.retention
-        async with self.db.transaction() as session:
-            ids = await store.expire_results(session, before=before, limit=self.settings.batch)
-        for execution_id in ids:
-            await self.artifacts.delete_prefix(str(execution_id))
-        return len(ids)
+        cleaned = 0
+        while True:
+            async with self.db.transaction() as session:
+                ids = await store.expired(session, before=before, limit=self.settings.batch)
+                for execution_id in ids:
+                    await self.artifacts.delete_prefix(str(execution_id))
+                await store.delete_results(session, ids)
+            cleaned += len(ids)
+            if len(ids) < self.settings.batch:
+                return cleaned
 
     async def _guarded(self, job: Callable[[], Any]) -> None:
         try:

@@ -177,3 +177,89 @@ async def test_an_execution_runs_on_the_embedded_sqlite_store(
     finally:
         await runtime.db.dispose()
         runtime.db = pg
+
+
+async def test_concurrent_loop_items_lose_no_row_between_flushes(
+    runtime: Runtime, site: DemoSite
+) -> None:
+    from datetime import timedelta
+
+    from tests.engine.conftest import bot, node
+
+    runtime.settings = runtime.settings.model_copy(
+        update={"row_batch": 1, "flush_interval": timedelta(0)}
+    )
+    document = bot(
+        node("open", "navigate", url=f"{site.base_url}/shop"),
+        node(
+            "each",
+            "for_each",
+            selector="li.product",
+            link="a.title",
+            fields=[{"name": "name", "selector": "a.title"}],
+            concurrency=4,
+        ),
+        node("detail", "extract", mode="single", fields=[{"name": "sku", "selector": ".sku"}]),
+        edges=[("open", "each"), ("each", "detail", "body")],
+        trace="steps",
+    )
+    _, execution_id = await seed(runtime.db, document)
+    await execute(runtime, execution_id)
+    execution = await load(runtime.db, execution_id)
+    assert execution.status == store.ExecutionStatus.SUCCEEDED, execution.error
+    rows = await rows_of(runtime.db, execution_id)
+    assert len(rows) == execution.rows > 4
+    assert all(row["sku"] for row in rows)
+    async with runtime.db.transaction() as session:
+        steps = (
+            await session.scalars(select(store.ExecutionStep).filter_by(execution_id=execution_id))
+        ).all()
+    assert len(steps) > 4
+    assert {step.status for step in steps} == {store.StepStatus.SUCCEEDED}
+
+
+async def test_a_worker_that_lost_its_lease_stops_writing(runtime: Runtime, site: DemoSite) -> None:
+    _, execution_id = await seed(runtime.db, paced_bot(site, pages=40, delay_ms=150))
+    task = asyncio.create_task(execute(runtime, execution_id))
+    while await _count(runtime.db, store.ResultRow, execution_id) < 3:
+        await asyncio.sleep(0.05)
+    async with runtime.db.transaction() as session:  # another worker took it over
+        execution = await session.get_one(store.Execution, execution_id)
+        execution.attempt += 1
+    taken = await _count(runtime.db, store.ResultRow, execution_id)
+    await asyncio.wait_for(task, 5)
+    execution = await load(runtime.db, execution_id)
+    assert execution.status == store.ExecutionStatus.RUNNING  # the new owner's to finish
+    assert execution.attempt == 2
+    # at most the batch being written at the takeover got in; nothing after
+    assert await _count(runtime.db, store.ResultRow, execution_id) <= taken + 3
+
+
+async def test_nul_characters_from_scraped_pages_are_stored(runtime: Runtime) -> None:
+    """PostgreSQL refuses NUL in text and JSON; the store drops it instead of failing."""
+    _, execution_id = await seed(runtime.db, {"nodes": [], "edges": []})
+    async with runtime.db.transaction() as session:
+        await store.save_rows(
+            session,
+            [
+                {
+                    "execution_id": execution_id,
+                    "seq": 1,
+                    "node_id": "n",
+                    "data": {"na\x00me": "a\x00b", "list": ["c\x00"]},
+                }
+            ],
+        )
+        await store.save_logs(
+            session,
+            [
+                {
+                    "execution_id": execution_id,
+                    "step": None,
+                    "level": "info",
+                    "message": "x\x00y",
+                    "at": now(),
+                }
+            ],
+        )
+    assert await rows_of(runtime.db, execution_id) == [{"name": "ab", "list": ["c"]}]

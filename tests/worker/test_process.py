@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
+from pathlib import Path
 
 import psutil
 from sqlalchemy import func, select
@@ -102,7 +103,8 @@ async def test_sigkill_of_chromium_mid_run_is_retried(
     database: store.Database, processes: Processes, redis_url: str, site: DemoSite
 ) -> None:
     pages = 10
-    _, execution_id = await seed(database, paced_bot(site, pages=pages, delay_ms=250))
+    document = paced_bot(site, pages=pages, delay_ms=250, trace="steps")
+    _, execution_id = await seed(database, document)
     worker = processes.start("worker")
     _send(redis_url, execution_id)
     await _wait_rows(database, execution_id, 6)
@@ -123,6 +125,9 @@ async def test_sigkill_of_chromium_mid_run_is_retried(
             await session.scalars(select(store.ExecutionLog).filter_by(execution_id=execution_id))
         ).all()
     assert any("queued again" in log.message for log in logs)
+    # the crashed attempt's screenshots went with it: only attempt 2's remain
+    stored = Path(processes.env["TRAWLER_ARTIFACTS__PATH"]) / str(execution_id)
+    assert sorted(p.name for p in stored.iterdir()) == ["2"]
 
 
 async def test_sigterm_hands_running_executions_to_another_worker(
@@ -138,9 +143,11 @@ async def test_sigterm_hands_running_executions_to_another_worker(
     execution = await load(database, execution_id)
     assert execution.status == store.ExecutionStatus.QUEUED
     assert "shut down" in (execution.error or "")
+    assert execution.attempt == 0  # a graceful hand-back costs no attempt
     processes.start("worker")
     execution = await wait_status(database, execution_id)
     assert execution.status == store.ExecutionStatus.SUCCEEDED, execution.error
+    assert execution.attempt == 1
     assert await rows_of(database, execution_id) == paced_rows(pages)
 
 

@@ -328,3 +328,33 @@ async def test_two_scheduler_processes_fire_a_due_schedule_once(
         async with database.transaction() as session:  # the next minute, without waiting
             stored = await session.get_one(store.Schedule, schedule.id)
             stored.next_run_at = now() - timedelta(seconds=1)
+
+
+async def test_a_broken_schedule_is_disabled_and_the_others_still_fire(
+    database: store.Database, replicas: tuple[Scheduler, Scheduler, Clock]
+) -> None:
+    first, _, _ = replicas
+    broken = await _schedule(database, "every minute", next_at=T0 - timedelta(minutes=1))
+    good = await _schedule(database, "* * * * *", next_at=T0)
+    await first.tick()
+    assert len(await _fired(database, good.bot_id)) == 1
+    stored = await _reload(database, broken)
+    assert not stored.active
+    assert "5 fields" in (stored.last_skip_reason or "")
+
+
+async def test_the_reaper_cancels_what_was_cancelled_while_its_worker_died(
+    database: store.Database, replicas: tuple[Scheduler, Scheduler, Clock], broker: StubBroker
+) -> None:
+    first, _, clock = replicas
+    _, execution_id = await seed(database, {"nodes": [], "edges": []})
+    async with database.transaction() as session:
+        execution = await session.get_one(store.Execution, execution_id)
+        execution.status = store.ExecutionStatus.RUNNING
+        execution.attempt = 1
+        execution.lease_until = T0 - timedelta(seconds=1)
+        execution.cancel_requested = True
+    clock.at = T0
+    assert await first.reap() == []
+    assert (await load(database, execution_id)).status == store.ExecutionStatus.CANCELLED
+    assert broker.queues[QUEUE].qsize() == 0
