@@ -104,13 +104,15 @@ def big(request: Request) -> Response:
 
 
 def alerts(request: Request) -> Response:
-    """Opens alert, confirm, prompt and a popup every 50 ms, forever."""
-    script = """setInterval(() => {
+    """Opens alert, confirm, prompt and a popup at once, then every 50 ms, forever."""
+    script = """const pester = () => {
   alert('hi');
   confirm('sure?');
   prompt('name?');
   window.open('/lab/popup-target');
-}, 50);"""
+};
+pester();
+setInterval(pester, 50);"""
     return _page("Alerts", '<h1>Alerts</h1>\n<p id="content">Still here</p>', script)
 
 
