@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from store._accounts import MonthlyUsage
 from store._bots import BotVersion
@@ -43,6 +44,15 @@ class Claim:
     user_id: uuid.UUID
     workflow: dict[str, Any]
     trigger: Trigger
+
+
+def _owned(held: Claim) -> tuple[ColumnElement[bool], ...]:
+    """The execution as long as this claim holds it (the fence on every write of a worker)."""
+    return (
+        Execution.id == held.execution_id,
+        Execution.attempt == held.attempt,
+        Execution.status == ExecutionStatus.RUNNING,
+    )
 
 
 async def create_execution(
@@ -120,13 +130,7 @@ async def holds(session: AsyncSession, held: Claim) -> bool:
     """Whether the claim still owns the execution; locks it until the transaction ends, so a
     write made in the same transaction cannot race a takeover."""
     owner = await session.scalar(
-        select(Execution.id)
-        .where(
-            Execution.id == held.execution_id,
-            Execution.attempt == held.attempt,
-            Execution.status == ExecutionStatus.RUNNING,
-        )
-        .with_for_update(read=True)
+        select(Execution.id).where(*_owned(held)).with_for_update(read=True)
     )
     return owner is not None
 
@@ -138,11 +142,7 @@ async def renew(
     return (
         await session.execute(
             update(Execution)
-            .where(
-                Execution.id == held.execution_id,
-                Execution.attempt == held.attempt,
-                Execution.status == ExecutionStatus.RUNNING,
-            )
+            .where(*_owned(held))
             .values(lease_until=now + lease, heartbeat_at=now)
             .returning(Execution.cancel_requested)
         )
@@ -168,11 +168,7 @@ async def finish(
     done = (
         await session.execute(
             update(Execution)
-            .where(
-                Execution.id == held.execution_id,
-                Execution.attempt == held.attempt,
-                Execution.status == ExecutionStatus.RUNNING,
-            )
+            .where(*_owned(held))
             .values(
                 status=status,
                 finished_at=now,
@@ -208,11 +204,7 @@ async def requeue(
     done = (
         await session.execute(
             update(Execution)
-            .where(
-                Execution.id == held.execution_id,
-                Execution.attempt == held.attempt,
-                Execution.status == ExecutionStatus.RUNNING,
-            )
+            .where(*_owned(held))
             .values(
                 status=ExecutionStatus.QUEUED,
                 queued_at=now,

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from store._accounts import MonthlyUsage, User
 from store._bots import Bot, BotVersion, Schedule
@@ -54,34 +55,32 @@ async def usage_of(session: AsyncSession, user_id: uuid.UUID, month: str) -> Mon
     return found or MonthlyUsage(user_id=user_id, month=month, executions=0, rows=0, pages=0)
 
 
-async def stale_running(
-    session: AsyncSession, *, now: datetime, limit: int
+async def _stale(
+    session: AsyncSession, status: ExecutionStatus, older: ColumnElement[bool], limit: int
 ) -> list[tuple[Execution, str]]:
-    """Running executions whose lease ran out (their worker died), with the owner's plan."""
     query = (
         select(Execution, User.plan)
         .join(User, User.id == Execution.user_id)
-        .where(Execution.status == ExecutionStatus.RUNNING, Execution.lease_until < now)
-        .order_by(Execution.lease_until)
+        .where(Execution.status == status, older)
+        .order_by(Execution.created_at)
         .limit(limit)
         .with_for_update(of=Execution, skip_locked=True)
     )
     return [(execution, plan) for execution, plan in await session.execute(query)]
+
+
+async def stale_running(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> list[tuple[Execution, str]]:
+    """Running executions whose lease ran out (their worker died), with the owner's plan."""
+    return await _stale(session, ExecutionStatus.RUNNING, Execution.lease_until < now, limit)
 
 
 async def stale_queued(
     session: AsyncSession, *, older_than: datetime, limit: int
 ) -> list[tuple[Execution, str]]:
     """Queued executions nobody started since `older_than` (their message may be lost)."""
-    query = (
-        select(Execution, User.plan)
-        .join(User, User.id == Execution.user_id)
-        .where(Execution.status == ExecutionStatus.QUEUED, Execution.queued_at < older_than)
-        .order_by(Execution.queued_at)
-        .limit(limit)
-        .with_for_update(of=Execution, skip_locked=True)
-    )
-    return [(execution, plan) for execution, plan in await session.execute(query)]
+    return await _stale(session, ExecutionStatus.QUEUED, Execution.queued_at < older_than, limit)
 
 
 async def expired(session: AsyncSession, *, before: datetime, limit: int) -> list[uuid.UUID]:
