@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Literal
@@ -17,6 +19,13 @@ USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36 trawler/0.1"
 )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every run's client: building one loads the CA bundle, which cost
+    most of a short HTTP run's CPU. Cookies stay per run; only certificates are shared."""
+    return httpx.create_ssl_context()  # honours SSL_CERT_FILE / SSL_CERT_DIR, as httpx does
 
 
 class Renderers:
@@ -71,7 +80,12 @@ class Renderers:
             if s.locale:
                 headers.setdefault("Accept-Language", s.locale)
             self._client = await self._stack.enter_async_context(
-                httpx.AsyncClient(headers=headers, follow_redirects=True, max_redirects=10)
+                httpx.AsyncClient(
+                    headers=headers,
+                    follow_redirects=True,
+                    max_redirects=10,
+                    verify=_tls_context(),
+                )
             )
         return self._client
 

@@ -23,6 +23,10 @@ from worker.dispatch import ACTORS, PRIORITY_QUEUE, make_broker
 
 log = logging.getLogger(__name__)
 
+# The longest a free worker thread waits for a consumer to fetch: an idle worker polls each
+# queue this often (a few Redis commands a second), a busy one starts its next run this soon.
+POLL_MS = 200
+
 
 @dataclass(frozen=True)
 class WorkerConfig:
@@ -148,7 +152,12 @@ def run_worker(config: WorkerConfig) -> None:
     declare_actors(broker, boot)
     threads = config.settings.threads
     worker = dramatiq.Worker(
-        broker, queues=set(config.settings.queues) or None, worker_threads=threads
+        broker,
+        queues=set(config.settings.queues) or None,
+        worker_threads=threads,
+        # a consumer whose prefetch is full sleeps with a growing backoff up to this long
+        # before it looks again: kept short, a freed thread gets its next message soon
+        worker_timeout=POLL_MS,
     )
     # a browser run is long: take no more messages than there are threads to run them
     worker.queue_prefetch = threads
