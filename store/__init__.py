@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from store._accounts import ApiKey, MonthlyUsage, Payment, RefreshToken, Subscription, User
 from store._base import Base
 from store._bots import Bot, BotVersion, Schedule
@@ -17,6 +19,19 @@ from store._enums import (
 from store._executions import Artifact, Execution, ExecutionLog, ExecutionStep, ResultRow
 from store._exports import Delivery, ExportDestination
 from store._migrate import alembic_config, downgrade, upgrade
+from store._owned import (
+    add_version,
+    create_bot,
+    current_version,
+    delete_bot,
+    list_bots,
+    own_bot,
+    own_execution,
+    running_count,
+    steps_of,
+    stream_rows,
+    versions,
+)
 from store._runs import (
     FINISHED,
     Claim,
@@ -43,12 +58,21 @@ from store._schedules import (
     stale_running,
     usage_of,
 )
+from store._users import (
+    add_refresh_token,
+    create_user,
+    refresh_token,
+    revoke_family,
+    user_by_email,
+)
 from store.artifacts import ArtifactStore, LocalArtifacts, S3Artifacts
 from store.crypto import SecretBox, derive_key
 from store.db import UNAVAILABLE, Database, async_url, create_engine, session_factory, sync_url
-from store.errors import ArtifactMissing, SecretUnreadable, StoreError
+from store.errors import ArtifactMissing, Conflict, SecretUnreadable, StoreError
 
 metadata = Base.metadata
+Session = AsyncSession
+"""The session type, for annotations outside the store (which never imports SQLAlchemy)."""
 
 __all__ = [
     "FINISHED",
@@ -62,6 +86,7 @@ __all__ = [
     "Bot",
     "BotVersion",
     "Claim",
+    "Conflict",
     "Database",
     "Delivery",
     "DeliveryStatus",
@@ -82,17 +107,24 @@ __all__ = [
     "Schedule",
     "SecretBox",
     "SecretUnreadable",
+    "Session",
     "StepStatus",
     "StoreError",
     "Subscription",
     "Trigger",
     "User",
+    "add_refresh_token",
     "add_usage",
+    "add_version",
     "alembic_config",
     "async_url",
     "claim",
+    "create_bot",
     "create_engine",
     "create_execution",
+    "create_user",
+    "current_version",
+    "delete_bot",
     "delete_results",
     "derive_key",
     "downgrade",
@@ -101,10 +133,16 @@ __all__ = [
     "fail",
     "finish",
     "holds",
+    "list_bots",
     "metadata",
+    "own_bot",
+    "own_execution",
+    "refresh_token",
     "renew",
     "request_cancel",
     "requeue",
+    "revoke_family",
+    "running_count",
     "save_artifacts",
     "save_logs",
     "save_rows",
@@ -112,7 +150,11 @@ __all__ = [
     "session_factory",
     "stale_queued",
     "stale_running",
+    "steps_of",
+    "stream_rows",
     "sync_url",
     "upgrade",
     "usage_of",
+    "user_by_email",
+    "versions",
 ]

@@ -69,6 +69,10 @@ class Database:
         self.engine = create_engine(url, **kwargs)
         self.sessions = session_factory(self.engine)
 
+    def session(self) -> AsyncSession:
+        """A session without a transaction begun; the caller commits, closing rolls back."""
+        return self.sessions()
+
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session in a transaction, committed when the block ends without an error."""
         return self.sessions.begin()

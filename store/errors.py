@@ -4,7 +4,8 @@
 StoreError
 └── SecretUnreadable   a stored secret cannot be decrypted (unknown key, or tampered data);
                        nothing is returned, and the caller must ask for the secret again
-└── ArtifactMissing    no artifact under the key (deleted by retention, or never stored)
+├── ArtifactMissing    no artifact under the key (deleted by retention, or never stored)
+└── Conflict           the write would break a uniqueness rule (an email already registered)
 ```
 """
 
@@ -21,3 +22,7 @@ class SecretUnreadable(StoreError):
 
 class ArtifactMissing(StoreError):
     """No artifact is stored under the key; the caller answers "not found"."""
+
+
+class Conflict(StoreError):
+    """The write would duplicate something unique; nothing was written."""

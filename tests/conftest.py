@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterator
 import psutil
 import psycopg
 import pytest
+import redis
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+import store
 from tests.site.lab import start_site
 from trawler.demo_site import DemoSite
 
@@ -47,6 +49,35 @@ def new_database() -> Iterator[Callable[[], str]]:
         finally:
             for name in created:
                 _drop(admin, name)
+
+
+REDIS = "redis://127.0.0.1:6379"
+LOCK = "trawler:test:lock"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """An empty Redis database (1-15) held for the session, flushed before and after."""
+    for index in range(15, 0, -1):
+        client = redis.Redis.from_url(f"{REDIS}/{index}")
+        if client.dbsize() == 0 and client.set(LOCK, os.getpid(), nx=True, ex=3600):
+            break
+        client.close()
+    else:
+        pytest.fail("no free Redis database on 127.0.0.1:6379")
+    try:
+        yield f"{REDIS}/{index}"
+    finally:
+        client.flushdb()
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def db_url(new_database: Callable[[], str]) -> str:
+    """A PostgreSQL database migrated to head, shared by the worker tests."""
+    url = new_database()
+    store.upgrade(url)
+    return url
 
 
 BROWSER_NAMES = ("chrom", "headless_shell", "headless-shell")

@@ -153,6 +153,21 @@ def worker() -> None:
 
 
 @app.command()
+def api(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8080,
+) -> None:
+    """Serve the REST API (/api/v1, docs at /docs) until SIGTERM."""
+    import uvicorn
+
+    from api import create_app
+    from trawler.services import api_config
+
+    _service_logging()
+    uvicorn.run(create_app(api_config(Settings())), host=host, port=port, proxy_headers=True)
+
+
+@app.command()
 def scheduler() -> None:
     """Fire cron schedules and reap stalled executions until SIGTERM (see TRAWLER_SCHEDULER__*)."""
     from trawler import services

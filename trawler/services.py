@@ -2,22 +2,44 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
 
 import store
+from api import ApiConfig
 from browser_pool import BrowserPool
 from trawler.settings import Settings
 from worker import Scheduler, WorkerConfig, make_broker
 
 
+def _secret(settings: Settings) -> str:
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    return _local_key(settings.secret_key_file)
+
+
 def secret_box(settings: Settings) -> store.SecretBox:
     """The box for secrets at rest: the configured key, or one kept in a local file."""
     previous = [key.get_secret_value() for key in settings.previous_secret_keys]
-    if settings.secret_key is not None:
-        return store.SecretBox.from_secrets(settings.secret_key.get_secret_value(), *previous)
-    return store.SecretBox.from_secrets(_local_key(settings.secret_key_file), *previous)
+    return store.SecretBox.from_secrets(_secret(settings), *previous)
+
+
+def signing_key(settings: Settings) -> bytes:
+    """The key of access tokens: derived from the secret key, distinct from the encryption
+    keys (a leak of one use does not give the other)."""
+    return hmac.new(_secret(settings).encode(), b"trawler access tokens", hashlib.sha256).digest()
+
+
+def api_config(settings: Settings) -> ApiConfig:
+    return ApiConfig(
+        settings=settings.api,
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        signing_key=signing_key(settings),
+    )
 
 
 def _local_key(path: Path) -> str:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api import ApiSettings
 from worker import SchedulerSettings, WorkerSettings
 
 
@@ -57,5 +58,6 @@ class Settings(BaseSettings):
     secret_key_file: Path = Field(Path("trawler.secret"), description="See `secret_key`.")
     browser: BrowserSettings = Field(default_factory=BrowserSettings)
     artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)

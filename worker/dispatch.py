@@ -22,6 +22,9 @@ from dramatiq.middleware import (
     ShutdownNotifications,
 )
 
+Broker = dramatiq.Broker
+"""The broker type, for callers that must not import Dramatiq themselves."""
+
 QUEUE = "executions"
 """Scheduled and manual runs of the free plan."""
 PRIORITY_QUEUE = "executions.priority"
@@ -85,3 +88,10 @@ def progress_channel(execution_id: uuid.UUID) -> str:
 def wants_priority(trigger: str, plan: str) -> bool:
     """Test runs from the builder and every paid plan's runs go to the priority queue."""
     return trigger == "test" or plan != "free"
+
+
+def ping(broker: Broker) -> None:
+    """Raise unless the broker's Redis answers (readiness checks)."""
+    client = getattr(broker, "client", None)
+    if client is not None:
+        client.ping()

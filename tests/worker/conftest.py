@@ -14,13 +14,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 import redis.asyncio as aioredis
 
 import store
@@ -28,9 +27,6 @@ from browser_pool import BrowserPool
 from tests.engine.conftest import FAST, bot, node
 from trawler.demo_site import DemoSite
 from worker import Runtime, WorkerSettings, make_broker
-
-REDIS = "redis://127.0.0.1:6379"
-LOCK = "trawler:test:lock"
 
 # Quick enough for tests: a dead worker's lease runs out in 3 s, cancellation is seen in 0.3 s.
 FAST_WORKER = WorkerSettings(
@@ -56,31 +52,6 @@ WORKER_ENV = {
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """An empty Redis database (1-15) held for the session, flushed before and after."""
-    for index in range(15, 0, -1):
-        client = redis.Redis.from_url(f"{REDIS}/{index}")
-        if client.dbsize() == 0 and client.set(LOCK, os.getpid(), nx=True, ex=3600):
-            break
-        client.close()
-    else:
-        pytest.fail("no free Redis database on 127.0.0.1:6379")
-    try:
-        yield f"{REDIS}/{index}"
-    finally:
-        client.flushdb()
-        client.close()
-
-
-@pytest.fixture(scope="session")
-def db_url(new_database: Callable[[], str]) -> str:
-    """A PostgreSQL database migrated to head, shared by the worker tests."""
-    url = new_database()
-    store.upgrade(url)
-    return url
 
 
 @pytest.fixture
@@ -205,10 +176,13 @@ class Processes:
         self.started: list[subprocess.Popen[bytes]] = []
 
     def start(self, command: str, **env: str) -> subprocess.Popen[bytes]:
-        log = self.logs / f"{command}-{len(self.started)}.log"
+        return self.start_args([command], **env)
+
+    def start_args(self, args: list[str], **env: str) -> subprocess.Popen[bytes]:
+        log = self.logs / f"{args[0]}-{len(self.started)}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "trawler", command],
+                [sys.executable, "-m", "trawler", *args],
                 env={**os.environ, **self.env, **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,

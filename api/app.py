@@ -1,0 +1,68 @@
+"""`create_app(config)`: the FastAPI application, wired in its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+import store
+from api import errors
+from api._config import ApiSettings
+from api.deps import Context
+from api.routes import auth, bots, executions, health
+from api.security import AccessTokens
+from worker.dispatch import make_broker
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """What the API needs, built by the composition root from settings."""
+
+    settings: ApiSettings
+    database_url: str
+    redis_url: str
+    signing_key: bytes
+
+
+def create_app(config: ApiConfig) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = store.Database(config.database_url)
+        broker = make_broker(config.redis_url)
+        app.state.context = Context(
+            settings=config.settings,
+            db=db,
+            broker=broker,
+            tokens=AccessTokens(config.signing_key, config.settings.access_ttl),
+        )
+        try:
+            yield
+        finally:
+            broker.close()
+            await db.dispose()
+
+    app = FastAPI(
+        title="trawler",
+        version="1",
+        summary="Bots, schedules, executions and their results.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    if config.settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=config.settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    v1 = APIRouter(prefix="/api/v1")
+    for router in (auth.router, auth.users, bots.router, executions.router):
+        v1.include_router(router)
+    app.include_router(v1)
+    app.include_router(health.router)
+    return app

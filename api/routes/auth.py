@@ -1,0 +1,103 @@
+"""Register, log in, refresh (rotated; a reused token revokes its whole family), log out."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Response
+
+import store
+from api.deps import ContextDep, CurrentUser, SessionDep
+from api.errors import ApiError
+from api.schemas import AccessToken, Credentials, UserOut
+from api.security import DUMMY_HASH, digest, hash_password, new_refresh_token, verify_password
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+users = APIRouter(prefix="/users", tags=["users"])
+
+COOKIE = "trawler_refresh"
+COOKIE_PATH = "/api/v1/auth"
+
+
+@router.post("/register", status_code=201)
+async def register(body: Credentials, db: SessionDep) -> UserOut:
+    """Create an account on the free plan."""
+    user = await store.create_user(db, body.email, hash_password(body.password))
+    await db.commit()
+    return UserOut.model_validate(user)
+
+
+async def _issue(
+    ctx: ContextDep, db: SessionDep, response: Response, user_id: uuid.UUID, family: uuid.UUID
+) -> AccessToken:
+    now = ctx.now()
+    token, token_hash = new_refresh_token()
+    await store.add_refresh_token(
+        db, user_id, token_hash, family=family, expires_at=now + ctx.settings.refresh_ttl
+    )
+    await db.commit()
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(ctx.settings.refresh_ttl.total_seconds()),
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=ctx.settings.secure_cookies,
+        samesite="strict",
+    )
+    return AccessToken(
+        access_token=ctx.tokens.issue(user_id, now),
+        expires_in=int(ctx.settings.access_ttl.total_seconds()),
+    )
+
+
+@router.post("/login")
+async def login(
+    body: Credentials, ctx: ContextDep, db: SessionDep, response: Response
+) -> AccessToken:
+    """An access token in the body, a refresh token in an HttpOnly cookie."""
+    user = await store.user_by_email(db, body.email)
+    if not verify_password(user.password_hash if user else DUMMY_HASH, body.password) or not user:
+        raise ApiError(401, "invalid_credentials", "wrong email or password")
+    return await _issue(ctx, db, response, user.id, uuid.uuid4())
+
+
+@router.post("/refresh")
+async def refresh(
+    ctx: ContextDep,
+    db: SessionDep,
+    response: Response,
+    trawler_refresh: Annotated[str | None, Cookie()] = None,
+) -> AccessToken:
+    """Trade the refresh cookie for a new access token and a new refresh cookie."""
+    stored = await store.refresh_token(db, digest(trawler_refresh)) if trawler_refresh else None
+    now = ctx.now()
+    if stored is None or stored.expires_at <= now:
+        raise ApiError(401, "invalid_refresh_token", "sign in again")
+    if stored.revoked_at is not None:  # used before: stolen, or replayed — end that login
+        await store.revoke_family(db, stored.family, now=now)
+        await db.commit()
+        raise ApiError(401, "refresh_token_reused", "this session was ended; sign in again")
+    stored.revoked_at = now
+    return await _issue(ctx, db, response, stored.user_id, stored.family)
+
+
+@router.post("/logout", status_code=204)
+async def logout(
+    ctx: ContextDep,
+    db: SessionDep,
+    response: Response,
+    trawler_refresh: Annotated[str | None, Cookie()] = None,
+) -> None:
+    """End this login: its refresh tokens stop working."""
+    stored = await store.refresh_token(db, digest(trawler_refresh)) if trawler_refresh else None
+    if stored is not None:
+        await store.revoke_family(db, stored.family, now=ctx.now())
+        await db.commit()
+    response.delete_cookie(COOKIE, path=COOKIE_PATH)
+
+
+@users.get("/me")
+async def me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user)

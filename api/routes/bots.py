@@ -1,0 +1,122 @@
+"""A user's bots: list, create, read, update (a new version), delete, versions, execute."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+import store
+from api.deps import ContextDep, CurrentUser, SessionDep
+from api.errors import not_found
+from api.schemas import BotDetail, BotIn, BotOut, BotUpdate, ExecutionStarted, Page, VersionOut
+from engine import load_workflow
+from worker.dispatch import enqueue, wants_priority
+
+router = APIRouter(prefix="/bots", tags=["bots"])
+log = logging.getLogger(__name__)
+
+
+def _validated(workflow: dict[str, Any]) -> dict[str, Any]:
+    """The document as given, once the engine accepts it (422 with every issue otherwise)."""
+    load_workflow(workflow)
+    return workflow
+
+
+async def _bot(db: store.Session, user: store.User, bot_id: uuid.UUID) -> store.Bot:
+    bot = await store.own_bot(db, user.id, bot_id)
+    if bot is None:
+        raise not_found("bot")
+    return bot
+
+
+async def _detail(db: store.Session, bot: store.Bot) -> BotDetail:
+    version = await store.current_version(db, bot)
+    return BotDetail.model_validate(
+        {**BotOut.model_validate(bot).model_dump(), "workflow": version.workflow}
+    )
+
+
+@router.get("")
+async def list_bots(
+    user: CurrentUser,
+    db: SessionDep,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[BotOut]:
+    """The user's bots, newest first; `search` matches name or description."""
+    bots, total = await store.list_bots(
+        db, user.id, search=search, offset=(page - 1) * per_page, limit=per_page
+    )
+    return Page[BotOut](
+        items=[BotOut.model_validate(bot) for bot in bots],
+        total=total,
+        page=page,
+        per_page=per_page,
+    )
+
+
+@router.post("", status_code=201)
+async def create_bot(body: BotIn, user: CurrentUser, db: SessionDep) -> BotDetail:
+    """Save a new bot; an invalid workflow gets 422 naming each node and field."""
+    bot, _ = await store.create_bot(
+        db, user.id, body.name, body.description, _validated(body.workflow)
+    )
+    await db.commit()
+    return await _detail(db, bot)
+
+
+@router.get("/{bot_id}")
+async def get_bot(bot_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> BotDetail:
+    return await _detail(db, await _bot(db, user, bot_id))
+
+
+@router.put("/{bot_id}")
+async def update_bot(
+    bot_id: uuid.UUID, body: BotUpdate, user: CurrentUser, db: SessionDep
+) -> BotDetail:
+    """Rename, describe, or save a new workflow version."""
+    bot = await _bot(db, user, bot_id)
+    if body.name is not None:
+        bot.name = body.name
+    if body.description is not None:
+        bot.description = body.description
+    if body.workflow is not None:
+        await store.add_version(db, bot, _validated(body.workflow))
+    await db.commit()
+    return await _detail(db, bot)
+
+
+@router.delete("/{bot_id}", status_code=204)
+async def delete_bot(bot_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> None:
+    """Delete the bot and stop its schedules; its past executions stay readable."""
+    await store.delete_bot(db, await _bot(db, user, bot_id))
+    await db.commit()
+
+
+@router.get("/{bot_id}/versions")
+async def bot_versions(bot_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> list[VersionOut]:
+    versions = await store.versions(db, await _bot(db, user, bot_id))
+    return [VersionOut.model_validate(version) for version in versions]
+
+
+@router.post("/{bot_id}/execute", status_code=202)
+async def execute_bot(
+    bot_id: uuid.UUID, user: CurrentUser, db: SessionDep, ctx: ContextDep
+) -> ExecutionStarted:
+    """Queue a run of the bot's current version; returns at once with the execution id."""
+    bot = await _bot(db, user, bot_id)
+    version = await store.current_version(db, bot)
+    execution = await store.create_execution(db, version, user.id, store.Trigger.API, now=ctx.now())
+    await db.commit()  # before the message: a worker must find the execution
+    try:
+        await run_in_threadpool(
+            enqueue, ctx.broker, execution.id, priority=wants_priority("api", user.plan)
+        )
+    except Exception as exc:  # the scheduler sends executions left queued again
+        log.warning("execution %s not enqueued yet: %s", execution.id, exc)
+    return ExecutionStarted(execution_id=execution.id, status=execution.status)

@@ -1,0 +1,114 @@
+"""Executions: read one with its steps, download its rows, cancel it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+import store
+from api.deps import ContextDep, CurrentUser, SessionDep
+from api.errors import not_found
+from api.schemas import ExecutionDetail, ExecutionOut, StepOut
+
+router = APIRouter(prefix="/executions", tags=["executions"])
+
+Format = Literal["json", "ndjson", "csv"]
+MEDIA = {"json": "application/json", "ndjson": "application/x-ndjson", "csv": "text/csv"}
+
+
+async def _execution(
+    db: store.Session, user: store.User, execution_id: uuid.UUID
+) -> store.Execution:
+    execution = await store.own_execution(db, user.id, execution_id)
+    if execution is None:
+        raise not_found("execution")
+    return execution
+
+
+@router.get("/{execution_id}")
+async def get_execution(
+    execution_id: uuid.UUID, user: CurrentUser, db: SessionDep
+) -> ExecutionDetail:
+    """Status, counters and every step."""
+    execution = await _execution(db, user, execution_id)
+    steps = await store.steps_of(db, execution.id)
+    return ExecutionDetail.model_validate(
+        {
+            **ExecutionOut.model_validate(execution).model_dump(),
+            "steps": [StepOut.model_validate(step) for step in steps],
+        }
+    )
+
+
+@router.post("/{execution_id}/cancel", status_code=202)
+async def cancel_execution(
+    execution_id: uuid.UUID, user: CurrentUser, db: SessionDep, ctx: ContextDep
+) -> ExecutionOut:
+    """A queued run is cancelled at once; a running one stops within a few seconds."""
+    execution = await _execution(db, user, execution_id)
+    await store.request_cancel(db, execution.id, now=ctx.now())
+    await db.commit()
+    await db.refresh(execution)
+    return ExecutionOut.model_validate(execution)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+async def _stream(db: store.Database, execution_id: uuid.UUID, fmt: Format) -> AsyncIterator[str]:
+    """The rows, a batch from the database at a time; CSV reads them twice (columns first)."""
+    async with db.session() as session:
+        if fmt == "ndjson":
+            async for row in store.stream_rows(session, execution_id):
+                yield json.dumps(row, ensure_ascii=False) + "\n"
+        elif fmt == "json":
+            yield "["
+            first = True
+            async for row in store.stream_rows(session, execution_id):
+                yield ("" if first else ",") + json.dumps(row, ensure_ascii=False)
+                first = False
+            yield "]\n"
+        else:
+            columns: dict[str, None] = {}
+            async for row in store.stream_rows(session, execution_id):
+                columns.update(dict.fromkeys(row))
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(columns)
+            async for row in store.stream_rows(session, execution_id):
+                writer.writerow([_cell(row.get(column)) for column in columns])
+                if buffer.tell() > 64_000:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+
+
+@router.get("/{execution_id}/result")
+async def execution_result(
+    execution_id: uuid.UUID,
+    user: CurrentUser,
+    db: SessionDep,
+    ctx: ContextDep,
+    format: Annotated[Format, Query(description="json, ndjson or csv.")] = "json",
+) -> StreamingResponse:
+    """The rows found so far (all of them once finished), streamed in order."""
+    execution = await _execution(db, user, execution_id)
+    name = f"execution-{execution.id}.{format}"
+    return StreamingResponse(
+        _stream(ctx.db, execution.id, format),
+        media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

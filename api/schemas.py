@@ -1,0 +1,133 @@
+"""Request and response bodies; requests refuse unknown fields."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+T = TypeVar("T")
+
+EXAMPLE_WORKFLOW: dict[str, Any] = {
+    "name": "shop catalog",
+    "settings": {"renderer": "http"},
+    "nodes": [
+        {"id": "open", "type": "navigate", "data": {"url": "https://shop.example/list"}},
+        {
+            "id": "rows",
+            "type": "extract",
+            "data": {
+                "item_selector": "li.product",
+                "fields": [{"name": "name", "selector": "a.title"}],
+            },
+        },
+    ],
+    "edges": [{"source": "open", "target": "rows"}],
+}
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Credentials(Request):
+    email: EmailStr = Field(examples=["ada@example.com"])
+    password: str = Field(min_length=8, max_length=256, examples=["correct horse battery"])
+
+
+class UserOut(Response):
+    id: uuid.UUID
+    email: str
+    plan: str
+    created_at: datetime
+
+
+class AccessToken(Response):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class BotIn(Request):
+    name: str = Field(min_length=1, max_length=200, examples=["shop catalog"])
+    description: str = Field("", max_length=5000)
+    workflow: dict[str, Any] = Field(
+        description="The bot document, as `trawler validate` takes it.",
+        examples=[EXAMPLE_WORKFLOW],
+    )
+
+
+class BotUpdate(Request):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=5000)
+    workflow: dict[str, Any] | None = Field(
+        None, description="A new workflow makes a new version; earlier ones are kept."
+    )
+
+
+class BotOut(Response):
+    id: uuid.UUID
+    name: str
+    description: str
+    current_version: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BotDetail(BotOut):
+    workflow: dict[str, Any]
+
+
+class VersionOut(Response):
+    version: int
+    created_at: datetime
+    workflow: dict[str, Any]
+
+
+class Page(Response, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+
+class ExecutionStarted(Response):
+    execution_id: uuid.UUID
+    status: str
+
+
+class StepOut(Response):
+    step: int
+    node_id: str
+    node_type: str
+    url: str | None
+    status: str
+    duration_ms: int | None
+    rows: int
+    attempts: int
+    error: str | None
+
+
+class ExecutionOut(Response):
+    id: uuid.UUID
+    bot_id: uuid.UUID
+    bot_version_id: uuid.UUID
+    status: str
+    trigger: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempt: int
+    pages: int
+    rows: int
+    error: str | None
+
+
+class ExecutionDetail(ExecutionOut):
+    steps: list[StepOut]

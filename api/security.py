@@ -1,0 +1,68 @@
+"""Passwords (argon2id), access tokens (JWT, HS256 only) and opaque refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended cost
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the email is unknown, so both answers take the same time.
+DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """A refresh token for the client's cookie, and the hash the store keeps."""
+    token = secrets.token_urlsafe(32)
+    return token, digest(token)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AccessTokens:
+    """Short-lived bearer tokens; only HS256 is accepted (no `alg: none`, no key confusion)."""
+
+    ALGORITHM = "HS256"
+
+    def __init__(self, key: bytes, ttl: timedelta) -> None:
+        self.key = key
+        self.ttl = ttl
+
+    def issue(self, user_id: uuid.UUID, now: datetime) -> str:
+        claims = {"sub": str(user_id), "iat": now, "exp": now + self.ttl, "typ": "access"}
+        return jwt.encode(claims, self.key, algorithm=self.ALGORITHM)
+
+    def read(self, token: str) -> uuid.UUID | None:
+        """The user id of a valid, unexpired access token; None otherwise."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.key,
+                algorithms=[self.ALGORITHM],
+                options={"require": ["sub", "exp", "iat", "typ"]},
+            )
+            if claims["typ"] != "access":
+                return None
+            return uuid.UUID(claims["sub"])
+        except (jwt.InvalidTokenError, ValueError):
+            return None

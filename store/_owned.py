@@ -1,0 +1,150 @@
+"""A user's own bots and executions: every query is scoped to the owner, so another user's id
+finds nothing (the API answers 404, never 403)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store._base import utcnow
+from store._bots import Bot, BotVersion, Schedule
+from store._enums import ExecutionStatus
+from store._executions import Execution, ExecutionStep, ResultRow
+
+
+async def create_bot(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    name: str,
+    description: str,
+    workflow: dict[str, Any],
+) -> tuple[Bot, BotVersion]:
+    """A bot with its first version."""
+    bot = Bot(user_id=user_id, name=name, description=description, current_version=1)
+    session.add(bot)
+    await session.flush()
+    version = BotVersion(bot_id=bot.id, version=1, workflow=workflow)
+    session.add(version)
+    await session.flush()
+    return bot, version
+
+
+async def own_bot(session: AsyncSession, user_id: uuid.UUID, bot_id: uuid.UUID) -> Bot | None:
+    """The user's bot, unless deleted."""
+    return await session.scalar(
+        select(Bot).where(Bot.id == bot_id, Bot.user_id == user_id, Bot.deleted_at.is_(None))
+    )
+
+
+async def list_bots(
+    session: AsyncSession, user_id: uuid.UUID, *, search: str | None, offset: int, limit: int
+) -> tuple[list[Bot], int]:
+    """A page of the user's bots, newest first, and how many match in all."""
+    where = [Bot.user_id == user_id, Bot.deleted_at.is_(None)]
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            or_(Bot.name.ilike(pattern, escape="\\"), Bot.description.ilike(pattern, escape="\\"))
+        )
+    total = await session.scalar(select(func.count()).select_from(Bot).where(*where))
+    bots = await session.scalars(
+        select(Bot)
+        .where(*where)
+        .order_by(Bot.created_at.desc(), Bot.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(bots), int(total or 0)
+
+
+async def current_version(session: AsyncSession, bot: Bot) -> BotVersion:
+    version = await session.scalar(
+        select(BotVersion).where(
+            BotVersion.bot_id == bot.id, BotVersion.version == bot.current_version
+        )
+    )
+    assert version is not None, f"bot {bot.id} has no version {bot.current_version}"
+    return version
+
+
+async def add_version(session: AsyncSession, bot: Bot, workflow: dict[str, Any]) -> BotVersion:
+    """Save a new version and make it current; earlier ones stay, as executions ran them."""
+    latest = await session.scalar(
+        select(func.max(BotVersion.version)).where(BotVersion.bot_id == bot.id)
+    )
+    version = BotVersion(bot_id=bot.id, version=(latest or 0) + 1, workflow=workflow)
+    session.add(version)
+    await session.flush()
+    bot.current_version = version.version
+    bot.updated_at = utcnow()
+    return version
+
+
+async def versions(session: AsyncSession, bot: Bot) -> list[BotVersion]:
+    found = await session.scalars(
+        select(BotVersion).where(BotVersion.bot_id == bot.id).order_by(BotVersion.version.desc())
+    )
+    return list(found)
+
+
+async def delete_bot(session: AsyncSession, bot: Bot) -> None:
+    """Hide the bot and stop its schedules; its executions stay readable."""
+    bot.deleted_at = utcnow()
+    await session.execute(update(Schedule).where(Schedule.bot_id == bot.id).values(active=False))
+
+
+async def own_execution(
+    session: AsyncSession, user_id: uuid.UUID, execution_id: uuid.UUID
+) -> Execution | None:
+    return await session.scalar(
+        select(Execution).where(Execution.id == execution_id, Execution.user_id == user_id)
+    )
+
+
+async def steps_of(session: AsyncSession, execution_id: uuid.UUID) -> list[ExecutionStep]:
+    found = await session.scalars(
+        select(ExecutionStep)
+        .where(ExecutionStep.execution_id == execution_id)
+        .order_by(ExecutionStep.step)
+    )
+    return list(found)
+
+
+async def running_count(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """The user's executions queued or running now (for the concurrency quota)."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Execution)
+            .where(
+                Execution.user_id == user_id,
+                Execution.status.in_((ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)),
+            )
+        )
+        or 0
+    )
+
+
+async def stream_rows(
+    session: AsyncSession, execution_id: uuid.UUID, *, batch: int = 1000
+) -> AsyncIterator[dict[str, Any]]:
+    """The rows in order, fetched `batch` at a time by keyset (never all in memory)."""
+    after = 0
+    while True:
+        found = (
+            await session.execute(
+                select(ResultRow.seq, ResultRow.data)
+                .where(ResultRow.execution_id == execution_id, ResultRow.seq > after)
+                .order_by(ResultRow.seq)
+                .limit(batch)
+            )
+        ).all()
+        for _, data in found:
+            yield data
+        if len(found) < batch:
+            return
+        after = found[-1][0]

@@ -1,0 +1,61 @@
+"""Accounts: users and their refresh tokens (rotated, revoked by family on reuse)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store._accounts import RefreshToken, User
+from store.errors import Conflict
+
+
+async def create_user(
+    session: AsyncSession, email: str, password_hash: str, *, plan: str = "free"
+) -> User:
+    """A new user; `Conflict` if the email (compared case-insensitively) is taken."""
+    user = User(email=email.strip().lower(), password_hash=password_hash, plan=plan)
+    session.add(user)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"an account with the email {user.email} exists") from None
+    return user
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+async def add_refresh_token(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    token_hash: str,
+    *,
+    family: uuid.UUID,
+    expires_at: datetime,
+) -> None:
+    session.add(
+        RefreshToken(user_id=user_id, token_hash=token_hash, family=family, expires_at=expires_at)
+    )
+    await session.flush()
+
+
+async def refresh_token(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    """The stored token with this hash, locked (a concurrent refresh waits for this one)."""
+    return await session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+    )
+
+
+async def revoke_family(session: AsyncSession, family: uuid.UUID, *, now: datetime) -> None:
+    """Revoke every token of a login: on logout, and when a used token comes back (theft)."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=func.coalesce(RefreshToken.revoked_at, now))
+    )

@@ -1,0 +1,66 @@
+"""API fixtures: a real `trawler api` process on loopback, with a real worker behind it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.worker.conftest import Processes, _free_port
+from tests.worker.conftest import processes as processes  # the fixture, shared
+
+ApiUser = Callable[[], Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def api_url(processes: Processes) -> str:
+    """`trawler api` on a free port (plain HTTP, so cookies are not marked Secure)."""
+    port = _free_port()
+    process = processes.start_args(
+        ["api", "--port", str(port)], TRAWLER_API__SECURE_COOKIES="false"
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                return url
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the API did not start:\n{processes.output(process)}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+async def new_user(api_url: str) -> AsyncIterator[ApiUser]:
+    """Registers and signs in a fresh user; returns a client sending their access token."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make() -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=f"{api_url}/api/v1", timeout=30)
+        clients.append(client)
+        credentials = {"email": f"{uuid.uuid4().hex}@example.com", "password": "s3cret-pass"}
+        assert (await client.post("/auth/register", json=credentials)).status_code == 201
+        answer = await client.post("/auth/login", json=credentials)
+        assert answer.status_code == 200, answer.text
+        client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+def error_of(answer: httpx.Response) -> dict[str, Any]:
+    """The stable error body every non-success answer has."""
+    body = answer.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "details"}, body
+    return dict(body["error"])

@@ -1,0 +1,172 @@
+"""The API over real HTTP, with a real worker: the whole path of a bot, auth, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import csv
+import io
+import json
+from typing import Any
+
+import httpx
+
+from tests.api.conftest import ApiUser, error_of
+from tests.worker.conftest import Processes, paced_bot, paced_rows
+from trawler.demo_site import DemoSite
+
+
+async def _finished(client: httpx.AsyncClient, execution_id: str) -> dict[str, Any]:
+    for _ in range(600):
+        answer = await client.get(f"/executions/{execution_id}")
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        if body["status"] not in ("queued", "running"):
+            return dict(body)
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"execution {execution_id} did not finish")
+
+
+async def test_create_execute_and_download_exact_rows(
+    new_user: ApiUser, processes: Processes, site: DemoSite
+) -> None:
+    processes.start("worker")
+    client = await new_user()
+    created = await client.post(
+        "/bots", json={"name": "paced", "workflow": paced_bot(site, pages=3)}
+    )
+    assert created.status_code == 201, created.text
+    bot = created.json()
+    assert bot["current_version"] == 1
+    assert bot["workflow"]["nodes"][0]["id"] == "open"
+
+    started = await client.post(f"/bots/{bot['id']}/execute")
+    assert started.status_code == 202, started.text
+    execution_id = started.json()["execution_id"]
+    execution = await _finished(client, execution_id)
+    assert execution["status"] == "succeeded", execution["error"]
+    assert execution["rows"] == 9
+    assert [step["node_id"] for step in execution["steps"]][:2] == ["open", "pages"]
+
+    as_csv = await client.get(f"/executions/{execution_id}/result", params={"format": "csv"})
+    assert as_csv.status_code == 200
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert list(csv.DictReader(io.StringIO(as_csv.text))) == paced_rows(3)
+    as_ndjson = await client.get(f"/executions/{execution_id}/result?format=ndjson")
+    assert [json.loads(line) for line in as_ndjson.text.splitlines()] == paced_rows(3)
+    as_json = await client.get(f"/executions/{execution_id}/result")
+    assert as_json.json() == paced_rows(3)
+
+
+async def test_an_invalid_workflow_names_each_node_and_field(new_user: ApiUser) -> None:
+    client = await new_user()
+    workflow = {
+        "nodes": [
+            {"id": "go", "type": "navigate", "data": {}},
+            {
+                "id": "pick",
+                "type": "extract",
+                "data": {"fields": [{"name": "x", "selector": "[["}]},
+            },
+        ],
+        "edges": [{"source": "go", "target": "pick"}],
+    }
+    answer = await client.post("/bots", json={"name": "bad", "workflow": workflow})
+    assert answer.status_code == 422
+    error = error_of(answer)
+    assert error["code"] == "invalid_workflow"
+    located = {(issue["node_id"], issue["field"]) for issue in error["details"]}
+    assert ("go", "data.url") in located  # as `trawler validate` reports it
+    assert any(node == "pick" for node, _ in located)
+
+
+async def test_unknown_fields_and_bad_ids_get_the_error_shape(new_user: ApiUser) -> None:
+    client = await new_user()
+    answer = await client.post("/bots", json={"name": "x", "workflow": {}, "colour": "red"})
+    assert answer.status_code == 422
+    assert any(d["field"].endswith("colour") for d in error_of(answer)["details"])
+    assert error_of(await client.get("/bots/not-a-uuid"))["code"] == "invalid_request"
+    missing = await client.get("/bots/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404
+    assert error_of(missing)["code"] == "not_found"
+
+
+async def test_another_users_things_do_not_exist(new_user: ApiUser, site: DemoSite) -> None:
+    owner, stranger = await new_user(), await new_user()
+    bot = (await owner.post("/bots", json={"name": "mine", "workflow": paced_bot(site)})).json()
+    execution = (await owner.post(f"/bots/{bot['id']}/execute")).json()["execution_id"]
+    await owner.post(f"/executions/{execution}/cancel")
+    for method, path in [
+        ("GET", f"/bots/{bot['id']}"),
+        ("PUT", f"/bots/{bot['id']}"),
+        ("DELETE", f"/bots/{bot['id']}"),
+        ("GET", f"/bots/{bot['id']}/versions"),
+        ("POST", f"/bots/{bot['id']}/execute"),
+        ("GET", f"/executions/{execution}"),
+        ("GET", f"/executions/{execution}/result"),
+        ("POST", f"/executions/{execution}/cancel"),
+    ]:
+        answer = await stranger.request(method, path, json={} if method == "PUT" else None)
+        assert answer.status_code == 404, (method, path, answer.text)
+    assert (await stranger.get("/bots")).json()["total"] == 0
+    assert (await owner.get(f"/bots/{bot['id']}")).status_code == 200
+
+
+async def test_refresh_rotates_and_a_reused_token_ends_the_login(new_user: ApiUser) -> None:
+    client = await new_user()
+    first = client.cookies.get("trawler_refresh")
+    assert first
+    rotated = await client.post("/auth/refresh")
+    assert rotated.status_code == 200, rotated.text
+    second = client.cookies.get("trawler_refresh")
+    assert second
+    assert second != first
+    # the old token again (stolen): refused, and the whole login with it
+    client.cookies.set("trawler_refresh", first, path="/api/v1/auth")
+    reused = await client.post("/auth/refresh")
+    assert reused.status_code == 401
+    assert error_of(reused)["code"] == "refresh_token_reused"
+    client.cookies.set("trawler_refresh", second, path="/api/v1/auth")
+    assert (await client.post("/auth/refresh")).status_code == 401
+
+
+async def test_bad_tokens_are_refused(new_user: ApiUser, api_url: str) -> None:
+    client = await new_user()
+    token = client.headers["Authorization"].removeprefix("Bearer ")
+    header, payload, signature = token.split(".")
+    unsigned = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+    forged = dict(json.loads(base64.urlsafe_b64decode(payload + "==")), sub="0" * 32)
+    forged_payload = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
+    for bad in (
+        f"{unsigned}.{payload}.",  # alg: none
+        f"{header}.{forged_payload}.{signature}",  # tampered claims
+        f"{header}.{payload}.{signature[:-2]}xx",  # tampered signature
+        "garbage",
+    ):
+        answer = await client.get("/users/me", headers={"Authorization": f"Bearer {bad}"})
+        assert answer.status_code == 401, bad
+        assert error_of(answer)["code"] == "unauthorized"
+    assert (await client.get("/users/me")).status_code == 200
+    async with httpx.AsyncClient(base_url=f"{api_url}/api/v1") as anonymous:
+        assert (await anonymous.get("/bots")).status_code == 401
+
+
+async def test_login_does_not_say_which_part_was_wrong(new_user: ApiUser, api_url: str) -> None:
+    async with httpx.AsyncClient(base_url=f"{api_url}/api/v1") as client:
+        unknown = await client.post(
+            "/auth/login", json={"email": "nobody@example.com", "password": "whatever1"}
+        )
+        assert unknown.status_code == 401
+        assert error_of(unknown)["message"] == "wrong email or password"
+        taken = {"email": "twice@example.com", "password": "s3cret-pass"}
+        await client.post("/auth/register", json=taken)
+        again = await client.post("/auth/register", json=taken)
+        assert again.status_code == 409
+        assert error_of(again)["code"] == "conflict"
+
+
+async def test_health_and_ready(api_url: str) -> None:
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        assert (await client.get("/health")).json() == {"status": "ok"}
+        ready = await client.get("/ready")
+        assert ready.json() == {"status": "ok", "database": "ok", "redis": "ok"}
