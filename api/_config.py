@@ -7,6 +7,42 @@ from datetime import timedelta
 from pydantic import BaseModel, Field
 
 
+class PlanLimits(BaseModel):
+    """What one plan allows; None is unlimited."""
+
+    executions_per_month: int | None = None
+    rows_per_month: int | None = None
+    concurrent_executions: int | None = None
+    min_schedule_interval: timedelta = timedelta(minutes=1)
+    requests_per_minute: int = 600
+
+
+DEFAULT_PLANS = {
+    "free": PlanLimits(
+        executions_per_month=200,
+        rows_per_month=10_000,
+        concurrent_executions=1,
+        min_schedule_interval=timedelta(hours=1),
+        requests_per_minute=60,
+    ),
+    "starter": PlanLimits(
+        executions_per_month=2_000,
+        rows_per_month=200_000,
+        concurrent_executions=3,
+        min_schedule_interval=timedelta(minutes=15),
+        requests_per_minute=300,
+    ),
+    "pro": PlanLimits(
+        executions_per_month=20_000,
+        rows_per_month=5_000_000,
+        concurrent_executions=10,
+        min_schedule_interval=timedelta(minutes=1),
+        requests_per_minute=1_200,
+    ),
+    "enterprise": PlanLimits(requests_per_minute=6_000),
+}
+
+
 class ApiSettings(BaseModel):
     access_ttl: timedelta = Field(timedelta(minutes=15), description="Life of an access token.")
     refresh_ttl: timedelta = Field(timedelta(days=7), description="Life of a refresh token.")
@@ -17,6 +53,10 @@ class ApiSettings(BaseModel):
         default_factory=list,
         description="Origins allowed to call the API from a browser: the builder's, and the "
         "extension's chrome-extension://<id>.",
+    )
+    plans: dict[str, PlanLimits] = Field(
+        default_factory=lambda: dict(DEFAULT_PLANS),
+        description="Limits by plan name (TRAWLER_API__PLANS as JSON to change them).",
     )
     test_wait: timedelta = Field(
         timedelta(seconds=30), description="How long POST /bots/{id}/test waits for rows."

@@ -13,7 +13,7 @@ import store
 from api import errors
 from api._config import ApiSettings
 from api.deps import Context
-from api.routes import auth, bots, executions, health
+from api.routes import auth, bots, executions, health, schedules
 from api.security import AccessTokens
 from worker.dispatch import make_broker
 
@@ -26,6 +26,7 @@ class ApiConfig:
     database_url: str
     redis_url: str
     signing_key: bytes
+    artifacts: store.ArtifactStore
 
 
 def create_app(config: ApiConfig) -> FastAPI:
@@ -38,6 +39,7 @@ def create_app(config: ApiConfig) -> FastAPI:
             db=db,
             broker=broker,
             tokens=AccessTokens(config.signing_key, config.settings.access_ttl),
+            artifacts=config.artifacts,
         )
         try:
             yield
@@ -61,7 +63,7 @@ def create_app(config: ApiConfig) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     v1 = APIRouter(prefix="/api/v1")
-    for router in (auth.router, auth.users, bots.router, executions.router):
+    for router in (auth.router, auth.users, bots.router, schedules.router, executions.router):
         v1.include_router(router)
     app.include_router(v1)
     app.include_router(health.router)

@@ -25,6 +25,7 @@ class Context:
     db: store.Database
     broker: Broker
     tokens: AccessTokens
+    artifacts: store.ArtifactStore
 
     @staticmethod
     def now() -> datetime:

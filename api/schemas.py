@@ -131,3 +131,58 @@ class ExecutionOut(Response):
 
 class ExecutionDetail(ExecutionOut):
     steps: list[StepOut]
+
+
+class ScheduleIn(Request):
+    bot_id: uuid.UUID
+    cron: str = Field(
+        max_length=120,
+        description="Five crontab fields: minute hour day-of-month month day-of-week.",
+        examples=["0 9 * * 1-5"],
+    )
+    timezone: str = Field("UTC", max_length=64, examples=["Asia/Seoul"])
+    active: bool = True
+
+
+class ScheduleUpdate(Request):
+    cron: str | None = Field(None, max_length=120)
+    timezone: str | None = Field(None, max_length=64)
+    active: bool | None = None
+
+
+class ScheduleOut(Response):
+    id: uuid.UUID
+    bot_id: uuid.UUID
+    cron: str
+    timezone: str
+    active: bool
+    next_run_at: datetime | None
+    last_run_at: datetime | None
+    last_skip_reason: str | None
+    created_at: datetime
+    next_runs: list[datetime] = Field(
+        default_factory=list, description="The next five run times, in UTC."
+    )
+
+
+class LogOut(Response):
+    id: int
+    step: int | None
+    level: str
+    message: str
+    at: datetime
+
+
+class UserUpdate(Request):
+    email: EmailStr | None = None
+    password: str | None = Field(None, min_length=8, max_length=256)
+
+
+class Usage(Response):
+    month: str
+    executions: int
+    rows: int
+    pages: int
+    limits: dict[str, int | None] = Field(
+        description="The plan's monthly limits (None: unlimited)."
+    )

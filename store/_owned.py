@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store._base import utcnow
 from store._bots import Bot, BotVersion, Schedule
 from store._enums import ExecutionStatus
-from store._executions import Execution, ExecutionStep, ResultRow
+from store._executions import Execution, ExecutionLog, ExecutionStep, ResultRow
 
 
 async def create_bot(
@@ -148,3 +149,78 @@ async def stream_rows(
         if len(found) < batch:
             return
         after = found[-1][0]
+
+
+async def own_schedule(
+    session: AsyncSession, user_id: uuid.UUID, schedule_id: uuid.UUID
+) -> Schedule | None:
+    """The user's schedule (of a bot not deleted)."""
+    return await session.scalar(
+        select(Schedule)
+        .join(Bot, Bot.id == Schedule.bot_id)
+        .where(Schedule.id == schedule_id, Bot.user_id == user_id, Bot.deleted_at.is_(None))
+    )
+
+
+async def list_schedules(
+    session: AsyncSession, user_id: uuid.UUID, *, bot_id: uuid.UUID | None = None
+) -> list[Schedule]:
+    query = (
+        select(Schedule)
+        .join(Bot, Bot.id == Schedule.bot_id)
+        .where(Bot.user_id == user_id, Bot.deleted_at.is_(None))
+        .order_by(Schedule.created_at)
+    )
+    if bot_id is not None:
+        query = query.where(Schedule.bot_id == bot_id)
+    return list(await session.scalars(query))
+
+
+async def list_executions(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    bot_id: uuid.UUID | None,
+    status: ExecutionStatus | None,
+    since: datetime | None,
+    until: datetime | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[Execution], int]:
+    """A page of the user's executions, newest first, and how many match in all."""
+    where = [Execution.user_id == user_id]
+    if bot_id is not None:
+        where.append(Execution.bot_id == bot_id)
+    if status is not None:
+        where.append(Execution.status == status)
+    if since is not None:
+        where.append(Execution.created_at >= since)
+    if until is not None:
+        where.append(Execution.created_at < until)
+    total = await session.scalar(select(func.count()).select_from(Execution).where(*where))
+    found = await session.scalars(
+        select(Execution)
+        .where(*where)
+        .order_by(Execution.created_at.desc(), Execution.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(found), int(total or 0)
+
+
+async def logs_of(
+    session: AsyncSession, execution_id: uuid.UUID, *, after: int, limit: int
+) -> list[ExecutionLog]:
+    """Log lines in order, after the line id `after` (0 for the first page)."""
+    found = await session.scalars(
+        select(ExecutionLog)
+        .where(ExecutionLog.execution_id == execution_id, ExecutionLog.id > after)
+        .order_by(ExecutionLog.id)
+        .limit(limit)
+    )
+    return list(found)
+
+
+async def executions_of_user(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """Every execution id of the user (to delete their artifacts with the account)."""
+    return list(await session.scalars(select(Execution.id).where(Execution.user_id == user_id)))

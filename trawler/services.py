@@ -39,6 +39,7 @@ def api_config(settings: Settings) -> ApiConfig:
         database_url=settings.database_url,
         redis_url=settings.redis_url,
         signing_key=signing_key(settings),
+        artifacts=artifact_store(settings),
     )
 
 
@@ -93,4 +94,5 @@ def scheduler(settings: Settings) -> Scheduler:
         settings=settings.scheduler,
         worker=settings.worker,
         artifacts=artifact_store(settings),
+        plan_limits={name: plan.model_dump() for name, plan in settings.api.plans.items()},
     )

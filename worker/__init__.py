@@ -7,6 +7,7 @@ from worker._execution import execute
 from worker._process import WorkerConfig, run_worker
 from worker._runtime import Runtime
 from worker._sink import StoreSink
+from worker.cron import cron_trigger, next_run, upcoming
 from worker.dispatch import (
     PRIORITY_QUEUE,
     QUEUE,
@@ -15,7 +16,7 @@ from worker.dispatch import (
     progress_channel,
     wants_priority,
 )
-from worker.scheduler import Scheduler, cron_trigger, next_run, serve_scheduler, upcoming
+from worker.scheduler import Scheduler, serve_scheduler
 
 __all__ = [
     "PRIORITY_QUEUE",

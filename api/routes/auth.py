@@ -10,7 +10,8 @@ from fastapi import APIRouter, Cookie, Response
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError
-from api.schemas import AccessToken, Credentials, UserOut
+from api.quota import limits_of
+from api.schemas import AccessToken, Credentials, Usage, UserOut, UserUpdate
 from api.security import DUMMY_HASH, digest, hash_password, new_refresh_token, verify_password
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -101,3 +102,47 @@ async def logout(
 @users.get("/me")
 async def me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
+
+
+@users.patch("/me")
+async def update_me(body: UserUpdate, user: CurrentUser, db: SessionDep) -> UserOut:
+    """Change email or password."""
+    if body.email is not None:
+        user.email = body.email.strip().lower()
+    if body.password is not None:
+        user.password_hash = hash_password(body.password)
+    try:
+        await db.commit()
+    except Exception as exc:  # the unique email index
+        await db.rollback()
+        raise ApiError(409, "conflict", "an account with that email exists") from exc
+    return UserOut.model_validate(user)
+
+
+@users.delete("/me", status_code=204)
+async def delete_me(user: CurrentUser, db: SessionDep, ctx: ContextDep, response: Response) -> None:
+    """Delete the account with its bots, schedules, executions, rows and artifacts."""
+    for execution_id in await store.executions_of_user(db, user.id):
+        await ctx.artifacts.delete_prefix(str(execution_id))
+    await db.delete(user)
+    await db.commit()
+    response.delete_cookie(COOKIE, path=COOKIE_PATH)
+
+
+@users.get("/me/usage")
+async def usage(user: CurrentUser, db: SessionDep, ctx: ContextDep) -> Usage:
+    """This month's executions, rows and pages against the plan's limits."""
+    month = ctx.now().strftime("%Y-%m")
+    used = await store.usage_of(db, user.id, month)
+    limits = limits_of(ctx, user)
+    return Usage(
+        month=month,
+        executions=used.executions,
+        rows=used.rows,
+        pages=used.pages,
+        limits={
+            "executions_per_month": limits.executions_per_month,
+            "rows_per_month": limits.rows_per_month,
+            "concurrent_executions": limits.concurrent_executions,
+        },
+    )

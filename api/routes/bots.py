@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import not_found
+from api.quota import check_execution
 from api.schemas import BotDetail, BotIn, BotOut, BotUpdate, ExecutionStarted, Page, VersionOut
 from engine import load_workflow
 from worker.dispatch import enqueue, wants_priority
@@ -110,6 +111,7 @@ async def execute_bot(
 ) -> ExecutionStarted:
     """Queue a run of the bot's current version; returns at once with the execution id."""
     bot = await _bot(db, user, bot_id)
+    await check_execution(db, ctx, user)
     version = await store.current_version(db, bot)
     execution = await store.create_execution(db, version, user.id, store.Trigger.API, now=ctx.now())
     await db.commit()  # before the message: a worker must find the execution

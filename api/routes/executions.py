@@ -7,6 +7,7 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -15,7 +16,7 @@ from fastapi.responses import StreamingResponse
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import not_found
-from api.schemas import ExecutionDetail, ExecutionOut, StepOut
+from api.schemas import ExecutionDetail, ExecutionOut, LogOut, Page, StepOut
 
 router = APIRouter(prefix="/executions", tags=["executions"])
 
@@ -30,6 +31,50 @@ async def _execution(
     if execution is None:
         raise not_found("execution")
     return execution
+
+
+@router.get("")
+async def list_executions(
+    user: CurrentUser,
+    db: SessionDep,
+    bot_id: Annotated[uuid.UUID | None, Query()] = None,
+    status: Annotated[store.ExecutionStatus | None, Query()] = None,
+    since: Annotated[datetime | None, Query(description="Created at or after.")] = None,
+    until: Annotated[datetime | None, Query(description="Created before.")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[ExecutionOut]:
+    """The user's executions, newest first, filtered by bot, status and creation date."""
+    found, total = await store.list_executions(
+        db,
+        user.id,
+        bot_id=bot_id,
+        status=status,
+        since=since,
+        until=until,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
+    return Page[ExecutionOut](
+        items=[ExecutionOut.model_validate(e) for e in found],
+        total=total,
+        page=page,
+        per_page=per_page,
+    )
+
+
+@router.get("/{execution_id}/logs")
+async def execution_logs(
+    execution_id: uuid.UUID,
+    user: CurrentUser,
+    db: SessionDep,
+    after: Annotated[int, Query(ge=0, description="The last log id already read.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[LogOut]:
+    """Log lines in order; pass the last id as `after` for the next page."""
+    execution = await _execution(db, user, execution_id)
+    logs = await store.logs_of(db, execution.id, after=after, limit=limit)
+    return [LogOut.model_validate(line) for line in logs]
 
 
 @router.get("/{execution_id}")
