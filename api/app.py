@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import redis.asyncio as aioredis
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -13,7 +14,7 @@ import store
 from api import errors
 from api._config import ApiSettings
 from api.deps import Context
-from api.routes import auth, bots, executions, health, schedules
+from api.routes import auth, bots, executions, health, live, schedules
 from api.security import AccessTokens
 from worker.dispatch import make_broker
 
@@ -40,10 +41,12 @@ def create_app(config: ApiConfig) -> FastAPI:
             broker=broker,
             tokens=AccessTokens(config.signing_key, config.settings.access_ttl),
             artifacts=config.artifacts,
+            redis=aioredis.Redis.from_url(config.redis_url),
         )
         try:
             yield
         finally:
+            await app.state.context.redis.aclose()
             broker.close()
             await db.dispose()
 
@@ -63,7 +66,14 @@ def create_app(config: ApiConfig) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     v1 = APIRouter(prefix="/api/v1")
-    for router in (auth.router, auth.users, bots.router, schedules.router, executions.router):
+    for router in (
+        auth.router,
+        auth.users,
+        bots.router,
+        schedules.router,
+        executions.router,
+        live.router,
+    ):
         v1.include_router(router)
     app.include_router(v1)
     app.include_router(health.router)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
+import redis.asyncio as aioredis
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -26,6 +27,7 @@ class Context:
     broker: Broker
     tokens: AccessTokens
     artifacts: store.ArtifactStore
+    redis: aioredis.Redis
 
     @staticmethod
     def now() -> datetime:

@@ -1,0 +1,112 @@
+"""Live progress of an execution: Server-Sent Events, and the same over a WebSocket.
+
+Both subscribe to the execution's Redis channel *before* reading its state, so no event falls
+between the snapshot and the stream; both end after the `finished` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
+
+import store
+from api.deps import Context, ContextDep, CurrentUser, SessionDep
+from api.errors import not_found
+from worker.dispatch import progress_channel
+
+router = APIRouter(prefix="/executions", tags=["executions"])
+
+KEEPALIVE = 15.0  # seconds between comments on a quiet stream (proxies close idle ones)
+DONE = {s.value for s in store.FINISHED}
+
+
+def _snapshot(execution: store.Execution) -> dict[str, Any]:
+    return {
+        "type": "finished" if execution.status in DONE else "state",
+        "status": execution.status,
+        "rows": execution.rows,
+        "pages": execution.pages,
+        "error": execution.error,
+    }
+
+
+async def _events(ctx: Context, execution_id: uuid.UUID) -> AsyncIterator[dict[str, Any] | None]:
+    """The state now, then every published event until the finish; None on a quiet interval."""
+    pubsub = ctx.redis.pubsub()
+    await pubsub.subscribe(progress_channel(execution_id))
+    try:
+        async with ctx.db.session() as session:
+            execution = await session.get_one(store.Execution, execution_id)
+        snapshot = _snapshot(execution)
+        yield snapshot
+        if snapshot["type"] == "finished":
+            return
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=KEEPALIVE)
+            if message is None:
+                yield None
+                continue
+            event = json.loads(message["data"])
+            yield event
+            if event.get("type") == "finished":
+                return
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+async def _own(db: store.Session, user: store.User, execution_id: uuid.UUID) -> None:
+    if await store.own_execution(db, user.id, execution_id) is None:
+        raise not_found("execution")
+
+
+@router.get("/{execution_id}/events", response_class=StreamingResponse)
+async def execution_events(
+    execution_id: uuid.UUID, user: CurrentUser, db: SessionDep, ctx: ContextDep
+) -> StreamingResponse:
+    """Server-Sent Events: `state`, then `step_started`, `step_finished`, `log`, `progress`,
+    and last `finished`."""
+    await _own(db, user, execution_id)
+
+    async def stream() -> AsyncIterator[str]:
+        async for event in _events(ctx, execution_id):
+            if event is None:
+                yield ": keep-alive\n\n"
+            else:
+                yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.websocket("/{execution_id}/ws")
+async def execution_socket(
+    websocket: WebSocket,
+    execution_id: uuid.UUID,
+    token: Annotated[str, Query(description="An access token (browsers cannot set headers).")],
+) -> None:
+    """The same events as JSON messages; a bad token or another user's id is refused (403)
+    at the handshake."""
+    ctx: Context = websocket.app.state.context
+    user_id = ctx.tokens.read(token)
+    async with ctx.db.session() as session:
+        owned = user_id and await store.own_execution(session, user_id, execution_id)
+    if not owned:
+        await websocket.close(code=1008, reason="not found")
+        return
+    await websocket.accept()
+    try:
+        async for event in _events(ctx, execution_id):
+            if event is not None:
+                await websocket.send_json(event)
+        await websocket.close()
+    except (WebSocketDisconnect, asyncio.CancelledError):
+        pass
