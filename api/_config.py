@@ -58,6 +58,12 @@ class ApiSettings(BaseModel):
         default_factory=lambda: dict(DEFAULT_PLANS),
         description="Limits by plan name (TRAWLER_API__PLANS as JSON to change them).",
     )
+    login_per_address: int = Field(
+        30, ge=1, description="Login attempts a minute from one client address."
+    )
+    login_per_account: int = Field(
+        10, ge=1, description="Login attempts in 15 minutes for one account."
+    )
     test_wait: timedelta = Field(
         timedelta(seconds=30), description="How long POST /bots/{id}/test waits for rows."
     )

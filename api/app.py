@@ -14,7 +14,8 @@ import store
 from api import errors
 from api._config import ApiSettings
 from api.deps import Context
-from api.routes import auth, bots, executions, health, live, schedules
+from api.ratelimit import RateLimiter
+from api.routes import auth, bots, executions, health, keys, live, schedules
 from api.security import AccessTokens
 from worker.dispatch import make_broker
 
@@ -35,13 +36,15 @@ def create_app(config: ApiConfig) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = store.Database(config.database_url)
         broker = make_broker(config.redis_url)
+        client = aioredis.Redis.from_url(config.redis_url)
         app.state.context = Context(
             settings=config.settings,
             db=db,
             broker=broker,
             tokens=AccessTokens(config.signing_key, config.settings.access_ttl),
             artifacts=config.artifacts,
-            redis=aioredis.Redis.from_url(config.redis_url),
+            redis=client,
+            limiter=RateLimiter(client),
         )
         try:
             yield
@@ -68,6 +71,7 @@ def create_app(config: ApiConfig) -> FastAPI:
     v1 = APIRouter(prefix="/api/v1")
     for router in (
         auth.router,
+        keys.router,
         auth.users,
         bots.router,
         schedules.router,

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import redis.asyncio as aioredis
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 import store
 from api._config import ApiSettings
 from api.errors import ApiError
-from api.security import AccessTokens
+from api.ratelimit import RateLimiter
+from api.security import AccessTokens, api_key_prefix, digest
 from worker.dispatch import Broker
 
 
@@ -28,6 +30,7 @@ class Context:
     tokens: AccessTokens
     artifacts: store.ArtifactStore
     redis: aioredis.Redis
+    limiter: RateLimiter
 
     @staticmethod
     def now() -> datetime:
@@ -50,20 +53,44 @@ async def session(ctx: ContextDep) -> AsyncIterator[store.Session]:
 
 SessionDep = Annotated[store.Session, Depends(session)]
 
-_bearer = HTTPBearer(auto_error=False, description="An access token from /auth/login.")
+_bearer = HTTPBearer(
+    auto_error=False, description="An access token from /auth/login, or an API key."
+)
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
 
 
 async def current_user(
     ctx: ContextDep,
     db: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
 ) -> store.User:
-    if credentials is None:
+    """The user of an access token (`Authorization: Bearer`) or of an API key (`X-API-Key`,
+    or as the bearer token)."""
+    presented = api_key or (credentials.credentials if credentials else None)
+    if presented is None:
         raise ApiError(401, "unauthorized", "sign in: send Authorization: Bearer <access token>")
-    user_id = ctx.tokens.read(credentials.credentials)
-    user = await db.get(store.User, user_id) if user_id else None
+    prefix = api_key_prefix(presented)
+    user: store.User | None = None
+    if prefix is not None:
+        key = await store.api_key_by_prefix(db, prefix)
+        if key is not None and hmac.compare_digest(key.key_hash, digest(presented)):
+            user = await db.get(store.User, key.user_id)
+            key.last_used_at = ctx.now()
+            await db.commit()
+    else:
+        user_id = ctx.tokens.read(presented)
+        user = await db.get(store.User, user_id) if user_id else None
     if user is None:
-        raise ApiError(401, "unauthorized", "the access token is invalid or has expired")
+        raise ApiError(401, "unauthorized", "the access token or API key is invalid or expired")
+    plan = ctx.settings.plans.get(user.plan) or ctx.settings.plans["free"]
+    await ctx.limiter.hit(
+        "requests_per_minute",
+        str(user.id),
+        limit=plan.requests_per_minute,
+        window=timedelta(minutes=1),
+        now=ctx.now(),
+    )
     return user
 
 

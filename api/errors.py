@@ -67,7 +67,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        if exc.status == 429 and isinstance(exc.details, dict) and exc.details.get("retry_after"):
+            headers["Retry-After"] = str(exc.details["retry_after"])
         return JSONResponse(_body(exc.code, exc.message, exc.details), exc.status, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -186,3 +186,20 @@ class Usage(Response):
     limits: dict[str, int | None] = Field(
         description="The plan's monthly limits (None: unlimited)."
     )
+
+
+class ApiKeyIn(Request):
+    name: str = Field(min_length=1, max_length=100, examples=["chrome extension"])
+
+
+class ApiKeyOut(Response):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The key itself: shown this once, stored only as a hash.")

@@ -66,3 +66,21 @@ class AccessTokens:
             return uuid.UUID(claims["sub"])
         except (jwt.InvalidTokenError, ValueError):
             return None
+
+
+API_KEY_PREFIX = "trw_"
+
+
+def new_api_key() -> tuple[str, str, str]:
+    """A key to show once, its public prefix (how it is found), and the hash the store keeps."""
+    prefix = secrets.token_hex(6)
+    key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    return key, prefix, digest(key)
+
+
+def api_key_prefix(key: str) -> str | None:
+    """The prefix of something shaped like an API key, else None."""
+    if not key.startswith(API_KEY_PREFIX):
+        return None
+    prefix, _, rest = key.removeprefix(API_KEY_PREFIX).partition("_")
+    return prefix if len(prefix) == 12 and rest else None

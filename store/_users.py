@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store._accounts import RefreshToken, User
+from store._accounts import ApiKey, RefreshToken, User
 from store.errors import Conflict
 
 
@@ -58,4 +58,37 @@ async def revoke_family(session: AsyncSession, family: uuid.UUID, *, now: dateti
         update(RefreshToken)
         .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=func.coalesce(RefreshToken.revoked_at, now))
+    )
+
+
+async def add_api_key(
+    session: AsyncSession, user_id: uuid.UUID, name: str, prefix: str, key_hash: str
+) -> ApiKey:
+    key = ApiKey(user_id=user_id, name=name, prefix=prefix, key_hash=key_hash)
+    session.add(key)
+    await session.flush()
+    return key
+
+
+async def api_keys(session: AsyncSession, user_id: uuid.UUID) -> list[ApiKey]:
+    """The user's keys, newest first, revoked ones included (their history)."""
+    return list(
+        await session.scalars(
+            select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.created_at.desc())
+        )
+    )
+
+
+async def own_api_key(
+    session: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID
+) -> ApiKey | None:
+    return await session.scalar(
+        select(ApiKey).where(ApiKey.id == key_id, ApiKey.user_id == user_id)
+    )
+
+
+async def api_key_by_prefix(session: AsyncSession, prefix: str) -> ApiKey | None:
+    """A key that is not revoked, by its public prefix."""
+    return await session.scalar(
+        select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
     )

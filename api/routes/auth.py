@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Response
+from fastapi import APIRouter, Cookie, Request, Response
 
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
@@ -17,6 +18,7 @@ from api.security import DUMMY_HASH, digest, hash_password, new_refresh_token, v
 router = APIRouter(prefix="/auth", tags=["auth"])
 users = APIRouter(prefix="/users", tags=["users"])
 
+MINUTE, QUARTER = timedelta(minutes=1), timedelta(minutes=15)
 COOKIE = "trawler_refresh"
 COOKIE_PATH = "/api/v1/auth"
 
@@ -55,9 +57,25 @@ async def _issue(
 
 @router.post("/login")
 async def login(
-    body: Credentials, ctx: ContextDep, db: SessionDep, response: Response
+    body: Credentials, ctx: ContextDep, db: SessionDep, request: Request, response: Response
 ) -> AccessToken:
-    """An access token in the body, a refresh token in an HttpOnly cookie."""
+    """An access token in the body, a refresh token in an HttpOnly cookie.
+
+    Attempts are limited per account (in 15 minutes) and per client address (a minute).
+    """
+    now = ctx.now()
+    client = request.client.host if request.client else "unknown"
+    limits = ctx.settings
+    await ctx.limiter.hit(
+        "login_per_address", client, limit=limits.login_per_address, window=MINUTE, now=now
+    )
+    await ctx.limiter.hit(
+        "login_per_account",
+        body.email.strip().lower(),
+        limit=limits.login_per_account,
+        window=QUARTER,
+        now=now,
+    )
     user = await store.user_by_email(db, body.email)
     if not verify_password(user.password_hash if user else DUMMY_HASH, body.password) or not user:
         raise ApiError(401, "invalid_credentials", "wrong email or password")

@@ -21,7 +21,9 @@ def api_url(processes: Processes) -> str:
     """`trawler api` on a free port (plain HTTP, so cookies are not marked Secure)."""
     port = _free_port()
     process = processes.start_args(
-        ["api", "--port", str(port)], TRAWLER_API__SECURE_COOKIES="false"
+        ["api", "--port", str(port)],
+        TRAWLER_API__SECURE_COOKIES="false",
+        TRAWLER_API__LOGIN_PER_ADDRESS="1000",  # every test user logs in from 127.0.0.1
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

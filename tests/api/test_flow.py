@@ -170,3 +170,44 @@ async def test_health_and_ready(api_url: str) -> None:
         assert (await client.get("/health")).json() == {"status": "ok"}
         ready = await client.get("/ready")
         assert ready.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+async def test_api_keys_are_shown_once_work_and_stop_when_revoked(
+    new_user: ApiUser, api_url: str
+) -> None:
+    client = await new_user()
+    created = await client.post("/api-keys", json={"name": "extension"})
+    assert created.status_code == 201
+    key = created.json()["key"]
+    assert key.startswith("trw_")
+    listed = (await client.get("/api-keys")).json()
+    assert [k["name"] for k in listed] == ["extension"]
+    assert "key" not in listed[0]
+    async with httpx.AsyncClient(base_url=f"{api_url}/api/v1") as script:
+        assert (await script.get("/users/me", headers={"X-API-Key": key})).status_code == 200
+        bearer = {"Authorization": f"Bearer {key}"}
+        assert (await script.get("/users/me", headers=bearer)).status_code == 200
+        wrong = key[:-4] + "abcd"
+        assert (await script.get("/users/me", headers={"X-API-Key": wrong})).status_code == 401
+        assert (await client.delete(f"/api-keys/{created.json()['id']}")).status_code == 204
+        assert (await script.get("/users/me", headers={"X-API-Key": key})).status_code == 401
+    stranger = await new_user()
+    assert (await stranger.delete(f"/api-keys/{created.json()['id']}")).status_code == 404
+
+
+async def test_brute_force_login_is_stopped(new_user: ApiUser, api_url: str) -> None:
+    client = await new_user()
+    email = (await client.get("/users/me")).json()["email"]
+    async with httpx.AsyncClient(base_url=f"{api_url}/api/v1") as attacker:
+        answers = [
+            await attacker.post("/auth/login", json={"email": email, "password": f"guess-{n}xx"})
+            for n in range(12)
+        ]
+        codes = [a.status_code for a in answers]
+        # one login of the fixture, then nine wrong guesses; then refused however good
+        assert codes[:9] == [401] * 9
+        assert set(codes[9:]) == {429}
+        assert error_of(answers[-1])["details"]["limit"] == "login_per_account"
+        assert int(answers[-1].headers["Retry-After"]) > 0
+        right = await attacker.post("/auth/login", json={"email": email, "password": "s3cret-pass"})
+        assert right.status_code == 429
