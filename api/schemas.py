@@ -203,3 +203,14 @@ class ApiKeyOut(Response):
 
 class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="The key itself: shown this once, stored only as a hash.")
+
+
+class TestRun(Response):
+    """A test run's outcome, or where to follow it when it takes longer than the wait."""
+
+    execution_id: uuid.UUID
+    status: str
+    finished: bool = Field(description="False: still running; follow /executions/{id}/events.")
+    rows: list[dict[str, Any]] = Field(default_factory=list)
+    steps: list[StepOut] = Field(default_factory=list)
+    error: str | None = None

@@ -39,6 +39,10 @@ class WorkerSettings(BaseModel):
         timedelta(hours=1),
         description="The longest any execution may run; a bot's own is kept when shorter.",
     )
+    test_time_limit: timedelta = Field(
+        timedelta(seconds=60), description="The longest a test run from the builder may take."
+    )
+    test_max_pages: int = Field(3, ge=1, description="Pages a test run from the builder loads.")
     row_batch: int = Field(500, ge=1, description="Rows written to the database per batch.")
     flush_interval: timedelta = Field(
         timedelta(seconds=1), description="Longest time rows and steps wait before being written."

@@ -21,10 +21,11 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import store
 from engine import RunFinished, Workflow, WorkflowInvalid, load_workflow, run
+from worker._config import WorkerSettings
 from worker._runtime import Runtime
 from worker._sink import StoreSink
 from worker.dispatch import enqueue
@@ -48,16 +49,23 @@ async def _patiently(rt: Runtime, write: Callable[[], Awaitable[T]]) -> T:
             delay = min(delay * 2, 5.0)
 
 
-def _limited(workflow: Workflow, limit: timedelta) -> Workflow:
-    """The bot with the worker's time limit, unless its own is shorter."""
-    timeouts = workflow.settings.timeouts
+def _limited(workflow: Workflow, settings: WorkerSettings, trigger: store.Trigger) -> Workflow:
+    """The bot within the worker's limits: its time limit unless the bot's is shorter; and a
+    test run from the builder kept short (few pages, a screenshot of every step)."""
+    test = trigger == store.Trigger.TEST
+    own = workflow.settings
+    limit = settings.test_time_limit if test else settings.time_limit
     cap = int(limit.total_seconds() * 1000)
-    if timeouts.run_ms is not None and timeouts.run_ms <= cap:
+    update: dict[str, Any] = {}
+    if own.timeouts.run_ms is None or own.timeouts.run_ms > cap:
+        update["timeouts"] = own.timeouts.model_copy(update={"run_ms": cap})
+    if test:
+        update["max_pages"] = min(own.max_pages or settings.test_max_pages, settings.test_max_pages)
+        if own.trace in ("none", "errors"):
+            update["trace"] = "steps"
+    if not update:
         return workflow
-    settings = workflow.settings.model_copy(
-        update={"timeouts": timeouts.model_copy(update={"run_ms": cap})}
-    )
-    return workflow.model_copy(update={"settings": settings})
+    return workflow.model_copy(update={"settings": own.model_copy(update=update)})
 
 
 class _Watch:
@@ -123,7 +131,7 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
         )
         return
     try:
-        workflow = _limited(load_workflow(held.workflow), rt.settings.time_limit)
+        workflow = _limited(load_workflow(held.workflow), rt.settings, held.trigger)
     except WorkflowInvalid as exc:
         await _give_up(rt, held, f"the bot version is invalid: {exc}")
         return

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import not_found
 from api.quota import check_execution
-from api.schemas import BotDetail, BotIn, BotOut, BotUpdate, ExecutionStarted, Page, VersionOut
+from api.schemas import (
+    BotDetail,
+    BotIn,
+    BotOut,
+    BotUpdate,
+    ExecutionStarted,
+    Page,
+    StepOut,
+    TestRun,
+    VersionOut,
+)
 from engine import load_workflow
-from worker.dispatch import enqueue, wants_priority
+from store import FINISHED
+from worker.dispatch import enqueue, progress_channel, wants_priority
 
 router = APIRouter(prefix="/bots", tags=["bots"])
 log = logging.getLogger(__name__)
@@ -105,20 +118,67 @@ async def bot_versions(bot_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> 
     return [VersionOut.model_validate(version) for version in versions]
 
 
+async def _queue(
+    db: store.Session, ctx: ContextDep, user: store.User, bot: store.Bot, trigger: store.Trigger
+) -> store.Execution:
+    """Create the execution, commit, then enqueue (a worker must find it committed)."""
+    await check_execution(db, ctx, user)
+    version = await store.current_version(db, bot)
+    execution = await store.create_execution(db, version, user.id, trigger, now=ctx.now())
+    await db.commit()
+    try:
+        await run_in_threadpool(
+            enqueue, ctx.broker, execution.id, priority=wants_priority(trigger, user.plan)
+        )
+    except Exception as exc:  # the scheduler sends executions left queued again
+        log.warning("execution %s not enqueued yet: %s", execution.id, exc)
+    return execution
+
+
+@router.post("/{bot_id}/test", responses={202: {"model": TestRun}})
+async def test_bot(
+    bot_id: uuid.UUID, user: CurrentUser, db: SessionDep, ctx: ContextDep, response: Response
+) -> TestRun:
+    """A short dry run on the priority queue (a few pages, a screenshot per step).
+
+    Waits for it up to `TRAWLER_API__TEST_WAIT` and returns its rows, steps and error; if it
+    takes longer, answers 202 with the execution id to follow.
+    """
+    bot = await _bot(db, user, bot_id)
+    pubsub = ctx.redis.pubsub()
+    try:
+        execution = await _queue(db, ctx, user, bot, store.Trigger.TEST)
+        await pubsub.subscribe(progress_channel(execution.id))
+        await db.refresh(execution)  # it may have finished before we subscribed
+        if execution.status not in FINISHED:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ctx.settings.test_wait.total_seconds()):
+                    async for message in pubsub.listen():
+                        if message["type"] == "message" and b'"finished"' in message["data"]:
+                            break
+            await db.refresh(execution)
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    if execution.status not in FINISHED:
+        response.status_code = 202
+        return TestRun(execution_id=execution.id, status=execution.status, finished=False)
+    rows = [row async for row in store.stream_rows(db, execution.id)]
+    steps = await store.steps_of(db, execution.id)
+    return TestRun(
+        execution_id=execution.id,
+        status=execution.status,
+        finished=True,
+        rows=rows,
+        steps=[StepOut.model_validate(step) for step in steps],
+        error=execution.error,
+    )
+
+
 @router.post("/{bot_id}/execute", status_code=202)
 async def execute_bot(
     bot_id: uuid.UUID, user: CurrentUser, db: SessionDep, ctx: ContextDep
 ) -> ExecutionStarted:
     """Queue a run of the bot's current version; returns at once with the execution id."""
     bot = await _bot(db, user, bot_id)
-    await check_execution(db, ctx, user)
-    version = await store.current_version(db, bot)
-    execution = await store.create_execution(db, version, user.id, store.Trigger.API, now=ctx.now())
-    await db.commit()  # before the message: a worker must find the execution
-    try:
-        await run_in_threadpool(
-            enqueue, ctx.broker, execution.id, priority=wants_priority("api", user.plan)
-        )
-    except Exception as exc:  # the scheduler sends executions left queued again
-        log.warning("execution %s not enqueued yet: %s", execution.id, exc)
+    execution = await _queue(db, ctx, user, bot, store.Trigger.API)
     return ExecutionStarted(execution_id=execution.id, status=execution.status)

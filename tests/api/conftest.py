@@ -24,6 +24,7 @@ def api_url(processes: Processes) -> str:
         ["api", "--port", str(port)],
         TRAWLER_API__SECURE_COOKIES="false",
         TRAWLER_API__LOGIN_PER_ADDRESS="1000",  # every test user logs in from 127.0.0.1
+        TRAWLER_API__TEST_WAIT="PT10S",
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

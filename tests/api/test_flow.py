@@ -211,3 +211,33 @@ async def test_brute_force_login_is_stopped(new_user: ApiUser, api_url: str) -> 
         assert int(answers[-1].headers["Retry-After"]) > 0
         right = await attacker.post("/auth/login", json={"email": email, "password": "s3cret-pass"})
         assert right.status_code == 429
+
+
+async def test_a_test_run_returns_rows_steps_and_stays_short(
+    new_user: ApiUser, processes: Processes, site: DemoSite
+) -> None:
+    processes.start("worker")
+    client = await new_user()
+    bot = (
+        await client.post("/bots", json={"name": "t", "workflow": paced_bot(site, pages=8)})
+    ).json()
+    answer = await client.post(f"/bots/{bot['id']}/test")
+    assert answer.status_code == 200, answer.text
+    run = answer.json()
+    assert run["finished"] is True
+    assert run["status"] == "succeeded"
+    assert run["rows"] == paced_rows(3)  # a test run loads three pages, not eight
+    assert [step["node_id"] for step in run["steps"]][:2] == ["open", "pages"]
+    execution = (await client.get(f"/executions/{run['execution_id']}")).json()
+    assert execution["trigger"] == "test"
+
+
+async def test_a_slow_test_run_answers_with_the_execution_to_follow(
+    new_user: ApiUser, site: DemoSite
+) -> None:
+    client = await new_user()  # no worker: it cannot finish within the wait
+    bot = (await client.post("/bots", json={"name": "t", "workflow": paced_bot(site)})).json()
+    answer = await client.post(f"/bots/{bot['id']}/test")
+    assert answer.status_code == 202
+    assert answer.json()["finished"] is False
+    assert answer.json()["status"] == "queued"
