@@ -133,6 +133,41 @@ def migrate(
     Console(stderr=True).print(f"database migrated to {revision}")
 
 
+users = typer.Typer(help="Manage accounts.", no_args_is_help=True)
+app.add_typer(users, name="user")
+
+
+@users.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="The account's email.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="TRAWLER_NEW_USER_PASSWORD",
+            help="Asked for when not given (or set TRAWLER_NEW_USER_PASSWORD).",
+        ),
+    ],
+    plan: Annotated[str, typer.Option(help="free, starter, pro or enterprise.")] = "free",
+) -> None:
+    """Create an account (for a first admin, or where registration is closed)."""
+    from trawler.services import create_user
+
+    settings = Settings()
+    if plan not in settings.api.plans:
+        raise typer.BadParameter(f"unknown plan {plan!r}", param_hint="--plan")
+    if len(password) < 8:
+        raise typer.BadParameter("at least 8 characters", param_hint="--password")
+    try:
+        user_id = asyncio.run(create_user(settings, email, password, plan))
+    except ValueError as exc:
+        Console(stderr=True).print(f"[bold red]{exc}[/]")
+        raise typer.Exit(EXIT_FAILED) from None
+    Console(stderr=True).print(f"created {email} ({plan}): {user_id}")
+
+
 def _service_logging() -> None:
     import logging
 

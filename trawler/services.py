@@ -6,10 +6,12 @@ import hashlib
 import hmac
 import os
 import secrets
+import uuid
 from pathlib import Path
 
 import store
 from api import ApiConfig
+from api.security import hash_password
 from browser_pool import BrowserPool
 from trawler.settings import Settings
 from worker import Scheduler, WorkerConfig, make_broker
@@ -96,3 +98,16 @@ def scheduler(settings: Settings) -> Scheduler:
         artifacts=artifact_store(settings),
         plan_limits={name: plan.model_dump() for name, plan in settings.api.plans.items()},
     )
+
+
+async def create_user(settings: Settings, email: str, password: str, plan: str) -> uuid.UUID:
+    """An account, as registering would make it but on any plan; ValueError if it exists."""
+    db = store.Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            user = await store.create_user(session, email, hash_password(password), plan=plan)
+        return user.id
+    except store.Conflict as exc:
+        raise ValueError(str(exc)) from None
+    finally:
+        await db.dispose()

@@ -42,3 +42,28 @@ def test_artifact_storage_from_settings(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("TRAWLER_ARTIFACTS__BACKEND", "s3")
     with pytest.raises(ValueError, match="TRAWLER_ARTIFACTS__S3_BUCKET"):
         artifact_store(Settings())
+
+
+def test_user_create_makes_an_account_once(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'trawler.db'}"
+    env = {**os.environ, "TRAWLER_DATABASE_URL": url, "TRAWLER_NEW_USER_PASSWORD": "long-enough"}
+
+    def trawler(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "trawler", *args], env=env, capture_output=True, text=True
+        )
+
+    assert trawler("migrate").returncode == 0
+    made = trawler("user", "create", "--email", "Admin@Example.com", "--plan", "pro")
+    assert made.returncode == 0, made.stderr
+    assert "created Admin@Example.com (pro)" in made.stderr
+    again = trawler("user", "create", "--email", "admin@example.com")
+    assert again.returncode == 1
+    assert "admin@example.com exists" in again.stderr
+    unknown = trawler("user", "create", "--email", "b@example.com", "--plan", "gold")
+    assert unknown.returncode == 2
+    assert "unknown plan 'gold'" in unknown.stderr
