@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -17,7 +16,7 @@ from api.deps import Context
 from api.ratelimit import RateLimiter
 from api.routes import auth, bots, executions, health, keys, live, schedules
 from api.security import AccessTokens
-from worker.dispatch import make_broker
+from worker.dispatch import make_broker, redis_async
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ def create_app(config: ApiConfig) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = store.Database(config.database_url)
         broker = make_broker(config.redis_url)
-        client = aioredis.Redis.from_url(config.redis_url)
+        client = redis_async(config.redis_url)
         app.state.context = Context(
             settings=config.settings,
             db=db,

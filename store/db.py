@@ -41,8 +41,12 @@ def sync_url(url: str | URL) -> URL:
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked, per connection.
+    # WAL lets readers go on while one writer writes, and a writer waits for another rather
+    # than failing at once: the API, a worker and the scheduler share the file in `serve`.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
 
 

@@ -203,6 +203,19 @@ def api(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8080,
+) -> None:
+    """The API, a worker and the scheduler in one process: SQLite and an in-process queue
+    unless TRAWLER_DATABASE_URL / TRAWLER_REDIS_URL say otherwise."""
+    from trawler.serve import serve as run_all
+
+    _service_logging()
+    run_all(Settings(), host=host, port=port)
+
+
+@app.command()
 def scheduler() -> None:
     """Fire cron schedules and reap stalled executions until SIGTERM (see TRAWLER_SCHEDULER__*)."""
     from trawler import services

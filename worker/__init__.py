@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from worker._config import SchedulerSettings, WorkerSettings
 from worker._execution import execute
-from worker._process import WorkerConfig, run_worker
+from worker._process import WorkerConfig, run_worker, start_worker
 from worker._runtime import Runtime
 from worker._sink import StoreSink
 from worker.cron import cron_trigger, next_run, upcoming
@@ -35,6 +35,7 @@ __all__ = [
     "progress_channel",
     "run_worker",
     "serve_scheduler",
+    "start_worker",
     "upcoming",
     "wants_priority",
 ]

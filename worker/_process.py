@@ -19,7 +19,7 @@ from browser_pool import BrowserPool
 from worker._config import WorkerSettings
 from worker._execution import execute
 from worker._runtime import Runtime
-from worker.dispatch import ACTORS, PRIORITY_QUEUE, make_broker
+from worker.dispatch import ACTORS, PRIORITY_QUEUE, make_broker, redis_async
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Boot(Middleware):
         Chromium starts (so the first execution does not pay for the launch either)."""
         config = self.config
         db = store.Database(config.database_url)
-        client = aioredis.Redis.from_url(config.redis_url)
+        client = redis_async(config.redis_url)
         pool = config.pool()
         try:
             await db.ping()
@@ -143,8 +143,9 @@ def declare_actors(broker: dramatiq.Broker, boot: Boot) -> None:
         )(run_execution)
 
 
-def run_worker(config: WorkerConfig) -> None:
-    """Consume executions until SIGTERM or SIGINT, then hand running ones back and stop."""
+def start_worker(config: WorkerConfig) -> Callable[[], None]:
+    """Start consuming in background threads; returns the function that stops it (running
+    executions are handed back to the queue). Exits the process if the worker cannot boot."""
     boot = Boot(config)
     broker = make_broker(
         config.redis_url, redelivery_after=config.settings.redelivery_after, middleware=[boot]
@@ -161,9 +162,6 @@ def run_worker(config: WorkerConfig) -> None:
     )
     # a browser run is long: take no more messages than there are threads to run them
     worker.queue_prefetch = threads
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
     try:
         worker.start()
     except BootFailed as exc:
@@ -172,7 +170,21 @@ def run_worker(config: WorkerConfig) -> None:
         broker.close()
         raise SystemExit(1) from exc
     log.info("worker started: %d threads, queues %s", threads, sorted(worker.consumers))
-    stop.wait()
-    log.info("worker stopping")
-    worker.stop(timeout=int(config.settings.lease.total_seconds() * 1000))
-    broker.close()
+
+    def stop() -> None:
+        log.info("worker stopping")
+        worker.stop(timeout=int(config.settings.lease.total_seconds() * 1000))
+        broker.close()
+
+    return stop
+
+
+def run_worker(config: WorkerConfig) -> None:
+    """`trawler worker`: consume executions until SIGTERM or SIGINT, then hand running ones
+    back and stop."""
+    signalled = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: signalled.set())
+    stop = start_worker(config)
+    signalled.wait()
+    stop()

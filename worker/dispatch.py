@@ -7,10 +7,14 @@ message before the commit would find nothing to claim.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 
 import dramatiq
+import fakeredis
+import redis
+import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import (
     AgeLimit,
@@ -44,7 +48,7 @@ def make_broker(
     retries are off: a failure is retried by the worker's own rules, not blindly.
     """
     broker = RedisBroker(  # type: ignore[no-untyped-call]
-        url=redis_url,
+        client=redis_sync(redis_url),
         heartbeat_timeout=int(redelivery_after.total_seconds() * 1000),
         middleware=[
             AgeLimit(),
@@ -59,6 +63,33 @@ def make_broker(
     for queue in ACTORS:
         broker.declare_queue(queue)
     return broker
+
+
+MEMORY = "memory://"
+"""The Redis URL of the embedded mode: an in-process Redis (fakeredis, Lua included) shared
+by every client of the process — the queue, live progress and rate limits all work the same."""
+
+_servers: dict[str, fakeredis.FakeServer] = {}
+_servers_lock = threading.Lock()
+
+
+def _server(url: str) -> fakeredis.FakeServer:
+    with _servers_lock:
+        return _servers.setdefault(url, fakeredis.FakeServer())
+
+
+def redis_sync(url: str) -> redis.Redis:
+    """A blocking client for `url` (a `redis://` URL, or `memory://`)."""
+    if url.startswith(MEMORY):
+        return fakeredis.FakeRedis(server=_server(url))
+    return redis.Redis.from_url(url)
+
+
+def redis_async(url: str) -> aioredis.Redis:
+    """An asyncio client for `url` (a `redis://` URL, or `memory://`)."""
+    if url.startswith(MEMORY):
+        return fakeredis.FakeAsyncRedis(server=_server(url))
+    return aioredis.Redis.from_url(url)
 
 
 def enqueue(
