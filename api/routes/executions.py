@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -12,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from openpyxl import Workbook
+from starlette.concurrency import run_in_threadpool
 
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
@@ -20,8 +23,13 @@ from api.schemas import ExecutionDetail, ExecutionOut, LogOut, Page, StepOut
 
 router = APIRouter(prefix="/executions", tags=["executions"])
 
-Format = Literal["json", "ndjson", "csv"]
-MEDIA = {"json": "application/json", "ndjson": "application/x-ndjson", "csv": "text/csv"}
+Format = Literal["json", "ndjson", "csv", "xlsx"]
+MEDIA = {
+    "json": "application/json",
+    "ndjson": "application/x-ndjson",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 async def _execution(
@@ -112,6 +120,31 @@ def _cell(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+async def _columns(session: store.Session, execution_id: uuid.UUID) -> list[str]:
+    """Every key of every row, in order of first appearance (one pass over the rows)."""
+    columns: dict[str, None] = {}
+    async for row in store.stream_rows(session, execution_id):
+        columns.update(dict.fromkeys(row))
+    return list(columns)
+
+
+async def _xlsx(db: store.Database, execution_id: uuid.UUID) -> AsyncIterator[bytes]:
+    """A workbook written row by row to a temporary file (openpyxl's write-only mode), then
+    sent in chunks: memory stays flat however many rows there are."""
+    with tempfile.TemporaryFile() as spool:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("rows")
+        async with db.session() as session:
+            columns = await _columns(session, execution_id)
+            sheet.append(columns)
+            async for row in store.stream_rows(session, execution_id):
+                sheet.append([_cell(row.get(column)) for column in columns])
+        await run_in_threadpool(workbook.save, spool)
+        spool.seek(0)
+        while chunk := await run_in_threadpool(spool.read, 64_000):
+            yield chunk
+
+
 async def _stream(db: store.Database, execution_id: uuid.UUID, fmt: Format) -> AsyncIterator[str]:
     """The rows, a batch from the database at a time; CSV reads them twice (columns first)."""
     async with db.session() as session:
@@ -126,9 +159,7 @@ async def _stream(db: store.Database, execution_id: uuid.UUID, fmt: Format) -> A
                 first = False
             yield "]\n"
         else:
-            columns: dict[str, None] = {}
-            async for row in store.stream_rows(session, execution_id):
-                columns.update(dict.fromkeys(row))
+            columns = await _columns(session, execution_id)
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(columns)
@@ -152,8 +183,11 @@ async def execution_result(
     """The rows found so far (all of them once finished), streamed in order."""
     execution = await _execution(db, user, execution_id)
     name = f"execution-{execution.id}.{format}"
+    body = (
+        _xlsx(ctx.db, execution.id) if format == "xlsx" else _stream(ctx.db, execution.id, format)
+    )
     return StreamingResponse(
-        _stream(ctx.db, execution.id, format),
+        body,
         media_type=MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

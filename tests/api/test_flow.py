@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import httpx
+from openpyxl import load_workbook
 
 from tests.api.conftest import ApiUser, error_of
 from tests.worker.conftest import Processes, paced_bot, paced_rows
@@ -56,6 +57,10 @@ async def test_create_execute_and_download_exact_rows(
     assert [json.loads(line) for line in as_ndjson.text.splitlines()] == paced_rows(3)
     as_json = await client.get(f"/executions/{execution_id}/result")
     assert as_json.json() == paced_rows(3)
+    as_xlsx = await client.get(f"/executions/{execution_id}/result?format=xlsx")
+    sheet = load_workbook(io.BytesIO(as_xlsx.content), read_only=True)["rows"]
+    header, *cells = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert [dict(zip(header, row, strict=True)) for row in cells] == paced_rows(3)
 
 
 async def test_an_invalid_workflow_names_each_node_and_field(new_user: ApiUser) -> None:
