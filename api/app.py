@@ -15,6 +15,7 @@ from api._config import ApiSettings
 from api.deps import Context
 from api.ratelimit import RateLimiter
 from api.routes import auth, bots, executions, health, keys, live, schedules
+from api.schemas import errors as documented
 from api.security import AccessTokens
 from worker.dispatch import make_broker, redis_async
 
@@ -67,7 +68,7 @@ def create_app(config: ApiConfig) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    v1 = APIRouter(prefix="/api/v1")
+    v1 = APIRouter(prefix="/api/v1", responses=documented(400, 401, 404, 422, 429, 500))
     for router in (
         auth.router,
         keys.router,

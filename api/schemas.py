@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 T = TypeVar("T")
 
@@ -28,12 +28,52 @@ EXAMPLE_WORKFLOW: dict[str, Any] = {
 }
 
 
+def _no_nul(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("NUL characters are not allowed")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key)
+            _no_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+
+
 class Request(BaseModel):
+    """A request body: unknown fields and NUL characters (which no database keeps) refused."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        _no_nul(data)
+        return data
 
 
 class Response(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="Stable, machine-readable: not_found, quota_exceeded, ...")
+    message: str = Field(description="For people.")
+    details: Any = Field(
+        None, description="Which fields were wrong, or which limit was hit and when it resets."
+    )
+
+
+class ErrorBody(BaseModel):
+    """The shape of every error answer."""
+
+    error: ErrorInfo
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, all with the one error shape."""
+    return {status: {"model": ErrorBody} for status in statuses}
 
 
 class Credentials(Request):

@@ -12,7 +12,7 @@ import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError
 from api.quota import limits_of
-from api.schemas import AccessToken, Credentials, Usage, UserOut, UserUpdate
+from api.schemas import AccessToken, Credentials, Usage, UserOut, UserUpdate, errors
 from api.security import DUMMY_HASH, digest, hash_password, new_refresh_token, verify_password
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -23,7 +23,7 @@ COOKIE = "trawler_refresh"
 COOKIE_PATH = "/api/v1/auth"
 
 
-@router.post("/register", status_code=201)
+@router.post("/register", status_code=201, responses=errors(409))
 async def register(body: Credentials, db: SessionDep) -> UserOut:
     """Create an account on the free plan."""
     user = await store.create_user(db, body.email, hash_password(body.password))
@@ -122,7 +122,7 @@ async def me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@users.patch("/me")
+@users.patch("/me", responses=errors(409))
 async def update_me(body: UserUpdate, user: CurrentUser, db: SessionDep) -> UserOut:
     """Change email or password."""
     if body.email is not None:

@@ -25,6 +25,7 @@ from api.schemas import (
     StepOut,
     TestRun,
     VersionOut,
+    errors,
 )
 from engine import load_workflow
 from store import FINISHED
@@ -58,8 +59,8 @@ async def _detail(db: store.Session, bot: store.Bot) -> BotDetail:
 async def list_bots(
     user: CurrentUser,
     db: SessionDep,
-    search: Annotated[str | None, Query(max_length=200)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    search: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[BotOut]:
     """The user's bots, newest first; `search` matches name or description."""
@@ -135,7 +136,7 @@ async def _queue(
     return execution
 
 
-@router.post("/{bot_id}/test", responses={202: {"model": TestRun}})
+@router.post("/{bot_id}/test", responses={202: {"model": TestRun}, **errors(402)})
 async def test_bot(
     bot_id: uuid.UUID, user: CurrentUser, db: SessionDep, ctx: ContextDep, response: Response
 ) -> TestRun:
@@ -174,7 +175,7 @@ async def test_bot(
     )
 
 
-@router.post("/{bot_id}/execute", status_code=202)
+@router.post("/{bot_id}/execute", status_code=202, responses=errors(402))
 async def execute_bot(
     bot_id: uuid.UUID, user: CurrentUser, db: SessionDep, ctx: ContextDep
 ) -> ExecutionStarted:

@@ -49,7 +49,7 @@ async def list_executions(
     status: Annotated[store.ExecutionStatus | None, Query()] = None,
     since: Annotated[datetime | None, Query(description="Created at or after.")] = None,
     until: Annotated[datetime | None, Query(description="Created before.")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[ExecutionOut]:
     """The user's executions, newest first, filtered by bot, status and creation date."""
@@ -76,7 +76,7 @@ async def execution_logs(
     execution_id: uuid.UUID,
     user: CurrentUser,
     db: SessionDep,
-    after: Annotated[int, Query(ge=0, description="The last log id already read.")] = 0,
+    after: Annotated[int, Query(ge=0, le=2**62, description="The last log id already read.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[LogOut]:
     """Log lines in order; pass the last id as `after` for the next page."""
@@ -172,13 +172,17 @@ async def _stream(db: store.Database, execution_id: uuid.UUID, fmt: Format) -> A
             yield buffer.getvalue()
 
 
-@router.get("/{execution_id}/result")
+@router.get(
+    "/{execution_id}/result",
+    response_class=StreamingResponse,
+    responses={200: {"content": {media: {} for media in MEDIA.values()}}},
+)
 async def execution_result(
     execution_id: uuid.UUID,
     user: CurrentUser,
     db: SessionDep,
     ctx: ContextDep,
-    format: Annotated[Format, Query(description="json, ndjson or csv.")] = "json",
+    format: Annotated[Format, Query(description="json, ndjson, csv or xlsx.")] = "json",
 ) -> StreamingResponse:
     """The rows found so far (all of them once finished), streamed in order."""
     execution = await _execution(db, user, execution_id)

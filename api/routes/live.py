@@ -65,7 +65,11 @@ async def _own(db: store.Session, user: store.User, execution_id: uuid.UUID) -> 
         raise not_found("execution")
 
 
-@router.get("/{execution_id}/events", response_class=StreamingResponse)
+@router.get(
+    "/{execution_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
 async def execution_events(
     execution_id: uuid.UUID, user: CurrentUser, db: SessionDep, ctx: ContextDep
 ) -> StreamingResponse:

@@ -12,7 +12,7 @@ import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError, not_found
 from api.quota import limits_of
-from api.schemas import ScheduleIn, ScheduleOut, ScheduleUpdate
+from api.schemas import ScheduleIn, ScheduleOut, ScheduleUpdate, errors
 from worker.cron import upcoming
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
@@ -73,7 +73,7 @@ async def list_schedules(
     return [_out(s, ctx) for s in await store.list_schedules(db, user.id, bot_id=bot_id)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=errors(402))
 async def create_schedule(
     body: ScheduleIn, user: CurrentUser, db: SessionDep, ctx: ContextDep
 ) -> ScheduleOut:
@@ -97,7 +97,7 @@ async def get_schedule(
     return _out(await _schedule(db, user, schedule_id), ctx)
 
 
-@router.patch("/{schedule_id}")
+@router.patch("/{schedule_id}", responses=errors(402))
 async def update_schedule(
     schedule_id: uuid.UUID,
     body: ScheduleUpdate,

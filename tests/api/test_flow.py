@@ -96,6 +96,20 @@ async def test_unknown_fields_and_bad_ids_get_the_error_shape(new_user: ApiUser)
     assert error_of(missing)["code"] == "not_found"
 
 
+async def test_what_schemathesis_found_is_refused_cleanly(new_user: ApiUser) -> None:
+    client = await new_user()
+    nul = await client.post("/api-keys", json={"name": "a\u0000b"})  # no database keeps NUL
+    assert nul.status_code == 422
+    assert "NUL" in error_of(nul)["details"][0]["message"]
+    huge = await client.get("/bots", params={"page": 10**21})  # past any SQL OFFSET
+    assert huge.status_code == 422
+    broken = await client.post(
+        "/bots", content=b"\xff\x10{", headers={"Content-Type": "application/json"}
+    )
+    assert broken.status_code in (400, 422)
+    assert error_of(broken)["code"] in ("bad_request", "invalid_request")
+
+
 async def test_another_users_things_do_not_exist(new_user: ApiUser, site: DemoSite) -> None:
     owner, stranger = await new_user(), await new_user()
     bot = (await owner.post("/bots", json={"name": "mine", "workflow": paced_bot(site)})).json()
