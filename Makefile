@@ -41,3 +41,4 @@ test: setup xvfb lint
 bench: setup
 	$(PY) -m bench
 	$(PY) -m bench.queue
+	$(PY) -m bench.api
