@@ -7,14 +7,19 @@ import base64
 import csv
 import io
 import json
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from openpyxl import load_workbook
 
+from api.security import AccessTokens
 from tests.api.conftest import ApiUser, error_of
-from tests.worker.conftest import Processes, paced_bot, paced_rows
+from tests.worker.conftest import WORKER_SECRET, Processes, paced_bot, paced_rows
 from trawler.demo_site import DemoSite
+from trawler.services import signing_key
+from trawler.settings import Settings
 
 
 async def _finished(client: httpx.AsyncClient, execution_id: str) -> dict[str, Any]:
@@ -115,7 +120,20 @@ async def test_another_users_things_do_not_exist(new_user: ApiUser, site: DemoSi
     bot = (await owner.post("/bots", json={"name": "mine", "workflow": paced_bot(site)})).json()
     execution = (await owner.post(f"/bots/{bot['id']}/execute")).json()["execution_id"]
     await owner.post(f"/executions/{execution}/cancel")
+    schedule = (
+        await owner.post("/schedules", json={"bot_id": bot["id"], "cron": "0 9 * * *"})
+    ).json()["id"]
+    key = (await owner.post("/api-keys", json={"name": "k"})).json()["id"]
     for method, path in [
+        ("GET", f"/schedules/{schedule}"),
+        ("PATCH", f"/schedules/{schedule}"),
+        ("POST", f"/schedules/{schedule}/toggle"),
+        ("DELETE", f"/schedules/{schedule}"),
+        ("GET", f"/schedules?bot_id={bot['id']}"),
+        ("POST", f"/bots/{bot['id']}/test"),
+        ("GET", f"/executions/{execution}/logs"),
+        ("GET", f"/executions/{execution}/events"),
+        ("DELETE", f"/api-keys/{key}"),
         ("GET", f"/bots/{bot['id']}"),
         ("PUT", f"/bots/{bot['id']}"),
         ("DELETE", f"/bots/{bot['id']}"),
@@ -125,10 +143,17 @@ async def test_another_users_things_do_not_exist(new_user: ApiUser, site: DemoSi
         ("GET", f"/executions/{execution}/result"),
         ("POST", f"/executions/{execution}/cancel"),
     ]:
-        answer = await stranger.request(method, path, json={} if method == "PUT" else None)
+        answer = await stranger.request(
+            method, path, json={} if method in ("PUT", "PATCH") else None
+        )
+        if path.startswith("/schedules?"):  # a list: the other user's schedules are not in it
+            assert answer.json() == [], answer.text
+            continue
         assert answer.status_code == 404, (method, path, answer.text)
     assert (await stranger.get("/bots")).json()["total"] == 0
     assert (await owner.get(f"/bots/{bot['id']}")).status_code == 200
+    assert (await owner.get(f"/schedules/{schedule}")).json()["active"] is True
+    assert [k["revoked_at"] for k in (await owner.get("/api-keys")).json()] == [None]
 
 
 async def test_refresh_rotates_and_a_reused_token_ends_the_login(new_user: ApiUser) -> None:
@@ -156,7 +181,13 @@ async def test_bad_tokens_are_refused(new_user: ApiUser, api_url: str) -> None:
     unsigned = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
     forged = dict(json.loads(base64.urlsafe_b64decode(payload + "==")), sub="0" * 32)
     forged_payload = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
+    user_id = (await client.get("/users/me")).json()["id"]
+    key = signing_key(Settings(secret_key=WORKER_SECRET))  # the API's own key
+    expired = AccessTokens(key, timedelta(minutes=15)).issue(
+        uuid.UUID(user_id), datetime.now(UTC) - timedelta(minutes=16)
+    )
     for bad in (
+        expired,  # well signed, but past its 15 minutes
         f"{unsigned}.{payload}.",  # alg: none
         f"{header}.{forged_payload}.{signature}",  # tampered claims
         f"{header}.{payload}.{signature[:-2]}xx",  # tampered signature

@@ -37,6 +37,7 @@ FAST_WORKER = WorkerSettings(
     flush_interval=timedelta(seconds=0.2),
     redelivery_after=timedelta(seconds=3),
 )
+WORKER_SECRET = "test-secret-key-for-workers"
 WORKER_ENV = {
     "TRAWLER_WORKER__THREADS": "2",
     "TRAWLER_WORKER__LEASE": "PT3S",
@@ -219,7 +220,7 @@ def processes(db_url: str, redis_url: str, tmp_path: Path) -> Iterator[Processes
         "TRAWLER_DATABASE_URL": db_url,
         "TRAWLER_REDIS_URL": redis_url,
         "TRAWLER_ARTIFACTS__PATH": str(tmp_path / "artifacts"),
-        "TRAWLER_SECRET_KEY": "test-secret-key-for-workers",
+        "TRAWLER_SECRET_KEY": WORKER_SECRET,
     }
     running = Processes(env, tmp_path)
     try:
