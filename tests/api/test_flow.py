@@ -291,3 +291,51 @@ async def test_a_slow_test_run_answers_with_the_execution_to_follow(
     assert answer.status_code == 202
     assert answer.json()["finished"] is False
     assert answer.json()["status"] == "queued"
+
+
+async def test_the_whole_story_of_one_user(
+    new_user: ApiUser, processes: Processes, site: DemoSite
+) -> None:
+    """register → test → execute → follow SSE → CSV → schedule → cancel → delete account."""
+    processes.start("worker")
+    client = await new_user()
+    bot = (
+        await client.post("/bots", json={"name": "story", "workflow": paced_bot(site, pages=4)})
+    ).json()
+    tested = (await client.post(f"/bots/{bot['id']}/test")).json()
+    assert tested["rows"] == paced_rows(3)
+
+    execution = (await client.post(f"/bots/{bot['id']}/execute")).json()["execution_id"]
+    last: dict[str, Any] = {}
+    async with client.stream("GET", f"/executions/{execution}/events") as events:
+        async for line in events.aiter_lines():
+            if line.startswith("data: "):
+                last = json.loads(line.removeprefix("data: "))
+    assert last["type"] == "finished"
+    assert last["status"] == "succeeded"
+    rows = await client.get(f"/executions/{execution}/result", params={"format": "csv"})
+    assert list(csv.DictReader(io.StringIO(rows.text))) == paced_rows(4)
+
+    schedule = await client.post("/schedules", json={"bot_id": bot["id"], "cron": "0 6 * * *"})
+    assert schedule.status_code == 201
+
+    slow = await client.post(
+        "/bots",
+        json={"name": "slow", "workflow": paced_bot(site, pages=40, delay_ms=300)},
+    )
+    running = (await client.post(f"/bots/{slow.json()['id']}/execute")).json()["execution_id"]
+    # follow it live (polling would meet the free plan's 60 requests a minute) and cancel
+    # once rows arrive; the stream then ends with the cancellation
+    async with client.stream("GET", f"/executions/{running}/events") as events:
+        async for line in events.aiter_lines():
+            if not line.startswith("data: "):
+                continue
+            last = json.loads(line.removeprefix("data: "))
+            if last["type"] == "progress" and last["rows"] >= 3:
+                assert (await client.post(f"/executions/{running}/cancel")).status_code == 202
+    assert last["type"] == "finished"
+    assert last["status"] == "cancelled"
+    assert last["rows"] >= 3
+
+    assert (await client.delete("/users/me")).status_code == 204
+    assert (await client.get("/bots")).status_code == 401
