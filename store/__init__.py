@@ -72,6 +72,7 @@ from store._users import (
     own_api_key,
     refresh_token,
     revoke_family,
+    set_email,
     user_by_email,
 )
 from store.artifacts import ArtifactStore, LocalArtifacts, S3Artifacts
@@ -166,6 +167,7 @@ __all__ = [
     "save_rows",
     "save_steps",
     "session_factory",
+    "set_email",
     "stale_queued",
     "stale_running",
     "steps_of",

@@ -19,12 +19,22 @@ async def create_user(
     """A new user; `Conflict` if the email (compared case-insensitively) is taken."""
     user = User(email=email.strip().lower(), password_hash=password_hash, plan=plan)
     session.add(user)
+    await _unique_email(session, user)
+    return user
+
+
+async def set_email(session: AsyncSession, user: User, email: str) -> None:
+    """Change the user's email; `Conflict` if another account has it."""
+    user.email = email.strip().lower()
+    await _unique_email(session, user)
+
+
+async def _unique_email(session: AsyncSession, user: User) -> None:
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:
         raise Conflict(f"an account with the email {user.email} exists") from None
-    return user
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:

@@ -126,14 +126,10 @@ async def me(user: CurrentUser) -> UserOut:
 async def update_me(body: UserUpdate, user: CurrentUser, db: SessionDep) -> UserOut:
     """Change email or password."""
     if body.email is not None:
-        user.email = body.email.strip().lower()
+        await store.set_email(db, user, body.email)  # Conflict: 409, as for registering
     if body.password is not None:
         user.password_hash = hash_password(body.password)
-    try:
-        await db.commit()
-    except Exception as exc:  # the unique email index
-        await db.rollback()
-        raise ApiError(409, "conflict", "an account with that email exists") from exc
+    await db.commit()
     return UserOut.model_validate(user)
 
 

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import not_found
+from api.progress import follow
 from api.quota import check_execution
 from api.schemas import (
     BotDetail,
@@ -29,7 +30,7 @@ from api.schemas import (
 )
 from engine import load_workflow
 from store import FINISHED
-from worker.dispatch import enqueue, progress_channel, wants_priority
+from worker.dispatch import enqueue, wants_priority
 
 router = APIRouter(prefix="/bots", tags=["bots"])
 log = logging.getLogger(__name__)
@@ -146,20 +147,12 @@ async def test_bot(
     takes longer, answers 202 with the execution id to follow.
     """
     bot = await _bot(db, user, bot_id)
-    pubsub = ctx.redis.pubsub()
-    try:
-        execution = await _queue(db, ctx, user, bot, store.Trigger.TEST)
-        await pubsub.subscribe(progress_channel(execution.id))
-        await db.refresh(execution)  # it may have finished before we subscribed
-        if execution.status not in FINISHED:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(ctx.settings.test_wait.total_seconds()):
-                    async for message in pubsub.listen():
-                        if message["type"] == "message" and b'"finished"' in message["data"]:
-                            break
-            await db.refresh(execution)
-    finally:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+    execution = await _queue(db, ctx, user, bot, store.Trigger.TEST)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(ctx.settings.test_wait.total_seconds()):
+            async for _ in follow(ctx, execution.id, keepalive=60):
+                pass  # to the end: the finished event
+    await db.refresh(execution)
     if execution.status not in FINISHED:
         response.status_code = 202
         return TestRun(execution_id=execution.id, status=execution.status, finished=False)

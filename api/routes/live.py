@@ -1,7 +1,6 @@
 """Live progress of an execution: Server-Sent Events, and the same over a WebSocket.
 
-Both subscribe to the execution's Redis channel *before* reading its state, so no event falls
-between the snapshot and the stream; both end after the `finished` event.
+Both follow `api.progress.follow`, and end after the `finished` event.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
@@ -18,46 +17,11 @@ from fastapi.responses import StreamingResponse
 import store
 from api.deps import Context, ContextDep, CurrentUser, SessionDep
 from api.errors import not_found
-from worker.dispatch import progress_channel
+from api.progress import follow
 
 router = APIRouter(prefix="/executions", tags=["executions"])
 
 KEEPALIVE = 15.0  # seconds between comments on a quiet stream (proxies close idle ones)
-DONE = {s.value for s in store.FINISHED}
-
-
-def _snapshot(execution: store.Execution) -> dict[str, Any]:
-    return {
-        "type": "finished" if execution.status in DONE else "state",
-        "status": execution.status,
-        "rows": execution.rows,
-        "pages": execution.pages,
-        "error": execution.error,
-    }
-
-
-async def _events(ctx: Context, execution_id: uuid.UUID) -> AsyncIterator[dict[str, Any] | None]:
-    """The state now, then every published event until the finish; None on a quiet interval."""
-    pubsub = ctx.redis.pubsub()
-    await pubsub.subscribe(progress_channel(execution_id))
-    try:
-        async with ctx.db.session() as session:
-            execution = await session.get_one(store.Execution, execution_id)
-        snapshot = _snapshot(execution)
-        yield snapshot
-        if snapshot["type"] == "finished":
-            return
-        while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=KEEPALIVE)
-            if message is None:
-                yield None
-                continue
-            event = json.loads(message["data"])
-            yield event
-            if event.get("type") == "finished":
-                return
-    finally:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 async def _own(db: store.Session, user: store.User, execution_id: uuid.UUID) -> None:
@@ -78,7 +42,7 @@ async def execution_events(
     await _own(db, user, execution_id)
 
     async def stream() -> AsyncIterator[str]:
-        async for event in _events(ctx, execution_id):
+        async for event in follow(ctx, execution_id, keepalive=KEEPALIVE):
             if event is None:
                 yield ": keep-alive\n\n"
             else:
@@ -108,7 +72,7 @@ async def execution_socket(
         return
     await websocket.accept()
     try:
-        async for event in _events(ctx, execution_id):
+        async for event in follow(ctx, execution_id, keepalive=KEEPALIVE):
             if event is not None:
                 await websocket.send_json(event)
         await websocket.close()

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.worker.conftest import Processes, _free_port
+from tests.conftest import free_port
+from tests.worker.conftest import Processes
 from tests.worker.conftest import processes as processes  # the fixture, shared
 
 ApiUser = Callable[[], Awaitable[httpx.AsyncClient]]
@@ -19,7 +20,7 @@ ApiUser = Callable[[], Awaitable[httpx.AsyncClient]]
 @pytest.fixture
 def api_url(processes: Processes) -> str:
     """`trawler api` on a free port (plain HTTP, so cookies are not marked Secure)."""
-    port = _free_port()
+    port = free_port()
     process = processes.start_args(
         ["api", "--port", str(port)],
         TRAWLER_API__SECURE_COOKIES="false",

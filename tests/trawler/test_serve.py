@@ -15,14 +15,15 @@ from pathlib import Path
 
 import httpx
 
-from tests.worker.conftest import _free_port, paced_bot, paced_rows
+from tests.conftest import free_port
+from tests.worker.conftest import paced_bot, paced_rows
 from trawler.demo_site import DemoSite
 
 
 async def test_serve_runs_a_bot_end_to_end_on_sqlite_with_nothing_else(
     tmp_path: Path, site: DemoSite
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()

@@ -24,6 +24,7 @@ import redis.asyncio as aioredis
 
 import store
 from browser_pool import BrowserPool
+from tests.conftest import free_port
 from tests.engine.conftest import FAST, bot, node
 from trawler.demo_site import DemoSite
 from worker import Runtime, WorkerSettings, make_broker
@@ -229,12 +230,6 @@ def processes(db_url: str, redis_url: str, tmp_path: Path) -> Iterator[Processes
         running.stop_all()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_port(port: int, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -249,7 +244,7 @@ class PrivateRedis:
     """A Redis server of this test only, kept in memory, so restarting it harms nobody else."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -305,7 +300,7 @@ class PrivatePostgres:
     """A PostgreSQL cluster of this test only (trust auth, no fsync), safe to restart."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="trawler-pg-"))
         self.bin = _postgres_bin()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
