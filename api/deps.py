@@ -45,6 +45,9 @@ def context(request: Request) -> Context:
 ContextDep = Annotated[Context, Depends(context)]
 
 
+KEY_USE_RESOLUTION = timedelta(minutes=1)
+
+
 async def session(ctx: ContextDep) -> AsyncIterator[store.Session]:
     """A session per request; routes commit what they write, the rest is rolled back."""
     async with ctx.db.session() as opened:
@@ -76,8 +79,11 @@ async def current_user(
         key = await store.api_key_by_prefix(db, prefix)
         if key is not None and hmac.compare_digest(key.key_hash, digest(presented)):
             user = await db.get(store.User, key.user_id)
-            key.last_used_at = ctx.now()
-            await db.commit()
+            now = ctx.now()
+            # Minute resolution is all a key list shows: no write on every request.
+            if key.last_used_at is None or now - key.last_used_at > KEY_USE_RESOLUTION:
+                key.last_used_at = now
+                await db.commit()
     else:
         user_id = ctx.tokens.read(presented)
         user = await db.get(store.User, user_id) if user_id else None

@@ -68,6 +68,25 @@ class ErrorInfo(BaseModel):
 class ErrorBody(BaseModel):
     """The shape of every error answer."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": {
+                        "code": "quota_exceeded",
+                        "message": "the free plan allows 200 executions a month",
+                        "details": {
+                            "limit": "executions_per_month",
+                            "allowed": 200,
+                            "used": 200,
+                            "resets_at": "2026-12-01T00:00:00Z",
+                        },
+                    }
+                }
+            ]
+        }
+    )
+
     error: ErrorInfo
 
 
@@ -104,6 +123,12 @@ class BotIn(Request):
 
 
 class BotUpdate(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "shop catalog (daily)", "workflow": EXAMPLE_WORKFLOW}]
+        }
+    )
+
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
     workflow: dict[str, Any] | None = Field(
@@ -143,6 +168,24 @@ class ExecutionStarted(Response):
 
 
 class StepOut(Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "step": 2,
+                    "node_id": "rows",
+                    "node_type": "extract",
+                    "url": "https://shop.example/list",
+                    "status": "succeeded",
+                    "duration_ms": 184,
+                    "rows": 24,
+                    "attempts": 1,
+                    "error": None,
+                }
+            ]
+        }
+    )
+
     step: int
     node_id: str
     node_type: str
@@ -155,6 +198,27 @@ class StepOut(Response):
 
 
 class ExecutionOut(Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b9f3c5e-7d1a-4c1e-9a51-2f3b8d6e4a10",
+                    "bot_id": "5d0c7a52-3b8e-4f0a-8c7d-1e2f3a4b5c6d",
+                    "bot_version_id": "9e8d7c6b-5a49-4837-8261-5f4e3d2c1b0a",
+                    "status": "succeeded",
+                    "trigger": "api",
+                    "created_at": "2026-11-26T09:00:00Z",
+                    "started_at": "2026-11-26T09:00:01Z",
+                    "finished_at": "2026-11-26T09:00:07Z",
+                    "attempt": 1,
+                    "pages": 3,
+                    "rows": 72,
+                    "error": None,
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     bot_id: uuid.UUID
     bot_version_id: uuid.UUID
@@ -185,6 +249,10 @@ class ScheduleIn(Request):
 
 
 class ScheduleUpdate(Request):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"cron": "30 6 * * *", "timezone": "Europe/Berlin"}]}
+    )
+
     cron: str | None = Field(None, max_length=120)
     timezone: str | None = Field(None, max_length=64)
     active: bool | None = None
@@ -214,11 +282,33 @@ class LogOut(Response):
 
 
 class UserUpdate(Request):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "ada.lovelace@example.com"}]}
+    )
+
     email: EmailStr | None = None
     password: str | None = Field(None, min_length=8, max_length=256)
 
 
 class Usage(Response):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "month": "2026-11",
+                    "executions": 42,
+                    "rows": 12800,
+                    "pages": 310,
+                    "limits": {
+                        "executions_per_month": 1000,
+                        "rows_per_month": 100000,
+                        "concurrent_executions": 2,
+                    },
+                }
+            ]
+        }
+    )
+
     month: str
     executions: int
     rows: int
@@ -247,6 +337,21 @@ class ApiKeyCreated(ApiKeyOut):
 
 class TestRun(Response):
     """A test run's outcome, or where to follow it when it takes longer than the wait."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "execution_id": "0b9f3c5e-7d1a-4c1e-9a51-2f3b8d6e4a10",
+                    "status": "succeeded",
+                    "finished": True,
+                    "rows": [{"name": "Desk lamp", "price": "24.90"}],
+                    "steps": [],
+                    "error": None,
+                }
+            ]
+        }
+    )
 
     execution_id: uuid.UUID
     status: str

@@ -34,6 +34,7 @@ from store._owned import (
     own_schedule,
     running_count,
     steps_of,
+    stream_row_json,
     stream_rows,
     versions,
 )
@@ -171,6 +172,7 @@ __all__ = [
     "stale_queued",
     "stale_running",
     "steps_of",
+    "stream_row_json",
     "stream_rows",
     "sync_url",
     "upgrade",

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     ForeignKey,
@@ -18,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store._base import Base, BigIntId, JSONType, created_at_column, string_enum
+from store._base import Base, BigIntId, created_at_column, string_enum
 from store._enums import ArtifactKind, ExecutionStatus, LogLevel, StepStatus, Trigger
 
 
@@ -103,7 +104,9 @@ class ResultRow(Base):
 
     execution_id: Mapped[uuid.UUID] = mapped_column(_execution_fk(), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # Plain JSON, not JSONB: it keeps the keys in the order they were extracted, which is the
+    # order of a download's columns; nothing queries inside a row.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     node_id: Mapped[str | None] = mapped_column(String(128))
 
 

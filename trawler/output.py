@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
@@ -22,59 +18,12 @@ from rich.table import Table
 from rich.text import Text
 
 from engine import Event, RowEmitted, RunFinished
+from engine.rows import csv_cell, dumps, union_keys
 
 SUPPORTED_EXTENSIONS = (".csv", ".json", ".jsonl", ".ndjson")
 PREVIEW_ROWS = 10
 # A preview cell is one glance, not the value: long text would push the other columns away.
 PREVIEW_CELL_CHARS = 60
-# JSON leaves these unescaped, but line readers such as `str.splitlines()` break lines on them.
-_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
-
-
-def jsonable(value: Any) -> Any:
-    """Return `value` as plain JSON data: Decimal as a string, dates in ISO 8601, NaN as None."""
-    if value is None or isinstance(value, str | bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    # A row must never fail to serialise at the end of a long run; its text is the best we have.
-    return str(value)
-
-
-def dumps(value: Any, *, indent: int | None = None) -> str:
-    """Encode `value` as strict JSON on one line unless indented (UTF-8 text kept as is)."""
-    text = json.dumps(jsonable(value), ensure_ascii=False, allow_nan=False, indent=indent)
-    return text.translate(_LINE_BREAKS)
-
-
-def csv_cell(value: Any) -> str:
-    """Render one CSV cell: None empty, nested values as JSON, scalars as their JSON text."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    plain = jsonable(value)
-    if plain is None:
-        return ""
-    return plain if isinstance(plain, str) else dumps(plain)
-
-
-def union_keys(rows: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Return every key of `rows`, in the order first seen."""
-    keys: dict[str, None] = {}
-    for row in rows:
-        keys.update(dict.fromkeys(row))
-    return list(keys)
 
 
 def rows_to_csv(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -26,7 +26,8 @@ from engine import (
     parse_json,
     run,
 )
-from trawler.output import RowFileSink, dumps, rows_preview_table
+from engine.rows import dumps
+from trawler.output import RowFileSink, rows_preview_table
 from trawler.progress import ProgressSink, summary_table
 from trawler.settings import Settings
 from trawler.trace import TraceSink

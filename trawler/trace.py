@@ -32,7 +32,7 @@ from engine import (
     StepFinished,
     StepStarted,
 )
-from trawler.output import dumps, jsonable
+from engine.rows import dumps, jsonable
 from trawler.replay import render_replay
 
 RUN_FORMAT_VERSION = 1

@@ -28,7 +28,7 @@ from engine import RunFinished, Workflow, WorkflowInvalid, load_workflow, run
 from worker._config import WorkerSettings
 from worker._runtime import Runtime
 from worker._sink import StoreSink
-from worker.dispatch import enqueue
+from worker.dispatch import send
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -109,7 +109,7 @@ class _Watch:
 async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = False) -> None:
     """Run one execution to a consistent end (see the table above)."""
     if rt.stopping.is_set():  # taken off the queue while shutting down: leave it to others
-        await _send(rt, execution_id, priority, timedelta(0))
+        await send(rt.broker, execution_id, priority=priority)
         return
 
     async def take() -> store.Claim | None:
@@ -180,17 +180,6 @@ async def _quietly(work: Awaitable[None]) -> None:
         log.warning("artifact storage: %s", exc)
 
 
-async def _send(rt: Runtime, execution_id: uuid.UUID, priority: bool, delay: timedelta) -> None:
-    """Enqueue without blocking the loop; if Redis is down, the scheduler's requeue job sends
-    the execution later."""
-    try:
-        await asyncio.to_thread(
-            enqueue, rt.broker, execution_id, priority=priority, delay=delay or None
-        )
-    except Exception as exc:
-        log.warning("execution %s not enqueued (sent again later): %s", execution_id, exc)
-
-
 def _flushed(sink: StoreSink) -> Callable[[], Awaitable[None]]:
     async def flush() -> None:
         if not await sink.flush():
@@ -246,7 +235,7 @@ async def _hand_back(
             held,
             f"attempt {held.attempt} stopped: {why}; queued again (in {delay.total_seconds():g} s)",
         )
-        await _send(rt, held.execution_id, priority, delay)
+        await send(rt.broker, held.execution_id, priority=priority, delay=delay)
 
 
 async def _give_up(rt: Runtime, held: store.Claim, why: str) -> None:

@@ -7,6 +7,8 @@ message before the commit would find nothing to claim.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import uuid
 from datetime import timedelta
@@ -25,6 +27,8 @@ from dramatiq.middleware import (
     Retries,
     ShutdownNotifications,
 )
+
+log = logging.getLogger(__name__)
 
 Broker = dramatiq.Broker
 """The broker type, for callers that must not import Dramatiq themselves."""
@@ -109,6 +113,24 @@ def enqueue(
         options={},
     )
     broker.enqueue(message, delay=int(delay.total_seconds() * 1000) if delay else None)
+
+
+async def send(
+    broker: dramatiq.Broker,
+    execution_id: uuid.UUID,
+    *,
+    priority: bool = False,
+    delay: timedelta | None = None,
+) -> bool:
+    """`enqueue` without blocking the event loop, after the execution is committed. If Redis is
+    down the execution stays queued in the database and the scheduler's requeue job sends it
+    later, so a failure is logged, not raised; returns whether the message went out."""
+    try:
+        await asyncio.to_thread(enqueue, broker, execution_id, priority=priority, delay=delay)
+    except Exception as exc:
+        log.warning("execution %s not enqueued (sent again later): %s", execution_id, exc)
+        return False
+    return True
 
 
 def progress_channel(execution_id: uuid.UUID) -> str:

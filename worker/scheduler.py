@@ -29,7 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 import store
 from worker._config import SchedulerSettings, WorkerSettings
 from worker.cron import next_run
-from worker.dispatch import enqueue, wants_priority
+from worker.dispatch import send, wants_priority
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class Scheduler:
                 if fired_one is not None:
                     fired.append(fired_one)
         for execution_id, priority in fired:
-            self._send(execution_id, priority)
+            await send(self.broker, execution_id, priority=priority)
         return [execution_id for execution_id, _ in fired]
 
     async def _fire(
@@ -117,12 +117,6 @@ class Scheduler:
         limits = {**self.plan_limits.get(due.owner.plan, {}), **(due.owner.limits or {})}
         usage = await store.usage_of(session, due.owner.id, now.strftime("%Y-%m"))
         return over_quota(limits, usage, now)
-
-    def _send(self, execution_id: uuid.UUID, priority: bool) -> None:
-        try:
-            enqueue(self.broker, execution_id, priority=priority)
-        except Exception as exc:
-            log.warning("execution %s not enqueued (sent again later): %s", execution_id, exc)
 
     async def reap(self) -> list[uuid.UUID]:
         """Queue again what dead workers left and what lost its message; returns those sent."""
@@ -160,7 +154,7 @@ class Scheduler:
                     continue
                 resend.append((execution.id, wants_priority(execution.trigger, plan)))
         for execution_id, priority in resend:
-            self._send(execution_id, priority)
+            await send(self.broker, execution_id, priority=priority)
         return [execution_id for execution_id, _ in resend]
 
     async def expire(self) -> int:

@@ -9,7 +9,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from starlette.concurrency import run_in_threadpool
 
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
@@ -30,7 +29,7 @@ from api.schemas import (
 )
 from engine import load_workflow
 from store import FINISHED
-from worker.dispatch import enqueue, wants_priority
+from worker.dispatch import send, wants_priority
 
 router = APIRouter(prefix="/bots", tags=["bots"])
 log = logging.getLogger(__name__)
@@ -128,12 +127,7 @@ async def _queue(
     version = await store.current_version(db, bot)
     execution = await store.create_execution(db, version, user.id, trigger, now=ctx.now())
     await db.commit()
-    try:
-        await run_in_threadpool(
-            enqueue, ctx.broker, execution.id, priority=wants_priority(trigger, user.plan)
-        )
-    except Exception as exc:  # the scheduler sends executions left queued again
-        log.warning("execution %s not enqueued yet: %s", execution.id, exc)
+    await send(ctx.broker, execution.id, priority=wants_priority(trigger, user.plan))
     return execution
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -20,6 +19,7 @@ import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import not_found
 from api.schemas import ExecutionDetail, ExecutionOut, LogOut, Page, StepOut
+from engine.rows import csv_cell, line_safe
 
 router = APIRouter(prefix="/executions", tags=["executions"])
 
@@ -112,14 +112,6 @@ async def cancel_execution(
     return ExecutionOut.model_validate(execution)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
 async def _columns(session: store.Session, execution_id: uuid.UUID) -> list[str]:
     """Every key of every row, in order of first appearance (one pass over the rows)."""
     columns: dict[str, None] = {}
@@ -138,7 +130,7 @@ async def _xlsx(db: store.Database, execution_id: uuid.UUID) -> AsyncIterator[by
             columns = await _columns(session, execution_id)
             sheet.append(columns)
             async for row in store.stream_rows(session, execution_id):
-                sheet.append([_cell(row.get(column)) for column in columns])
+                sheet.append([csv_cell(row.get(column)) for column in columns])
         await run_in_threadpool(workbook.save, spool)
         spool.seek(0)
         while chunk := await run_in_threadpool(spool.read, 64_000):
@@ -149,22 +141,21 @@ async def _stream(db: store.Database, execution_id: uuid.UUID, fmt: Format) -> A
     """The rows, a batch from the database at a time; CSV reads them twice (columns first)."""
     async with db.session() as session:
         if fmt == "ndjson":
-            async for row in store.stream_rows(session, execution_id):
-                yield json.dumps(row, ensure_ascii=False) + "\n"
+            async for batch in store.stream_row_json(session, execution_id):
+                yield line_safe("\n".join(batch)) + "\n"
         elif fmt == "json":
-            yield "["
-            first = True
-            async for row in store.stream_rows(session, execution_id):
-                yield ("" if first else ",") + json.dumps(row, ensure_ascii=False)
-                first = False
-            yield "]\n"
+            separator = "["
+            async for batch in store.stream_row_json(session, execution_id):
+                yield separator + line_safe(",".join(batch))
+                separator = ","
+            yield "[]\n" if separator == "[" else "]\n"
         else:
             columns = await _columns(session, execution_id)
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(columns)
             async for row in store.stream_rows(session, execution_id):
-                writer.writerow([_cell(row.get(column)) for column in columns])
+                writer.writerow([csv_cell(row.get(column)) for column in columns])
                 if buffer.tell() > 64_000:
                     yield buffer.getvalue()
                     buffer.seek(0)

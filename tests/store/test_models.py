@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,5 +158,39 @@ async def test_sqlite_cascades(tmp_path: Path) -> None:
             await session.commit()
             assert await _count(session, Execution, id=execution.id) == 0
             assert await _count(session, ResultRow, execution_id=execution.id) == 0
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+async def test_rows_keep_their_key_order(backend: str, pg_url: str, tmp_path: Path) -> None:
+    # A download's columns are the keys in the order the bot extracted them, which JSONB
+    # would sort shortest first; both the decoded rows and the JSON text keep it.
+    url = pg_url if backend == "postgresql" else f"sqlite+aiosqlite:///{tmp_path / 'rows.db'}"
+    if backend == "sqlite":
+        store.upgrade(url)
+    engine = store.create_engine(url)
+    data = [{"title": f"Lamp {n}", "price": n, "id": f"L{n}", "in_stock": True} for n in range(3)]
+    try:
+        async with store.session_factory(engine)() as session:
+            _, execution = await _owner_with_execution(session)
+            await store.save_rows(
+                session,
+                [
+                    {"execution_id": execution.id, "seq": n + 1, "data": row, "node_id": "n1"}
+                    for n, row in enumerate(data)
+                ],
+            )
+            await session.commit()
+            decoded = [row async for row in store.stream_rows(session, execution.id, batch=2)]
+            text = [
+                line
+                async for batch in store.stream_row_json(session, execution.id, batch=2)
+                for line in batch
+            ]
+        assert [list(row) for row in decoded] == [["title", "price", "id", "in_stock"]] * 3
+        assert decoded == data
+        assert [json.loads(line) for line in text] == data
+        assert [list(json.loads(line)) for line in text] == [list(row) for row in data]
     finally:
         await engine.dispose()
