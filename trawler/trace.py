@@ -23,6 +23,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import IO, Any
 
+from api.viewer import render_replay
 from engine import (
     Event,
     LogEmitted,
@@ -33,7 +34,6 @@ from engine import (
     StepStarted,
 )
 from engine.rows import dumps, jsonable
-from trawler.replay import render_replay
 
 RUN_FORMAT_VERSION = 1
 # run.json feeds the self-contained viewer; every row beyond this stays in rows.jsonl only.

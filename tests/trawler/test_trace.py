@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from api.viewer import render_replay, script_json
 from browser_pool import LAUNCH_ARGS, find_chromium
 from engine.events import (
     Event,
@@ -24,7 +25,6 @@ from engine.events import (
     StepFinished,
     StepStarted,
 )
-from trawler.replay import render_replay, script_json
 from trawler.trace import TraceSink
 
 AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
