@@ -8,6 +8,7 @@ from engine.errors import (
     LimitReached,
     NavigationError,
     NeedsBrowser,
+    PathNotFound,
     StepError,
     StepFailed,
     VariableError,
@@ -16,6 +17,7 @@ from engine.errors import (
 from engine.events import (
     Event,
     FanoutSink,
+    Highlight,
     ListSink,
     LogEmitted,
     LogLevel,
@@ -27,22 +29,27 @@ from engine.events import (
     StepFinished,
     StepStarted,
     StepStatus,
+    TraceRecorded,
 )
 from engine.extract import Document
 from engine.extract import Field as ExtractField
 from engine.nodes import KINDS, NodeKind
+from engine.probe import Probe, SelectorMatches, probe
 from engine.runner import run
+from engine.suggest import Candidate, PathStep, suggest, suggest_list
 from engine.validate import json_schema, load_workflow, parse_json
 from engine.workflow import BotSettings, Workflow
 
 __all__ = [
     "KINDS",
     "BotSettings",
+    "Candidate",
     "Document",
     "EngineError",
     "Event",
     "ExtractField",
     "FanoutSink",
+    "Highlight",
     "Issue",
     "LimitReached",
     "ListSink",
@@ -51,21 +58,29 @@ __all__ = [
     "NavigationError",
     "NeedsBrowser",
     "NodeKind",
+    "PathNotFound",
+    "PathStep",
+    "Probe",
     "RowEmitted",
     "RunFinished",
     "RunStarted",
     "RunStatus",
+    "SelectorMatches",
     "Sink",
     "StepError",
     "StepFailed",
     "StepFinished",
     "StepStarted",
     "StepStatus",
+    "TraceRecorded",
     "VariableError",
     "Workflow",
     "WorkflowInvalid",
     "json_schema",
     "load_workflow",
     "parse_json",
+    "probe",
     "run",
+    "suggest",
+    "suggest_list",
 ]

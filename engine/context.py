@@ -16,7 +16,8 @@ from playwright.async_api import Page as PlaywrightPage
 from engine.errors import NeedsBrowser, StepError
 from engine.events import LogLevel
 from engine.extract import Document
-from engine.page import BrowserPage, Page, WaitUntil
+from engine.page import BrowserPage, Page, ScreenshotArea, WaitUntil
+from engine.selectors import selector_kind
 
 if TYPE_CHECKING:
     from playwright._impl._async_base import AsyncEventInfo
@@ -82,8 +83,10 @@ class NodeContext:
     def note_selector(self, selector: str) -> None:
         self.notes.selectors.append(selector)
 
-    def attach_screenshot(self, image: bytes) -> None:
+    def attach_screenshot(self, image: bytes, area: ScreenshotArea = "viewport") -> None:
+        """Make `image` the step's screenshot; `area` says what it shows, for highlights."""
         self.notes.screenshot = image
+        self.notes.screenshot_area = area
 
     def absolute_url(self, href: str) -> str:
         base = self.scope.page.url if self.scope.page else ""
@@ -91,9 +94,13 @@ class NodeContext:
 
     @staticmethod
     def locator_selector(selector: str) -> str:
-        """Our `xpath:` prefix in Playwright's spelling; CSS and Playwright engines as they are."""
-        if selector.startswith("xpath:"):
-            return "xpath=" + selector[len("xpath:") :]
+        """Our `xpath:` / `css:` prefixes and XPath forms ("/…", "(…") in Playwright's spelling;
+        CSS and Playwright engines as they are."""
+        kind, expression = selector_kind(selector)
+        if kind == "xpath":
+            return "xpath=" + expression
+        if selector.strip()[:4].lower() == "css:":
+            return "css=" + expression
         return selector
 
     async def goto(self, url: str, *, wait_until: WaitUntil = "load") -> None:
@@ -230,3 +237,4 @@ class StepNotes:
 
     selectors: list[str] = field(default_factory=list)
     screenshot: bytes | None = None
+    screenshot_area: ScreenshotArea = "viewport"

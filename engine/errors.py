@@ -3,6 +3,7 @@
 ```
 EngineError
 ├── WorkflowInvalid        the bot document is wrong; nothing ran (CLI exit 2, API 422)
+├── PathNotFound           a clicked element's path is not in the page; nothing is suggested
 └── StepError              one node failed; the runner applies the node's retry/on-error policy
     ├── NavigationError    a page could not be loaded (DNS, refused, timeout, HTTP status)
     ├── NeedsBrowser       a node needs the browser renderer but the run is HTTP-only
@@ -45,6 +46,10 @@ class WorkflowInvalid(EngineError):
     def __init__(self, issues: list[Issue]) -> None:
         self.issues = issues
         super().__init__("invalid bot:\n" + "\n".join(f"  - {i}" for i in issues))
+
+
+class PathNotFound(EngineError):
+    """A clicked element's path is not in the page's HTML; no selector is suggested."""
 
 
 class StepError(EngineError):

@@ -1,7 +1,8 @@
 """The engine's one output channel: events handed to a `Sink`.
 
 The runner emits, in order: `RunStarted`, then for each step `StepStarted` … `StepFinished`
-with any `RowEmitted` and `LogEmitted` in between, and last `RunFinished`. Rows are emitted the
+with any `RowEmitted` and `LogEmitted` in between, then `TraceRecorded` when the bot's trace
+level is "full" and the run used the browser, and last `RunFinished`. Rows are emitted the
 moment they are found (a paginate that stops on repeated pages holds one page's rows until the
 page is done; a for_each emits in the order of its items), so a sink that stores them keeps
 everything collected before a failure.
@@ -16,6 +17,8 @@ from typing import Any, Literal, Protocol
 StepStatus = Literal["succeeded", "failed", "skipped"]
 RunStatus = Literal["succeeded", "failed", "cancelled", "timed_out"]
 LogLevel = Literal["debug", "info", "warning", "error"]
+Box = tuple[float, float, float, float]
+"""(left, top, width, height) as fractions (0..1) of a screenshot's width and height."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,19 @@ class StepStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class Highlight:
+    """Where one of a step's selectors matched on the step's screenshot.
+
+    `count` is every element matched at the end of the step; `boxes` are those visible in the
+    screenshot (at most 50), clipped to it. An element-mode screenshot gets no boxes.
+    """
+
+    selector: str
+    count: int
+    boxes: tuple[Box, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class StepFinished:
     """A node finished; artifacts are attached according to the bot's trace level."""
 
@@ -55,6 +71,8 @@ class StepFinished:
     html: str | None = field(default=None, repr=False)
     matches: tuple[str, ...] = ()
     """Selectors the step matched against, so a viewer can highlight them."""
+    highlights: tuple[Highlight, ...] = ()
+    """Where those selectors matched on `screenshot` (browser pages with a screenshot only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +97,14 @@ class LogEmitted:
 
 
 @dataclass(frozen=True, slots=True)
+class TraceRecorded:
+    """The Playwright trace of the run's browser context, a zip (trace level "full" only)."""
+
+    data: bytes = field(repr=False)
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RunFinished:
     """The run ended; `rows` and `pages` are the totals, `error` says why it did not succeed.
 
@@ -96,7 +122,9 @@ class RunFinished:
     retryable: bool = False
 
 
-Event = RunStarted | StepStarted | StepFinished | RowEmitted | LogEmitted | RunFinished
+Event = (
+    RunStarted | StepStarted | StepFinished | RowEmitted | LogEmitted | TraceRecorded | RunFinished
+)
 
 
 class Sink(Protocol):

@@ -14,8 +14,41 @@ from playwright.async_api import Page as PlaywrightPage
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from engine.errors import NavigationError
+from engine.events import Box
 
 WaitUntil = Literal["load", "domcontentloaded", "networkidle", "commit"]
+ScreenshotArea = Literal["viewport", "full_page", "element"]
+"""What a screenshot shows: the viewport, the whole document, or one element."""
+
+MAX_BOXES = 50
+"""Boxes kept per selector: enough to outline a page of results, small enough for every step."""
+
+# Boxes in the screenshot's coordinates: the viewport at its scroll position, or the document
+# measured the way Playwright sizes a full-page screenshot.
+_BOXES_SCRIPT = """(elements, [area, limit]) => {
+  const root = document.documentElement, body = document.body || root;
+  let width = window.innerWidth, height = window.innerHeight, dx = 0, dy = 0;
+  if (area === 'full_page') {
+    width = Math.max(body.scrollWidth, root.scrollWidth, body.offsetWidth, root.offsetWidth,
+                     body.clientWidth, root.clientWidth);
+    height = Math.max(body.scrollHeight, root.scrollHeight, body.offsetHeight, root.offsetHeight,
+                      body.clientHeight, root.clientHeight);
+    dx = window.scrollX;
+    dy = window.scrollY;
+  }
+  const boxes = [];
+  if (area === 'element' || !(width > 0 && height > 0)) return [elements.length, boxes];
+  for (const element of elements) {
+    if (boxes.length >= limit) break;
+    if (!(element instanceof Element)) continue;
+    const r = element.getBoundingClientRect();
+    const left = Math.max(r.left + dx, 0), top = Math.max(r.top + dy, 0);
+    const right = Math.min(r.right + dx, width), bottom = Math.min(r.bottom + dy, height);
+    if (right <= left || bottom <= top) continue;
+    boxes.push([left / width, top / height, (right - left) / width, (bottom - top) / height]);
+  }
+  return [elements.length, boxes];
+}"""
 
 _CHROMIUM_NET_ERRORS = {
     "ERR_NAME_NOT_RESOLVED": "could not resolve host {host}",
@@ -107,6 +140,19 @@ class BrowserPage:
 
     async def close(self) -> None:
         await self._close(self.page)
+
+    async def boxes(self, selector: str, area: ScreenshotArea) -> tuple[int, tuple[Box, ...]]:
+        """How many elements `selector` (Playwright spelling) matches now, and their boxes in a
+        screenshot of `area` as fractions of its size; one round trip, no waiting."""
+        count, found = await self.page.locator(selector).evaluate_all(
+            _BOXES_SCRIPT, [area, MAX_BOXES]
+        )
+        return int(count), tuple(_box(box) for box in found)
+
+
+def _box(values: list[float]) -> Box:
+    left, top, width, height = (round(float(v), 5) for v in values)
+    return left, top, width, height
 
 
 class HttpPage:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
+import json
 import ssl
+import tempfile
+import zipfile
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import httpx
 
@@ -19,6 +25,9 @@ USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36 trawler/0.1"
 )
+
+TRACE_STOP_TIMEOUT = timedelta(seconds=30)
+"""How long writing the Playwright trace may take; a long run's trace takes a few seconds."""
 
 
 @functools.cache
@@ -49,6 +58,7 @@ class Renderers:
         self._lease: Lease | None = None
         self._lease_lock = asyncio.Lock()
         self._client: httpx.AsyncClient | None = None
+        self._tracing = False
 
     async def lease(self) -> Lease:
         """The run's browser context (cookies and storage of this run only)."""
@@ -70,7 +80,36 @@ class Renderers:
                 self._lease = await self._stack.enter_async_context(
                     self.pool.context(options, log=self.log)
                 )
+                if s.trace == "full":
+                    await self._start_trace(self._lease)
             return self._lease
+
+    async def _start_trace(self, lease: Lease) -> None:
+        try:
+            await lease.context.tracing.start(screenshots=True, snapshots=True, sources=False)
+        except Exception as exc:  # the trace is a debugging aid: the run goes on without it
+            self.log("warning", f"no Playwright trace: {exc}".splitlines()[0])
+        else:
+            self._tracing = True
+
+    async def stop_trace(self, redact: Callable[[str], str] | None = None) -> bytes | None:
+        """The Playwright trace zip of the run's context, its logs passed through `redact`;
+        None when none was recorded or it could not be written. Call before `aclose`."""
+        if not self._tracing or self._lease is None:
+            return None
+        self._tracing = False
+        try:
+            with tempfile.TemporaryDirectory(prefix="trawler-trace-") as folder:
+                path = Path(folder) / "trace.zip"
+                async with asyncio.timeout(TRACE_STOP_TIMEOUT.total_seconds()):
+                    await self._lease.context.tracing.stop(path=path)
+                data = path.read_bytes()
+            if redact is None:
+                return data
+            return await asyncio.to_thread(redact_trace, data, redact)
+        except Exception as exc:  # never let the trace hide how the run ended
+            self.log("warning", f"Playwright trace not saved: {exc}".splitlines()[0])
+            return None
 
     async def client(self) -> httpx.AsyncClient:
         """The run's HTTP client: the bot's headers, redirects followed, cookies kept."""
@@ -106,3 +145,41 @@ class Renderers:
     async def aclose(self) -> None:
         """Close the context, the client, and the pool if this run opened it."""
         await self._stack.aclose()
+
+
+# Playwright's action and network logs: JSON lines, redacted string by string so they still parse.
+_TRACE_LOGS = (".trace", ".network")
+
+
+def redact_trace(data: bytes, redact: Callable[[str], str]) -> bytes:
+    """The trace zip with its text passed through `redact`: every string of the action and
+    network logs, and resources that are text (pages, request bodies); images stay as they are."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError:
+                target.writestr(info, content)  # an image or a font
+                continue
+            if info.filename.endswith(_TRACE_LOGS):
+                text = "".join(
+                    json.dumps(_redact_strings(json.loads(line), redact), ensure_ascii=False) + "\n"
+                    for line in text.splitlines()
+                    if line.strip()
+                )
+            else:
+                text = redact(text)
+            target.writestr(info, text.encode("utf-8"))
+    return out.getvalue()
+
+
+def _redact_strings(value: Any, redact: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redact_strings(v, redact) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact_strings(v, redact) for k, v in value.items()}
+    return value

@@ -25,6 +25,7 @@ from engine.errors import (
     VariableError,
 )
 from engine.events import (
+    Highlight,
     LogEmitted,
     LogLevel,
     RowEmitted,
@@ -35,10 +36,11 @@ from engine.events import (
     StepFinished,
     StepStarted,
     StepStatus,
+    TraceRecorded,
 )
 from engine.graph import Graph
 from engine.nodes import KINDS, NodeKind, NodeParams
-from engine.page import BrowserPage, Page
+from engine.page import BrowserPage, Page, ScreenshotArea
 from engine.renderers import Renderers
 from engine.template import render_value
 from engine.workflow import Variable, Workflow
@@ -51,6 +53,9 @@ class SkipBranch(Exception):
 def _now() -> datetime:
     return datetime.now(UTC)
 
+
+# Highlights are a nicety of the replay: a page that stalls them must not hold up the run.
+HIGHLIGHT_TIMEOUT_S = 2.0
 
 # What Playwright says when the browser process under a page died or was killed.
 _BROWSER_GONE = ("Target crashed", "has been closed", "Browser closed", "Connection closed")
@@ -76,10 +81,13 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "timed out"
     if isinstance(exc, PlaywrightError):
-        first = exc.message.splitlines()[0] if exc.message else repr(exc)
+        lines = exc.message.splitlines() if exc.message else [repr(exc)]
+        first = lines[0]
         if "has been closed" in first:
             return f"the browser page closed unexpectedly: {first}"
-        return first
+        # Playwright's call log names what it waited for: the selector the user must fix
+        waited = next((line.strip(" -") for line in lines if "waiting for " in line), None)
+        return f"{first} ({waited})" if waited and "Timeout" in first else first
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -109,6 +117,7 @@ class Run:
         self._overrides = dict(variables)
         self.step_no = self.rows = self.pages = self.loading = 0
         self.browser_failed = False
+        self.trace: bytes | None = None
         self.pending: list[LogEmitted] = []
         self.renderers = Renderers(
             workflow.settings,
@@ -325,16 +334,20 @@ class Run:
         trace = self.workflow.settings.trace
         page = ctx.scope.page
         screenshot, html = ctx.notes.screenshot, None
+        area = ctx.notes.screenshot_area
         wanted = trace in ("steps", "full") or (trace == "errors" and status == "failed")
         if wanted and page is not None:
             try:
                 if screenshot is None and isinstance(page, BrowserPage):
-                    screenshot = await page.page.screenshot(timeout=5000)
+                    screenshot, area = await page.page.screenshot(timeout=5000), "viewport"
                 # an HTTP page has no screenshot, so its HTML is what the replay shows
                 if trace == "full" or status == "failed" or page.renderer == "http":
                     html = self.redact(await page.content())
             except Exception as exc:
                 ctx.log("debug", f"no snapshot: {_describe(exc)}")
+        highlights: tuple[Highlight, ...] = ()
+        if screenshot is not None and isinstance(page, BrowserPage) and ctx.notes.selectors:
+            highlights = await self._highlights(ctx, page, area)
         await self.flush_logs()
         await self.sink.emit(
             StepFinished(
@@ -350,8 +363,28 @@ class Run:
                 screenshot=screenshot,
                 html=html,
                 matches=tuple(ctx.notes.selectors),
+                highlights=highlights,
             )
         )
+
+    async def _highlights(
+        self, ctx: NodeContext, page: BrowserPage, area: ScreenshotArea
+    ) -> tuple[Highlight, ...]:
+        """Where the step's selectors match on its screenshot; never fails the step."""
+        found: list[Highlight] = []
+        try:
+            async with asyncio.timeout(HIGHLIGHT_TIMEOUT_S):
+                for selector in dict.fromkeys(ctx.notes.selectors):
+                    try:
+                        count, boxes = await page.boxes(ctx.locator_selector(selector), area)
+                    except PlaywrightError as exc:  # e.g. a selector only the extractor reads
+                        ctx.log("debug", f"no highlight for {selector!r}: {_describe(exc)}")
+                        continue
+                    found.append(Highlight(selector, count, boxes))
+        except Exception as exc:
+            ctx.log("debug", f"no highlights: {_describe(exc)}")
+            return ()
+        return tuple(found)
 
     async def run_branch(
         self,
@@ -461,6 +494,8 @@ class Run:
             retryable=status == "failed" and self.browser_failed,
         )
         await self.flush_logs()
+        if self.trace is not None:
+            await self.sink.emit(TraceRecorded(self.trace, _now()))
         await self.sink.emit(finished)
         return finished
 
@@ -471,7 +506,10 @@ class Run:
         except LimitReached:
             pass
         finally:
-            await self.renderers.aclose()
+            try:
+                self.trace = await self.renderers.stop_trace(self.redact if self.secrets else None)
+            finally:
+                await self.renderers.aclose()
 
 
 async def run(

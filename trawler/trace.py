@@ -6,7 +6,11 @@ Layout of `DIR`::
     rows.jsonl              every row, as it arrived
     screenshots/step-0001.png
     html/step-0001.html     the step's HTML snapshot, scripts disabled
-    run.json                summary and steps (written when the run finishes)
+    trace.zip               Playwright trace of the browser (trace level "full" only); open it
+                            with `playwright show-trace trace.zip`
+    run.json                summary and steps (written when the run finishes); each step's
+                            `highlights` place its selectors' matches on its screenshot as
+                            fractions of the image: [{"selector", "count", "boxes": [[l,t,w,h]]}]
     replay.html             self-contained viewer: screenshots embedded, opens from disk
 
 Everything but `run.json` and `replay.html` is written as events arrive, so a run that crashes
@@ -26,19 +30,22 @@ from typing import IO, Any
 from api.viewer import render_replay
 from engine import (
     Event,
+    Highlight,
     LogEmitted,
     RowEmitted,
     RunFinished,
     RunStarted,
     StepFinished,
     StepStarted,
+    TraceRecorded,
 )
 from engine.rows import dumps, jsonable
 
 RUN_FORMAT_VERSION = 1
 # run.json feeds the self-contained viewer; every row beyond this stays in rows.jsonl only.
 EMBED_ROWS = 1000
-OWN_FILES = ("events.jsonl", "rows.jsonl", "run.json", "replay.html")
+PLAYWRIGHT_TRACE = "trace.zip"
+OWN_FILES = ("events.jsonl", "rows.jsonl", "run.json", "replay.html", PLAYWRIGHT_TRACE)
 # An opened snapshot must not run the scraped page's scripts from the local disk.
 SNAPSHOT_CSP = (
     "script-src 'none'; object-src 'none'; frame-src 'none'; form-action 'none'; worker-src 'none'"
@@ -69,6 +76,7 @@ class TraceSink:
         self.logs: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
         self.row_count = 0
+        self.playwright_trace: str | None = None
         self._urls: set[str] = set()
         self._clock: float | None = None
         self._events: IO[str] | None = None
@@ -102,6 +110,9 @@ class TraceSink:
             self._row(event)
         elif isinstance(event, LogEmitted):
             self._log(event)
+        elif isinstance(event, TraceRecorded):
+            (self.directory / PLAYWRIGHT_TRACE).write_bytes(event.data)
+            self.playwright_trace = PLAYWRIGHT_TRACE
         elif isinstance(event, RunFinished):
             self.finished = event
         self._write_line(self._events, _event_record(event, shot, page))
@@ -145,6 +156,7 @@ class TraceSink:
             "logs": self.logs,
             "rows": self.rows,
             "rows_embedded": len(self.rows),
+            "playwright_trace": self.playwright_trace,
         }
 
     def _open(self) -> None:
@@ -179,6 +191,7 @@ class TraceSink:
                 "screenshot": None,
                 "html": None,
                 "matches": [],
+                "highlights": [],
                 "logs": [],
             }
         return self.steps[number]
@@ -202,6 +215,7 @@ class TraceSink:
             screenshot=shot,
             html=page,
             matches=list(event.matches),
+            highlights=[_highlight(h) for h in event.highlights],
         )
         if event.url:
             self._urls.add(event.url)
@@ -242,9 +256,18 @@ class TraceSink:
         return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+def _highlight(highlight: Highlight) -> dict[str, Any]:
+    boxes = [list(box) for box in highlight.boxes]
+    return {"selector": highlight.selector, "count": highlight.count, "boxes": boxes}
+
+
 def _event_record(event: Event, shot: str | None, page: str | None) -> dict[str, Any]:
     record: dict[str, Any] = {"event": type(event).__name__}
     record.update((f.name, getattr(event, f.name)) for f in fields(event))
     if isinstance(event, StepFinished):
-        record.update(screenshot=shot, html=page)
+        record.update(
+            screenshot=shot, html=page, highlights=[_highlight(h) for h in event.highlights]
+        )
+    elif isinstance(event, TraceRecorded):
+        record.update(data=PLAYWRIGHT_TRACE)
     return record

@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
 class ScreenshotParams(NodeParams):
     mode: Literal["viewport", "full_page", "element"] = "viewport"
-    selector: str | None = Field(None, description="For mode element.")
+    selector: str | None = Field(
+        None,
+        description="The element for mode element; in the other modes, what the replay highlights.",
+    )
 
     @model_validator(mode="after")
     def _needs_selector(self) -> ScreenshotParams:
@@ -30,13 +33,14 @@ class ScreenshotParams(NodeParams):
 async def run(ctx: NodeContext, params: ScreenshotParams) -> Outcome:
     page = await ctx.browser_page()
     timeout = ctx.settings.timeouts.action_ms
-    if params.mode == "element" and params.selector:
+    if params.selector:
         ctx.note_selector(params.selector)
+    if params.mode == "element" and params.selector:
         target = page.locator(ctx.locator_selector(params.selector)).first
         image = await target.screenshot(timeout=timeout)
     else:
         image = await page.screenshot(full_page=params.mode == "full_page", timeout=timeout)
-    ctx.attach_screenshot(image)
+    ctx.attach_screenshot(image, area=params.mode)
     return None
 
 

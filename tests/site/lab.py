@@ -67,6 +67,7 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/cp1252": cp1252,
         "/lab/paged": paged,
         "/lab/paced": paced,
+        "/lab/selectors": selectors,
     }
 
 
@@ -317,3 +318,35 @@ def paced(request: Request) -> Response:
         href = f"/lab/paced?page={page + 1}&pages={pages}&delay_ms={delay_ms}"
         nxt = f'<a class="next" href="{href}">Next</a>'
     return Response.html(render_page("Paced", f'<ul class="rows">{items}</ul>{nxt}'))
+
+
+SELECTOR_CARDS = 6
+
+
+def selectors(request: Request) -> Response:
+    """Elements to suggest selectors for: a stable id, a data-testid, plain classes, a class
+    that repeats, cells only position tells apart, generated ids and classes, a card grid."""
+    cards = "\n".join(
+        f'<div class="card rounded-lg p-4"><h3 class="card-title">Card {i}</h3>'
+        f'<span class="price">{i}.00 €</span><a href="/product/p{i:03d}">View</a></div>'
+        for i in range(1, SELECTOR_CARDS + 1)
+    )
+    body = f"""<h1>Selector lab</h1>
+<form class="search" role="search"><input id="search-box" class="mt-2 px-3 rounded" name="q"\
+ type="search" placeholder="Search"></form>
+<div id="ember123" class="css-1x2y3z toolbar">
+<button id="react-select-3-input" class="sc-abc btn-primary" data-testid="add-to-cart"\
+ type="button">Add to cart</button>
+<button id=":r1:" class="css-9f8e7d sc-kXzFjr" type="button">Share</button>
+</div>
+<p class="shipping-note text-sm">Free shipping over 50 €</p>
+<div class="cards">
+{cards}
+</div>
+<aside id="summary"><h2>Summary</h2><span class="price">21.00 €</span></aside>
+<table class="features">
+<tr><td>Waterproof</td><td>Yes</td></tr>
+<tr><td>Dishwasher safe</td><td>Yes</td></tr>
+<tr><td>Warranty</td><td>No</td></tr>
+</table>"""
+    return _page("Selectors", body)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import io
 import json
 import struct
+import zipfile
 import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -16,15 +19,21 @@ from playwright.async_api import Browser, async_playwright
 
 from api.viewer import render_replay, script_json
 from browser_pool import LAUNCH_ARGS, find_chromium
+from engine import load_workflow
+from engine import run as run_workflow
 from engine.events import (
     Event,
+    Highlight,
     LogEmitted,
     RowEmitted,
     RunFinished,
     RunStarted,
     StepFinished,
     StepStarted,
+    TraceRecorded,
 )
+from tests.engine.conftest import bot, node
+from trawler.demo_site import DemoSite
 from trawler.trace import TraceSink
 
 AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -194,6 +203,7 @@ async def test_run_json(tmp_path: Path) -> None:
                 "screenshot": "screenshots/step-0001.png",
                 "html": "html/step-0001.html",
                 "matches": [],
+                "highlights": [],
                 "logs": [{"level": "info", "message": "navigated", "at": at}],
             },
             {
@@ -209,6 +219,7 @@ async def test_run_json(tmp_path: Path) -> None:
                 "screenshot": None,
                 "html": None,
                 "matches": ["article.product_pod", "h3 a"],
+                "highlights": [],
                 "logs": [],
             },
             {
@@ -224,6 +235,7 @@ async def test_run_json(tmp_path: Path) -> None:
                 "screenshot": "screenshots/step-0003.png",
                 "html": None,
                 "matches": [],
+                "highlights": [],
                 "logs": [{"level": "warning", "message": "retrying\u2028now", "at": at}],
             },
         ],
@@ -235,6 +247,7 @@ async def test_run_json(tmp_path: Path) -> None:
             {"seq": 2, "step": 2, "node_id": "items", "data": {"title": EVIL, "tags": ["a", "b"]}},
         ],
         "rows_embedded": 2,
+        "playwright_trace": None,
     }
 
 
@@ -261,6 +274,80 @@ async def test_a_new_run_replaces_the_previous_one(tmp_path: Path) -> None:
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert len((tmp_path / "events.jsonl").read_text().splitlines()) == len(events)
     assert json.loads((tmp_path / "run.json").read_text())["status"] == "succeeded"
+
+
+def playwright_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("trace.trace", '{"type":"context-options"}\n')
+    return out.getvalue()
+
+
+HIGHLIGHTS = (
+    Highlight("article.product_pod", 24, ((0.1, 0.25, 0.2, 0.5), (0.35, 0.25, 0.2, 0.75))),
+    Highlight("h3 a", 0),
+)
+
+
+def with_highlights_and_trace(events: list[Event], trace: bytes) -> list[Event]:
+    """`events` with highlights on step 2 and a Playwright trace before `RunFinished`."""
+    changed: list[Event] = []
+    for event in events:
+        if isinstance(event, StepFinished) and event.step == 2:
+            event = dataclasses.replace(event, screenshot=SHOT_1, highlights=HIGHLIGHTS)
+        if isinstance(event, RunFinished):
+            changed.append(TraceRecorded(data=trace, at=AT))
+        changed.append(event)
+    return changed
+
+
+async def test_highlights_and_the_playwright_trace(tmp_path: Path) -> None:
+    trace = playwright_zip()
+    await traced(tmp_path, with_highlights_and_trace(run_events(), trace))
+    assert (tmp_path / "trace.zip").read_bytes() == trace
+    run = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    assert run["playwright_trace"] == "trace.zip"
+    assert run["steps"][1]["highlights"] == [
+        {
+            "selector": "article.product_pod",
+            "count": 24,
+            "boxes": [[0.1, 0.25, 0.2, 0.5], [0.35, 0.25, 0.2, 0.75]],
+        },
+        {"selector": "h3 a", "count": 0, "boxes": []},
+    ]
+    assert run["steps"][0]["highlights"] == []
+    records = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert records[7]["highlights"] == run["steps"][1]["highlights"]
+    assert records[-2] == {"event": "TraceRecorded", "data": "trace.zip", "at": AT.isoformat()}
+    # a later run without a Playwright trace leaves no stale one behind
+    await traced(tmp_path, run_events())
+    assert not (tmp_path / "trace.zip").exists()
+    assert json.loads((tmp_path / "run.json").read_text())["playwright_trace"] is None
+
+
+async def test_a_traced_bot_run_writes_highlights_and_trace_zip(
+    tmp_path: Path, site: DemoSite
+) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/static-list"),
+        node(
+            "items", "extract", item_selector=".card", fields=[{"name": "card", "selector": "h2"}]
+        ),
+        trace="full",
+    )
+    document["variables"] = {"site": site.base_url}
+    sink = TraceSink(tmp_path)
+    finished = await run_workflow(load_workflow(document), sink)
+    assert finished.status == "succeeded", finished.error
+    run_json = json.loads(sink.run_path.read_text(encoding="utf-8"))
+    assert run_json["playwright_trace"] == "trace.zip"
+    with zipfile.ZipFile(tmp_path / "trace.zip") as archive:
+        assert "trace.trace" in archive.namelist()
+    [highlight] = run_json["steps"][1]["highlights"]
+    assert (highlight["selector"], highlight["count"]) == (".card", 12)
+    assert highlight["boxes"]
+    assert all(len(box) == 4 and 0 <= min(box) <= max(box) <= 1 for box in highlight["boxes"])
+    assert sink.replay_path.is_file()
 
 
 async def test_replay_escapes_hostile_text_and_embeds_screenshots(tmp_path: Path) -> None:

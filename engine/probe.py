@@ -1,0 +1,116 @@
+"""Selector probes for the builder: what some selectors match on a live page, shown on a
+screenshot, before they go into a bot."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from browser_pool import BrowserPool
+from engine.context import NodeContext
+from engine.errors import NavigationError
+from engine.events import Box
+from engine.page import BrowserPage
+from engine.selectors import validate_selector
+
+SAMPLES = 5
+"""Matches described per selector: enough to see the pattern, small enough to send back."""
+TEXT_CHARS = 300
+
+_SAMPLES_SCRIPT = """(elements, [limit, chars]) => elements.slice(0, limit).map(e => ({
+  tag: e.tagName.toLowerCase(),
+  text: (e.innerText || e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, chars),
+  attributes: Object.fromEntries(
+    Array.from(e.attributes).map(a => [a.name, a.value.slice(0, chars)])),
+}))"""
+
+
+class Sample(BaseModel):
+    """One matched element."""
+
+    tag: str
+    text: str = Field(description=f"Its visible text, whitespace collapsed (≤ {TEXT_CHARS}).")
+    attributes: dict[str, str]
+
+
+class SelectorMatches(BaseModel):
+    """What one selector matched."""
+
+    selector: str
+    count: int = Field(description="Elements matched on the page.")
+    samples: list[Sample] = Field(description=f"The first {SAMPLES} matches.")
+    boxes: list[Box] = Field(
+        description="Their boxes on the screenshot: (left, top, width, height) as fractions."
+    )
+    error: str | None = Field(None, description="Why this selector could not be tried.")
+
+
+class Probe(BaseModel):
+    """A page and what the selectors matched on it (as JSON, the screenshot is base64)."""
+
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
+    url: str
+    title: str
+    selectors: list[SelectorMatches]
+    screenshot: bytes | None = Field(None, description="PNG of the viewport.")
+    html: str | None = Field(None, description="The page's HTML, when asked for.")
+
+
+async def _matches(page: BrowserPage, selector: str) -> SelectorMatches:
+    problem = validate_selector(selector)
+    if problem is not None:
+        return SelectorMatches(selector=selector, count=0, samples=[], boxes=[], error=problem)
+    spelled = NodeContext.locator_selector(selector)
+    count, boxes = await page.boxes(spelled, "viewport")
+    found: list[dict[str, Any]] = await page.page.locator(spelled).evaluate_all(
+        _SAMPLES_SCRIPT, [SAMPLES, TEXT_CHARS]
+    )
+    return SelectorMatches(
+        selector=selector,
+        count=count,
+        samples=[Sample.model_validate(sample) for sample in found],
+        boxes=list(boxes),
+    )
+
+
+async def probe(
+    pool: BrowserPool,
+    selectors: list[str],
+    *,
+    url: str | None = None,
+    html: str | None = None,
+    screenshot: bool = True,
+    want_html: bool = False,
+    within: timedelta = timedelta(seconds=30),
+) -> Probe:
+    """Open `url` (or `html`) in a fresh context and try each selector on it.
+
+    A bad selector is reported on its own entry; a page that does not load raises
+    `NavigationError` naming the URL; the whole probe is bounded by `within`.
+    """
+    if (url is None) == (html is None):
+        raise ValueError("give either a URL or HTML")
+    async with asyncio.timeout(within.total_seconds()), pool.context() as lease:
+        raw = await lease.new_page(wait=within)
+        page = BrowserPage(raw, lease.close_page)
+        timeout_ms = int(within.total_seconds() * 1000)
+        if url is not None:
+            await page.goto(url, wait_until="load", timeout_ms=timeout_ms)
+        else:
+            try:
+                await raw.set_content(html or "", wait_until="load", timeout=timeout_ms)
+            except Exception as exc:
+                message = f"could not render the given HTML: {exc}"
+                raise NavigationError(message, "about:blank") from exc
+        found = [await _matches(page, selector) for selector in selectors]
+        return Probe(
+            url=raw.url,
+            title=await raw.title(),
+            selectors=found,
+            screenshot=await raw.screenshot(timeout=timeout_ms) if screenshot else None,
+            html=await raw.content() if want_html else None,
+        )
