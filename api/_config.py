@@ -49,6 +49,12 @@ class ApiSettings(BaseModel):
     secure_cookies: bool = Field(
         True, description="Send the refresh cookie over HTTPS only (turn off for plain-HTTP dev)."
     )
+    probe_wait: timedelta = Field(
+        timedelta(seconds=30), description="How long a selector test waits for a worker."
+    )
+    page_session_ttl: timedelta = Field(
+        timedelta(hours=12), description="How long a sign-in to the viewer pages lasts."
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser: the builder's, and the "

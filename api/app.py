@@ -14,9 +14,10 @@ from api import errors
 from api._config import ApiSettings
 from api.deps import Context
 from api.ratelimit import RateLimiter
-from api.routes import auth, bots, executions, health, keys, live, schedules
+from api.routes import auth, bots, catalog, executions, health, keys, live, schedules, selectors
 from api.schemas import errors as documented
 from api.security import AccessTokens
+from api.viewer import pages
 from worker.dispatch import make_broker, redis_async
 
 
@@ -66,7 +67,8 @@ def create_app(config: ApiConfig) -> FastAPI:
             allow_origins=config.settings.cors_origins,
             allow_credentials=True,
             allow_methods=["*"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key"],
+            expose_headers=["ETag", "Retry-After", "Content-Disposition"],
         )
     v1 = APIRouter(prefix="/api/v1", responses=documented(400, 401, 404, 422, 429, 500))
     for router in (
@@ -77,8 +79,11 @@ def create_app(config: ApiConfig) -> FastAPI:
         schedules.router,
         executions.router,
         live.router,
+        selectors.router,
+        catalog.router,
     ):
         v1.include_router(router)
     app.include_router(v1)
     app.include_router(health.router)
+    pages.install(app)
     return app

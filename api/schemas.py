@@ -359,3 +359,64 @@ class TestRun(Response):
     rows: list[dict[str, Any]] = Field(default_factory=list)
     steps: list[StepOut] = Field(default_factory=list)
     error: str | None = None
+
+
+class BotImport(Request):
+    """A bot document to save as a new bot: a builder export or a file for `trawler run`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bot": EXAMPLE_WORKFLOW,
+                    "name": "shop catalog (imported)",
+                    "description": "From the builder's export.",
+                }
+            ]
+        }
+    )
+
+    bot: dict[str, Any] = Field(description="The bot document, as `trawler validate` takes it.")
+    name: str | None = Field(
+        None, min_length=1, max_length=200, description="The bot's name; default: the document's."
+    )
+    description: str | None = Field(
+        None, max_length=5000, description="The bot's description; default: the document's."
+    )
+
+
+class NodeKindOut(Response):
+    """One node kind, as the builder's palette and property panel need it."""
+
+    type: str = Field(description="The node's `type` in a bot document.", examples=["navigate"])
+    label: str = Field(description="Name shown in the palette.", examples=["Navigate"])
+    description: str
+    browser_only: bool = Field(description="Needs a browser: refused with renderer `http`.")
+    handles: list[str] = Field(
+        description="Named outputs (an edge's sourceHandle); empty: one default output. A "
+        "branching node needs a handle on every edge; a loop's `body` handle leads into the "
+        "loop, an edge without a handle leaves it."
+    )
+    loop: bool = Field(description="Runs its `body` repeatedly; an edge back to it ends a pass.")
+    json_schema: dict[str, Any] = Field(
+        alias="schema", description="JSON Schema of the node's `data`, with its own `$defs`."
+    )
+    defaults: dict[str, Any] = Field(
+        description="The default value of every parameter that has one."
+    )
+
+
+class SettingsCatalog(Response):
+    """The bot-level `settings` of a document."""
+
+    json_schema: dict[str, Any] = Field(
+        alias="schema", description="JSON Schema of `settings`, with its own `$defs`."
+    )
+    defaults: dict[str, Any] = Field(description="The default value of every setting that has one.")
+
+
+class Catalog(Response):
+    """What a bot document may contain: every node kind and the bot settings."""
+
+    nodes: list[NodeKindOut]
+    settings: SettingsCatalog

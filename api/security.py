@@ -48,12 +48,22 @@ class AccessTokens:
         self.key = key
         self.ttl = ttl
 
-    def issue(self, user_id: uuid.UUID, now: datetime) -> str:
-        claims = {"sub": str(user_id), "iat": now, "exp": now + self.ttl, "typ": "access"}
+    def issue(
+        self,
+        user_id: uuid.UUID,
+        now: datetime,
+        *,
+        typ: str = "access",
+        ttl: timedelta | None = None,
+    ) -> str:
+        """A token for `user_id`; `typ` "page" for the viewer's session cookie, which is no
+        bearer token and the other way round."""
+        expires = now + (ttl or self.ttl)
+        claims = {"sub": str(user_id), "iat": now, "exp": expires, "typ": typ}
         return jwt.encode(claims, self.key, algorithm=self.ALGORITHM)
 
-    def read(self, token: str) -> uuid.UUID | None:
-        """The user id of a valid, unexpired access token; None otherwise."""
+    def read(self, token: str, *, typ: str = "access") -> uuid.UUID | None:
+        """The user id of a valid, unexpired token of this type; None otherwise."""
         try:
             claims = jwt.decode(
                 token,
@@ -61,7 +71,7 @@ class AccessTokens:
                 algorithms=[self.ALGORITHM],
                 options={"require": ["sub", "exp", "iat", "typ"]},
             )
-            if claims["typ"] != "access":
+            if claims["typ"] != typ:
                 return None
             return uuid.UUID(claims["sub"])
         except (jwt.InvalidTokenError, ValueError):

@@ -79,6 +79,9 @@ class ExecutionStep(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     error: Mapped[str | None] = mapped_column(Text)
+    # [{"selector", "count", "boxes": [[left, top, width, height], ...]}], boxes as fractions
+    # of the step's screenshot: what the replay highlights.
+    selectors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
@@ -108,6 +111,7 @@ class ResultRow(Base):
     # order of a download's columns; nothing queries inside a row.
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     node_id: Mapped[str | None] = mapped_column(String(128))
+    step: Mapped[int | None] = mapped_column(Integer)
 
 
 class Artifact(Base):

@@ -4,7 +4,7 @@ finds nothing (the API answers 404, never 403)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store._base import utcnow
 from store._bots import Bot, BotVersion, Schedule
 from store._enums import ExecutionStatus
-from store._executions import Execution, ExecutionLog, ExecutionStep, ResultRow
+from store._executions import Artifact, Execution, ExecutionLog, ExecutionStep, ResultRow
 
 
 async def create_bot(
@@ -60,6 +60,19 @@ async def list_bots(
         .limit(limit)
     )
     return list(bots), int(total or 0)
+
+
+async def bot_names(
+    session: AsyncSession, user_id: uuid.UUID, bot_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of the user's bots among `bot_ids`, deleted ones too (their runs remain)."""
+    ids = set(bot_ids)
+    if not ids:
+        return {}
+    found = await session.execute(
+        select(Bot.id, Bot.name).where(Bot.user_id == user_id, Bot.id.in_(ids))
+    )
+    return dict(found.tuples().all())
 
 
 async def current_version(session: AsyncSession, bot: Bot) -> BotVersion:
@@ -113,6 +126,38 @@ async def steps_of(session: AsyncSession, execution_id: uuid.UUID) -> list[Execu
         .order_by(ExecutionStep.step)
     )
     return list(found)
+
+
+async def first_rows(
+    session: AsyncSession, execution_id: uuid.UUID, *, limit: int
+) -> list[ResultRow]:
+    """The first `limit` rows in order, with their step and node."""
+    found = await session.scalars(
+        select(ResultRow)
+        .where(ResultRow.execution_id == execution_id)
+        .order_by(ResultRow.seq)
+        .limit(limit)
+    )
+    return list(found)
+
+
+async def artifacts_of(session: AsyncSession, execution_id: uuid.UUID) -> list[Artifact]:
+    """The execution's artifacts, by step."""
+    found = await session.scalars(
+        select(Artifact)
+        .where(Artifact.execution_id == execution_id)
+        .order_by(Artifact.step, Artifact.kind)
+    )
+    return list(found)
+
+
+async def artifact_of(
+    session: AsyncSession, execution_id: uuid.UUID, artifact_id: uuid.UUID
+) -> Artifact | None:
+    """One artifact of the execution (an id of another execution finds nothing)."""
+    return await session.scalar(
+        select(Artifact).where(Artifact.execution_id == execution_id, Artifact.id == artifact_id)
+    )
 
 
 async def running_count(session: AsyncSession, user_id: uuid.UUID) -> int:

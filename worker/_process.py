@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import dramatiq
 import redis.asyncio as aioredis
@@ -18,8 +19,9 @@ import store
 from browser_pool import BrowserPool
 from worker._config import WorkerSettings
 from worker._execution import execute
+from worker._probe import answer_probe
 from worker._runtime import Runtime
-from worker.dispatch import ACTORS, PRIORITY_QUEUE, make_broker, redis_async
+from worker.dispatch import ACTORS, PRIORITY_QUEUE, PROBE_ACTOR, make_broker, redis_async
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +143,17 @@ def declare_actors(broker: dramatiq.Broker, boot: Boot) -> None:
             priority=0 if priority else 10,
             max_retries=0,
         )(run_execution)
+
+    async def probe_selectors(probe_id: str, request: dict[str, Any]) -> None:
+        await answer_probe(boot.runtime, probe_id, request)
+
+    dramatiq.actor(
+        broker=broker,
+        actor_name=PROBE_ACTOR,
+        queue_name=PRIORITY_QUEUE,
+        priority=0,
+        max_retries=0,
+    )(probe_selectors)
 
 
 def start_worker(config: WorkerConfig) -> Callable[[], None]:

@@ -26,6 +26,7 @@ from engine import (
     RowEmitted,
     StepFinished,
     StepStarted,
+    TraceRecorded,
 )
 from worker._runtime import Runtime
 from worker.dispatch import progress_channel
@@ -48,6 +49,7 @@ def _step_record(
         "rows": 0,
         "attempts": 1,
         "error": None,
+        "selectors": None,
         "started_at": started_at,
         "finished_at": None,
     }
@@ -58,9 +60,21 @@ def _step_record(
             rows=event.rows,
             attempts=event.attempts,
             error=event.error,
+            selectors=_selectors(event),
             finished_at=datetime.now(UTC),
         )
     return record
+
+
+def _selectors(event: StepFinished) -> list[dict[str, Any]]:
+    """The step's selectors with where they matched on its screenshot, for the replay."""
+    found = {
+        h.selector: {"selector": h.selector, "count": h.count, "boxes": h.boxes}
+        for h in event.highlights
+    }
+    for selector in event.matches:
+        found.setdefault(selector, {"selector": selector, "count": None, "boxes": []})
+    return list(found.values())
 
 
 def _summary(event: Event) -> dict[str, Any] | None:
@@ -149,6 +163,7 @@ class StoreSink:
                         "seq": event.seq,
                         "data": event.data,
                         "node_id": event.node_id,
+                        "step": event.step,
                     }
                 )
                 self.row_count = max(self.row_count, event.seq)
@@ -161,6 +176,8 @@ class StoreSink:
                     execution_id, event, self.started.pop(event.step, None)
                 )
                 await self._store_artifacts(event)
+            case TraceRecorded():
+                await self._store(None, "trace", "trace.zip", event.data, "application/zip")
             case LogEmitted():
                 self.batch.logs.append(
                     {
@@ -181,38 +198,37 @@ class StoreSink:
         return time.monotonic() - self.last_flush >= self.rt.settings.flush_interval.total_seconds()
 
     async def _store_artifacts(self, event: StepFinished) -> None:
-        """Screenshot and HTML to storage, under this attempt's prefix; a storage failure
-        costs the picture, not the run."""
-        found: list[tuple[str, bytes, str]] = []
+        """Screenshot and HTML to storage, under this attempt's prefix."""
         if event.screenshot:
-            found.append(("screenshot", event.screenshot, "image/png"))
+            name = f"{event.step:05d}-screenshot.png"
+            await self._store(event.step, "screenshot", name, event.screenshot, "image/png")
         if event.html:
-            found.append(("html", event.html.encode(), "text/html; charset=utf-8"))
-        for kind, data, content_type in found:
-            ext = "png" if kind == "screenshot" else "html"
-            key = f"{artifact_prefix(self.held)}/{event.step:05d}-{kind}.{ext}"
-            try:
-                await self.rt.artifacts.put(key, data, content_type)
-            except Exception as exc:
-                log.warning(
-                    "execution %s: %s of step %d not stored: %s",
-                    self.held.execution_id,
-                    kind,
-                    event.step,
-                    exc,
-                )
-                continue
-            self.batch.artifacts.append(
-                {
-                    "execution_id": self.held.execution_id,
-                    "step": event.step,
-                    "kind": kind,
-                    "size": len(data),
-                    "checksum": hashlib.sha256(data).hexdigest(),
-                    "storage_key": key,
-                    "content_type": content_type,
-                }
-            )
+            name = f"{event.step:05d}-html.html"
+            html = event.html.encode()
+            await self._store(event.step, "html", name, html, "text/html; charset=utf-8")
+
+    async def _store(
+        self, step: int | None, kind: str, name: str, data: bytes, content_type: str
+    ) -> None:
+        """One artifact to storage, its record to the batch; a storage failure costs the
+        artifact, not the run."""
+        key = f"{artifact_prefix(self.held)}/{name}"
+        try:
+            await self.rt.artifacts.put(key, data, content_type)
+        except Exception as exc:
+            log.warning("execution %s: %s not stored: %s", self.held.execution_id, name, exc)
+            return
+        self.batch.artifacts.append(
+            {
+                "execution_id": self.held.execution_id,
+                "step": step,
+                "kind": kind,
+                "size": len(data),
+                "checksum": hashlib.sha256(data).hexdigest(),
+                "storage_key": key,
+                "content_type": content_type,
+            }
+        )
 
     async def publish(self, summary: dict[str, Any]) -> None:
         """Live progress is best effort: a Redis hiccup must not fail the run."""

@@ -8,10 +8,12 @@ message before the commit would find nothing to claim.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import dramatiq
 import fakeredis
@@ -38,6 +40,8 @@ QUEUE = "executions"
 PRIORITY_QUEUE = "executions.priority"
 """Test runs from the builder and every run of a paid plan: never stuck behind long free runs."""
 ACTORS = {QUEUE: "run_execution", PRIORITY_QUEUE: "run_execution_priority"}
+PROBE_ACTOR = "probe_selectors"
+"""Selector probes for the builder, on the priority queue: a person is waiting for them."""
 
 
 def make_broker(
@@ -131,6 +135,34 @@ async def send(
         log.warning("execution %s not enqueued (sent again later): %s", execution_id, exc)
         return False
     return True
+
+
+def probe_reply_key(probe_id: str) -> str:
+    """The Redis list the worker pushes a probe's answer onto."""
+    return f"trawler:probes:{probe_id}"
+
+
+async def ask_probe(
+    broker: dramatiq.Broker, client: aioredis.Redis, request: dict[str, Any], wait: timedelta
+) -> dict[str, Any] | None:
+    """Have a worker probe selectors on a page and wait for its answer; None after `wait`
+    (the message expires with it, so no worker starts a probe nobody waits for)."""
+    probe_id = uuid.uuid4().hex
+    message: dramatiq.Message[None] = dramatiq.Message(
+        queue_name=PRIORITY_QUEUE,
+        actor_name=PROBE_ACTOR,
+        args=(probe_id, request),
+        kwargs={},
+        options={"max_age": int(wait.total_seconds() * 1000)},
+    )
+    await asyncio.to_thread(broker.enqueue, message)
+    deadline = asyncio.get_running_loop().time() + wait.total_seconds()
+    # short blocking reads: no connection sits in one long read a timeout could cut
+    while (left := deadline - asyncio.get_running_loop().time()) > 0:
+        answer = await client.blpop([probe_reply_key(probe_id)], timeout=min(left, 1.0))
+        if answer is not None:
+            return dict(json.loads(answer[1]))
+    return None
 
 
 def progress_channel(execution_id: uuid.UUID) -> str:

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Cookie, Request, Response
 
 import store
-from api.deps import ContextDep, CurrentUser, SessionDep
+from api.deps import Context, ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError
 from api.quota import limits_of
 from api.schemas import AccessToken, Credentials, Usage, UserOut, UserUpdate, errors
@@ -55,6 +55,29 @@ async def _issue(
     )
 
 
+async def authenticate(
+    ctx: Context, db: store.Session, client: str, email: str, password: str
+) -> store.User:
+    """The user these credentials belong to, within the login rate limits (per client address
+    a minute, per account in 15 minutes); the API and the viewer's sign-in share them."""
+    now = ctx.now()
+    limits = ctx.settings
+    await ctx.limiter.hit(
+        "login_per_address", client, limit=limits.login_per_address, window=MINUTE, now=now
+    )
+    await ctx.limiter.hit(
+        "login_per_account",
+        email.strip().lower(),
+        limit=limits.login_per_account,
+        window=QUARTER,
+        now=now,
+    )
+    user = await store.user_by_email(db, email)
+    if not verify_password(user.password_hash if user else DUMMY_HASH, password) or not user:
+        raise ApiError(401, "invalid_credentials", "wrong email or password")
+    return user
+
+
 @router.post("/login")
 async def login(
     body: Credentials, ctx: ContextDep, db: SessionDep, request: Request, response: Response
@@ -63,22 +86,8 @@ async def login(
 
     Attempts are limited per account (in 15 minutes) and per client address (a minute).
     """
-    now = ctx.now()
     client = request.client.host if request.client else "unknown"
-    limits = ctx.settings
-    await ctx.limiter.hit(
-        "login_per_address", client, limit=limits.login_per_address, window=MINUTE, now=now
-    )
-    await ctx.limiter.hit(
-        "login_per_account",
-        body.email.strip().lower(),
-        limit=limits.login_per_account,
-        window=QUARTER,
-        now=now,
-    )
-    user = await store.user_by_email(db, body.email)
-    if not verify_password(user.password_hash if user else DUMMY_HASH, body.password) or not user:
-        raise ApiError(401, "invalid_credentials", "wrong email or password")
+    user = await authenticate(ctx, db, client, body.email, body.password)
     return await _issue(ctx, db, response, user.id, uuid.uuid4())
 
 

@@ -1,4 +1,4 @@
-"""A user's bots: list, create, read, update (a new version), delete, versions, execute."""
+"""A user's bots: list, create, import, read, update (a new version), delete, versions, execute."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from api.progress import follow
 from api.quota import check_execution
 from api.schemas import (
     BotDetail,
+    BotImport,
     BotIn,
     BotOut,
     BotUpdate,
@@ -80,6 +81,21 @@ async def create_bot(body: BotIn, user: CurrentUser, db: SessionDep) -> BotDetai
     """Save a new bot; an invalid workflow gets 422 naming each node and field."""
     bot, _ = await store.create_bot(
         db, user.id, body.name, body.description, _validated(body.workflow)
+    )
+    await db.commit()
+    return await _detail(db, bot)
+
+
+@router.post("/import", status_code=201)
+async def import_bot(body: BotImport, user: CurrentUser, db: SessionDep) -> BotDetail:
+    """Save a bot document as a new bot, named and described as in the document unless given.
+
+    An invalid document gets 422 naming each node and field, and nothing is saved.
+    """
+    workflow = load_workflow(body.bot)
+    description = body.description if body.description is not None else workflow.description
+    bot, _ = await store.create_bot(
+        db, user.id, body.name or workflow.name, description or "", body.bot
     )
     await db.commit()
     return await _detail(db, bot)

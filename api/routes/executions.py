@@ -177,10 +177,17 @@ async def execution_result(
 ) -> StreamingResponse:
     """The rows found so far (all of them once finished), streamed in order."""
     execution = await _execution(db, user, execution_id)
-    name = f"execution-{execution.id}.{format}"
-    body = (
-        _xlsx(ctx.db, execution.id) if format == "xlsx" else _stream(ctx.db, execution.id, format)
-    )
+    return await result_download(db, ctx.db, execution.id, format)
+
+
+async def result_download(
+    session: store.Session, db: store.Database, execution_id: uuid.UUID, format: Format
+) -> StreamingResponse:
+    """The execution's rows as a file download (its owner already checked). The request's
+    `session` goes back to the pool first: the stream reads with a session of its own."""
+    await session.close()
+    name = f"execution-{execution_id}.{format}"
+    body = _xlsx(db, execution_id) if format == "xlsx" else _stream(db, execution_id, format)
     return StreamingResponse(
         body,
         media_type=MEDIA[format],

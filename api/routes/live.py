@@ -40,6 +40,15 @@ async def execution_events(
     """Server-Sent Events: `state`, then `step_started`, `step_finished`, `log`, `progress`,
     and last `finished`."""
     await _own(db, user, execution_id)
+    return await event_stream(db, ctx, execution_id)
+
+
+async def event_stream(
+    session: store.Session, ctx: Context, execution_id: uuid.UUID
+) -> StreamingResponse:
+    """An execution's progress as Server-Sent Events (its owner already checked). A stream
+    may last for hours: the request's `session` goes back to the pool first."""
+    await session.close()
 
     async def stream() -> AsyncIterator[str]:
         async for event in follow(ctx, execution_id, keepalive=KEEPALIVE):

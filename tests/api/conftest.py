@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -68,3 +69,14 @@ def error_of(answer: httpx.Response) -> dict[str, Any]:
     assert set(body) == {"error"}, body
     assert set(body["error"]) == {"code", "message", "details"}, body
     return dict(body["error"])
+
+
+CORS_ORIGINS = ["chrome-extension://abcdefghijklmnopabcdefghijklmnop", "http://builder.local:5173"]
+
+
+@pytest.fixture
+def cors_api_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`api_url` allowing CORS_ORIGINS; list it before `api_url` or `new_user` in a test."""
+    monkeypatch.setenv("TRAWLER_API__CORS_ORIGINS", json.dumps(CORS_ORIGINS))
+    url: str = request.getfixturevalue("api_url")
+    return url

@@ -339,3 +339,28 @@ async def test_the_whole_story_of_one_user(
 
     assert (await client.delete("/users/me")).status_code == 204
     assert (await client.get("/bots")).status_code == 401
+
+
+async def test_open_streams_hold_no_database_connection(
+    new_user: ApiUser, site: DemoSite, api_url: str
+) -> None:
+    # more live streams and downloads than the API's pool has connections (5 + 10)
+    client = await new_user()
+    bot = await client.post("/bots", json={"name": "idle", "workflow": paced_bot(site, pages=1)})
+    execution = (await client.post(f"/bots/{bot.json()['id']}/execute")).json()["execution_id"]
+    headers = {"Authorization": client.headers["Authorization"]}
+    async with httpx.AsyncClient(base_url=f"{api_url}/api/v1", timeout=10) as streams:
+        opened = []
+        for _ in range(20):  # no worker runs: each stream stays open, waiting
+            request = streams.build_request(
+                "GET", f"/executions/{execution}/events", headers=headers
+            )
+            answer = await streams.send(request, stream=True)
+            assert answer.status_code == 200
+            opened.append(answer)
+        try:
+            listed = await client.get("/bots")
+            assert listed.status_code == 200
+        finally:
+            for answer in opened:
+                await answer.aclose()

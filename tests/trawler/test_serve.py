@@ -73,6 +73,12 @@ async def test_serve_runs_a_bot_end_to_end_on_sqlite_with_nothing_else(
             assert finished["status"] == "succeeded", finished
             rows = await client.get(f"/executions/{execution}/result", params={"format": "csv"})
             assert list(csv.DictReader(io.StringIO(rows.text))) == paced_rows(3)
+            # a selector test goes through the in-process queue to the worker's browser
+            probed = await client.post(
+                "/selectors/test", json={"url": f"{site.base_url}/shop", "selectors": ["h1"]}
+            )
+            assert probed.status_code == 200, probed.text
+            assert probed.json()["selectors"][0]["count"] == 1
         assert (tmp_path / "trawler.db").exists()
     finally:
         server.send_signal(signal.SIGTERM)

@@ -1,0 +1,143 @@
+"""Selectors for the builder and the extension: try them on a live page, or have them
+suggested for an element the user clicked.
+
+Pages are opened by a worker (the priority queue), never by the API; suggestions for HTML the
+extension sends are computed here, from the HTML alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field, model_validator
+
+from api.deps import ContextDep, CurrentUser
+from api.errors import ApiError
+from api.schemas import Request, Response, errors
+from engine import (
+    Candidate,
+    EngineError,
+    PathStep,
+    Probe,
+    SelectorMatches,
+    suggest,
+    suggest_list,
+)
+from worker.dispatch import ask_probe
+
+router = APIRouter(prefix="/selectors", tags=["selectors"])
+
+MAX_HTML = 5_000_000
+EXAMPLE_PATH = [
+    {"tag": "html", "index": 1},
+    {"tag": "body", "index": 2},
+    {"tag": "ul", "classes": ["products"], "index": 2},
+    {"tag": "li", "classes": ["product"], "attributes": {"data-id": "p002"}, "index": 2},
+]
+
+
+class _Page(Request):
+    url: str | None = Field(
+        None, max_length=4000, description="The page to open.", examples=["https://shop.example/"]
+    )
+    html: str | None = Field(
+        None, max_length=MAX_HTML, description="Or the page's HTML, as the extension captured it."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Any:
+        if (self.url is None) == (self.html is None):
+            raise ValueError("give either url or html")
+        return self
+
+
+class SelectorTest(_Page):
+    selectors: list[str] = Field(
+        min_length=1, max_length=20, examples=[["li.product", "xpath://li[@data-id='p002']"]]
+    )
+    screenshot: bool = Field(True, description="Return a screenshot with the matches' boxes.")
+
+
+class SelectorTestOut(Response):
+    url: str
+    title: str
+    selectors: list[SelectorMatches]
+    screenshot: str | None = Field(None, description="A PNG `data:` URI of the viewport.")
+
+
+class Suggestion(_Page):
+    path: list[PathStep] | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="The clicked element's path, from <html> down to it.",
+        examples=[EXAMPLE_PATH],
+    )
+    examples: list[list[PathStep]] | None = Field(
+        None,
+        min_length=1,
+        max_length=2,
+        description="Or one or two items of a list the user clicked: item selectors come back.",
+    )
+
+    @model_validator(mode="after")
+    def _one_question(self) -> Any:
+        if (self.path is None) == (self.examples is None):
+            raise ValueError("give either path (one element) or examples (a list's items)")
+        return self
+
+
+class SuggestionOut(Response):
+    candidates: list[Candidate] = Field(description="Most stable first.")
+
+
+async def _probe(ctx: ContextDep, request: dict[str, Any]) -> Probe:
+    wait = ctx.settings.probe_wait
+    answer = await ask_probe(
+        ctx.broker, ctx.redis, request | {"within_s": wait.total_seconds()}, wait
+    )
+    if answer is None:
+        raise ApiError(
+            504, "probe_timeout", f"no worker answered within {wait.total_seconds():g} s"
+        )
+    if "error" in answer:
+        raise ApiError(422, "page_failed", str(answer["error"]), {"url": request.get("url")})
+    return Probe.model_validate_json(json.dumps(answer["probe"]))
+
+
+@router.post("/test", responses=errors(422, 504))
+async def test_selectors(body: SelectorTest, user: CurrentUser, ctx: ContextDep) -> SelectorTestOut:
+    """Open the page on a worker and report, for each selector, how many elements it matches,
+    the first ones' text and attributes, and their boxes on a screenshot."""
+    found = await _probe(ctx, body.model_dump(exclude_none=True))
+    shot = found.screenshot
+    return SelectorTestOut(
+        url=found.url,
+        title=found.title,
+        selectors=found.selectors,
+        screenshot="data:image/png;base64," + base64.b64encode(shot).decode() if shot else None,
+    )
+
+
+@router.post("/suggest", responses=errors(422, 504))
+async def suggest_selectors(body: Suggestion, user: CurrentUser, ctx: ContextDep) -> SuggestionOut:
+    """Robust CSS and XPath for a clicked element (ids and data attributes over positions),
+    or the item selector of a list from one or two of its items, each with its match count."""
+    html = body.html
+    if html is None:
+        request: dict[str, Any] = {
+            "url": body.url,
+            "selectors": [],
+            "screenshot": False,
+            "want_html": True,
+        }
+        html = (await _probe(ctx, request)).html or ""
+    try:
+        if body.path is not None:
+            return SuggestionOut(candidates=suggest(html, body.path))
+        return SuggestionOut(candidates=suggest_list(html, body.examples or []))
+    except EngineError as exc:
+        raise ApiError(422, "element_not_found", str(exc)) from exc

@@ -1,0 +1,177 @@
+"""Selector tests and suggestions over real HTTP: the page opened by a real worker's Chromium
+through the priority queue, the answer back through Redis."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+import httpx
+import pytest
+from parsel import Selector
+from selectolax.lexbor import LexborHTMLParser
+
+from tests.api.conftest import ApiUser, error_of
+from tests.conftest import free_port
+from tests.worker.conftest import Processes
+from trawler.demo_site import DemoSite
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _path_to(html: str, css: str) -> list[dict[str, Any]]:
+    """The element's path as the extension sends it: tag, id, classes, attributes, position."""
+    node = LexborHTMLParser(html).css_first(css)
+    assert node is not None
+    path: list[dict[str, Any]] = []
+    while node is not None and node.tag and not node.tag.startswith("-"):
+        parent = node.parent
+        siblings = (
+            [n for n in parent.iter() if n.tag and not n.tag.startswith("-")] if parent else []
+        )
+        attributes = dict(node.attributes)
+        classes = (attributes.pop("class", None) or "").split()
+        path.append(
+            {
+                "tag": node.tag,
+                "id": attributes.pop("id", None),
+                "classes": classes,
+                "attributes": {k: v or "" for k, v in attributes.items()},
+                "index": next((i for i, n in enumerate(siblings, 1) if n.mem_id == node.mem_id), 1),
+            }
+        )
+        node = parent
+    return path[::-1]
+
+
+def _texts(html: str, candidate: dict[str, Any]) -> list[str]:
+    """The text of every element the candidate selects, read independently of the engine."""
+    if candidate["kind"] == "css":
+        return [node.text() for node in LexborHTMLParser(html).css(candidate["selector"])]
+    expression = candidate["selector"].removeprefix("xpath:")
+    return ["".join(node.xpath(".//text()").getall()) for node in Selector(html).xpath(expression)]
+
+
+async def test_selectors_are_tried_on_a_worker(
+    new_user: ApiUser, processes: Processes, site: DemoSite
+) -> None:
+    processes.start("worker")
+    client = await new_user()
+    shown = len(LexborHTMLParser(httpx.get(f"{site.base_url}/shop").text).css("li.product"))
+    answer = await client.post(
+        "/selectors/test",
+        json={
+            "url": f"{site.base_url}/shop",
+            "selectors": ["li.product", "xpath://li[@data-id='p002']", "li..product"],
+        },
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["url"] == f"{site.base_url}/shop"
+    products, second, bad = body["selectors"]
+    assert products["count"] == shown > 5
+    assert products["error"] is None
+    assert len(products["samples"]) == 5
+    assert products["samples"][0]["tag"] == "li"
+    assert products["samples"][0]["attributes"]["data-id"] == "p001"
+    assert products["boxes"]  # the visible ones, on the screenshot
+    assert all(0 <= left < 1 and 0 <= top < 1 for left, top, _, _ in products["boxes"])
+    assert second["count"] == 1
+    assert second["samples"][0]["attributes"]["class"] == "product"
+    assert bad["count"] == 0
+    assert "li..product" in bad["error"]
+    assert body["screenshot"].startswith("data:image/png;base64,")
+    assert base64.b64decode(body["screenshot"].split(",", 1)[1]).startswith(PNG)
+
+    html = "<ul><li class='x'>a</li><li class='x'>b</li><li>c</li></ul>"
+    answer = await client.post(
+        "/selectors/test", json={"html": html, "selectors": ["li.x"], "screenshot": False}
+    )
+    assert answer.status_code == 200, answer.text
+    only = answer.json()["selectors"][0]
+    assert (only["count"], [s["text"] for s in only["samples"]]) == (2, ["a", "b"])
+    assert answer.json()["screenshot"] is None
+
+    missing = f"{site.base_url}/no-such-page"
+    answer = await client.post("/selectors/test", json={"url": missing, "selectors": ["p"]})
+    assert answer.status_code == 422
+    error = error_of(answer)
+    assert error["code"] == "page_failed"
+    assert "404" in error["message"]
+    assert missing in error["message"]
+
+    both = await client.post(
+        "/selectors/test", json={"url": missing, "html": "<p>", "selectors": ["p"]}
+    )
+    assert both.status_code == 422
+    assert "either url or html" in str(error_of(both)["details"])
+
+
+async def test_suggestions_for_a_clicked_element_and_a_list(
+    new_user: ApiUser, processes: Processes, site: DemoSite
+) -> None:
+    processes.start("worker")
+    client = await new_user()
+    html = httpx.get(f"{site.base_url}/shop").text
+    document = LexborHTMLParser(html)
+
+    clicked = _path_to(html, "li.product[data-id='p003'] a.title")
+    answer = await client.post("/selectors/suggest", json={"html": html, "path": clicked})
+    assert answer.status_code == 200, answer.text
+    best = answer.json()["candidates"][0]
+    assert best["unique"] is True
+    assert best["matches"] == 1
+    target = document.css_first("li.product[data-id='p003'] a.title")
+    assert target is not None
+    assert _texts(html, best) == [target.text()]
+
+    # the same question about a live page, which a worker opens
+    answer = await client.post(
+        "/selectors/suggest", json={"url": f"{site.base_url}/shop", "path": clicked}, timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["candidates"][0]["unique"] is True
+
+    items = [_path_to(html, f"li.product[data-id='{i}']") for i in ("p001", "p004")]
+    answer = await client.post("/selectors/suggest", json={"html": html, "examples": items})
+    assert answer.status_code == 200, answer.text
+    best = answer.json()["candidates"][0]
+    shown = [item.text() for item in document.css("li.product")]
+    assert best["matches"] == len(shown)
+    assert _texts(html, best) == shown
+
+    lost = [*clicked[:-1], {"tag": "blink", "index": 9}]
+    answer = await client.post("/selectors/suggest", json={"html": html, "path": lost})
+    assert answer.status_code == 422
+    assert error_of(answer)["code"] == "element_not_found"
+
+
+async def test_a_probe_nobody_answers_times_out(processes: Processes) -> None:
+    port = free_port()
+    process = processes.start_args(
+        ["api", "--port", str(port)], TRAWLER_API__PROBE_WAIT="PT1S"
+    )  # and no worker
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(processes.output(process))
+        time.sleep(0.1)
+    async with httpx.AsyncClient(base_url=f"{url}/api/v1") as client:
+        credentials = {"email": "probe@example.com", "password": "s3cret-pass"}
+        assert (await client.post("/auth/register", json=credentials)).status_code == 201
+        token = (await client.post("/auth/login", json=credentials)).json()["access_token"]
+        answer = await client.post(
+            "/selectors/test",
+            json={"html": "<p>x</p>", "selectors": ["p"]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert answer.status_code == 504
+    assert error_of(answer)["code"] == "probe_timeout"

@@ -1,0 +1,276 @@
+"""The replay viewer in real headless Chromium, against `trawler api` with a real worker:
+sign in, list executions, replay a finished run with the keyboard, a failed run's error, a
+running one updating live, and hostile scraped content that runs nothing.
+
+Screenshots of the pages go to `tests/out/viewer/` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import uuid
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from browser_pool import LAUNCH_ARGS, find_chromium
+from tests.api.conftest import ApiUser
+from tests.engine.conftest import bot, node
+from tests.site.lab import XSS_NAMES
+from tests.worker.conftest import Processes, paced_bot
+from trawler.demo_site import DemoSite
+
+SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer"
+PASSWORD = "s3cret-pass"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=find_chromium(headless=True), args=list(LAUNCH_ARGS)
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def _run(client: httpx.AsyncClient, name: str, document: dict[str, Any]) -> str:
+    created = await client.post("/bots", json={"name": name, "workflow": document})
+    assert created.status_code == 201, created.text
+    started = await client.post(f"/bots/{created.json()['id']}/execute")
+    assert started.status_code == 202, started.text
+    return str(started.json()["execution_id"])
+
+
+async def _finished(client: httpx.AsyncClient, execution_id: str) -> dict[str, Any]:
+    for _ in range(120):  # polled gently: the free plan allows 60 requests a minute
+        answer = await client.get(f"/executions/{execution_id}")
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        if body["status"] not in ("queued", "running"):
+            return body
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"execution {execution_id} did not finish")
+
+
+async def _sign_in(page: Page, api_url: str, email: str, target: str) -> None:
+    await page.goto(f"{api_url}{target}")
+    assert page.url.startswith(f"{api_url}/login?next="), page.url
+    await page.fill("input[name=email]", email)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{api_url}{target}")
+
+
+async def _selected(page: Page) -> str | None:
+    return await page.locator(".step[aria-current=true] .step-name b").text_content()
+
+
+def _guard(page: Page) -> dict[str, list[str]]:
+    """Record what hostile content could make the viewer do: dialogs, pop-ups, errors."""
+    seen: dict[str, list[str]] = {"dialogs": [], "popups": [], "errors": []}
+    page.on("dialog", lambda dialog: seen["dialogs"].append(dialog.message))
+    page.on("popup", lambda popup: seen["popups"].append(popup.url))
+    page.on("pageerror", lambda error: seen["errors"].append(str(error)))
+    return seen
+
+
+async def _email(client: httpx.AsyncClient) -> str:
+    return str((await client.get("/users/me")).json()["email"])
+
+
+async def test_replay_of_finished_and_failed_runs(
+    api_url: str, new_user: ApiUser, processes: Processes, site: DemoSite, browser: Browser
+) -> None:
+    processes.start("worker")
+    client = await new_user()
+    hostile = bot(
+        node("list", "navigate", url=f"{site.base_url}/lab/xss"),
+        node(
+            "names",
+            "extract",
+            item_selector="li.product",
+            fields=[{"name": "name", "selector": "a.title"}],
+        ),
+        node("pester", "navigate", url=f"{site.base_url}/lab/alerts"),
+        trace="full",
+        renderer="browser",
+    )
+    good = await _run(client, "hostile shop", hostile)
+    finished = await _finished(client, good)  # the free plan runs one at a time
+    assert finished["status"] == "succeeded", finished["error"]
+    broken = await _run(
+        client,
+        "broken",
+        bot(
+            node("shop", "navigate", url=f"{site.base_url}/shop"),
+            node("buy", "click", selector="#no-such-button"),
+            trace="errors",
+            renderer="browser",
+        ),
+    )
+    failed = await _finished(client, broken)
+    assert failed["status"] == "failed"
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+    seen = _guard(page)
+    try:
+        await _sign_in(page, api_url, await _email(client), "/executions")
+        listed = page.locator("main tbody tr")
+        assert await listed.count() == 2
+        assert "broken" in (await listed.first.text_content() or "")  # newest first
+        await page.screenshot(path=SHOTS / "executions.png", full_page=True)
+
+        await page.click(f"a[href='/executions/{good}/replay']")
+        await page.wait_for_url(f"**/executions/{good}/replay")
+        assert await page.locator("#bot-name").text_content() == "hostile shop"
+        assert await page.locator("#run-status").text_content() == "succeeded"
+        assert await page.locator(".step").count() == 3
+        assert await _selected(page) == "list"
+        shot = page.locator("#step-shot img")
+        await shot.wait_for()
+        assert await shot.evaluate("img => img.complete && img.naturalWidth > 0")
+
+        await page.keyboard.press("ArrowDown")
+        assert await _selected(page) == "names"
+        await shot.wait_for()
+        assert await shot.evaluate("img => img.complete && img.naturalWidth > 0")
+        # one box per product on the screenshot, placed where the products were
+        marks = page.locator("#step-shot .hl")
+        assert await marks.count() == len(XSS_NAMES)
+        assert "li.product · 4 matches" in await page.locator(".chip").all_text_contents()
+        first = await marks.first.bounding_box()
+        picture = await shot.bounding_box()
+        assert first
+        assert picture
+        assert first["width"] > picture["width"] / 3
+        # the hostile names are text in the table, never markup
+        cells = await page.locator("#rows-table tbody td").all_text_contents()
+        for name in XSS_NAMES:
+            assert name in cells
+        await page.screenshot(path=SHOTS / "replay-highlights.png", full_page=True)
+        # trace "full": the Playwright trace, for `playwright show-trace`
+        trace = await page.get_attribute("#nav-links a[download]", "href")
+        assert trace
+        assert trace.startswith(f"/executions/{good}/artifacts/")
+        zipped = await page.request.get(f"{api_url}{trace}")
+        assert zipped.ok
+        with zipfile.ZipFile(io.BytesIO(await zipped.body())) as archive:
+            assert "trace.trace" in archive.namelist()
+
+        await page.keyboard.press("j")
+        assert await _selected(page) == "pester"
+        # the snapshot of a page that opens dialogs and pop-ups forever runs no script here
+        frame = page.locator("#snapshot")
+        assert await frame.get_attribute("sandbox") == ""
+        inner = page.frame_locator("#snapshot")
+        assert await inner.locator("#content").text_content() == "Still here"
+        await page.wait_for_timeout(300)  # the page's timers would fire every 50 ms
+        await page.keyboard.press("k")
+        assert await _selected(page) == "names"
+        await page.keyboard.press("End")
+        assert await _selected(page) == "pester"
+        await page.keyboard.press("Home")
+        assert await _selected(page) == "list"
+
+        async with page.expect_download() as download:
+            await page.click("#download-csv")
+        csv_text = Path(await (await download.value).path()).read_text(encoding="utf-8")
+        assert csv_text.splitlines()[0] == "name"
+        assert len(csv_text.splitlines()) == 1 + len(XSS_NAMES)
+
+        await page.goto(f"{api_url}/executions/{broken}/replay")
+        assert await page.locator("#run-status").text_content() == "failed"
+        assert "no-such-button" in (await page.locator("#run-error").text_content() or "")
+        await page.keyboard.press("End")
+        assert await _selected(page) == "buy"
+        assert "no-such-button" in (await page.locator("#step-error").text_content() or "")
+        assert await page.locator("#step-shot img").count() == 1
+        await page.screenshot(path=SHOTS / "replay-failed.png", full_page=True)
+
+        assert seen == {"dialogs": [], "popups": [], "errors": []}
+    finally:
+        await page.close()
+
+
+async def test_a_running_execution_updates_live(
+    api_url: str, new_user: ApiUser, processes: Processes, site: DemoSite, browser: Browser
+) -> None:
+    processes.start("worker")
+    client = await new_user()
+    document = paced_bot(site, pages=5, delay_ms=600, trace="steps", renderer="browser")
+    execution = await _run(client, "paced", document)
+    page = await browser.new_page()
+    seen = _guard(page)
+    try:
+        await _sign_in(page, api_url, await _email(client), f"/executions/{execution}/replay")
+        assert await page.locator("#run-status").text_content() in ("queued", "running")
+        assert await page.locator("#live").is_visible()
+        first = await page.locator(".step").count()
+        # the page is never reloaded: the steps and rows arrive through the event stream
+        await page.locator("#run-status", has_text="succeeded").wait_for(timeout=60_000)
+        assert await page.locator(".step").count() > max(first, 5)
+        assert await page.locator("#live").is_hidden()
+        assert await page.locator("#rows-table tbody tr").count() == 15
+        assert await _selected(page) == "rows"  # it followed the newest step
+        await page.screenshot(path=SHOTS / "replay-live-finished.png", full_page=True)
+        assert seen == {"dialogs": [], "popups": [], "errors": []}
+    finally:
+        await page.close()
+
+
+async def test_pages_need_a_session_and_hide_other_users_runs(
+    api_url: str, new_user: ApiUser, processes: Processes, site: DemoSite
+) -> None:
+    owner, stranger = await new_user(), await new_user()
+    document = bot(node("open", "navigate", url=f"{site.base_url}/shop"), renderer="http")
+    execution = await _run(owner, "mine", document)
+    async with httpx.AsyncClient(base_url=api_url, follow_redirects=False) as browser_like:
+        answer = await browser_like.get(f"/executions/{execution}/replay")
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"/login?next=%2Fexecutions%2F{execution}%2Freplay"
+        assert (await browser_like.get(f"/executions/{execution}/run.json")).status_code == 401
+        # a bearer token is no page session
+        token = stranger.headers["Authorization"]
+        answer = await browser_like.get("/executions", headers={"Authorization": token})
+        assert answer.status_code == 303
+
+        wrong = await browser_like.post(
+            "/login", data={"email": await _email(owner), "password": "wrong-password"}
+        )
+        assert wrong.status_code == 401
+        assert "wrong email or password" in wrong.text
+        offsite = await browser_like.post(
+            "/login",
+            data={"email": await _email(stranger), "password": PASSWORD, "next": "//evil.test/"},
+        )
+        assert offsite.status_code == 303
+        assert offsite.headers["location"] == "/executions"  # never to another site
+        cookie = offsite.cookies["trawler_session"]
+        assert "httponly" in offsite.headers["set-cookie"].lower()
+        assert "samesite=lax" in offsite.headers["set-cookie"].lower()
+
+        as_stranger = {"Cookie": f"trawler_session={cookie}"}
+        for path in ("replay", "run.json", "rows.csv", "events", f"artifacts/{uuid.uuid4()}"):
+            answer = await browser_like.get(f"/executions/{execution}/{path}", headers=as_stranger)
+            assert answer.status_code == 404, path
+        listed = await browser_like.get("/executions", headers=as_stranger)
+        assert listed.status_code == 200
+        assert execution not in listed.text
+        assert "default-src 'none'" in listed.headers["content-security-policy"]
+        # the cookie is no bearer token for the API either
+        api = await browser_like.get("/api/v1/bots", headers=as_stranger)
+        assert api.status_code == 401
+        crossed = await browser_like.post(
+            "/logout", headers={**as_stranger, "Origin": "http://evil.test"}
+        )
+        assert crossed.status_code == 403
