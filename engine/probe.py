@@ -20,6 +20,11 @@ SAMPLES = 5
 """Matches described per selector: enough to see the pattern, small enough to send back."""
 TEXT_CHARS = 300
 
+# Outline the matches in the page itself, so the screenshot shows them without an overlay.
+_OUTLINE_SCRIPT = """(elements, limit) => elements.slice(0, limit).forEach(e => {
+  e.style.setProperty('outline', '3px solid #f04438', 'important');
+  e.style.setProperty('outline-offset', '-2px', 'important');
+})"""
 _SAMPLES_SCRIPT = """(elements, [limit, chars]) => elements.slice(0, limit).map(e => ({
   tag: e.tagName.toLowerCase(),
   text: (e.innerText || e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, chars),
@@ -56,7 +61,9 @@ class Probe(BaseModel):
     url: str
     title: str
     selectors: list[SelectorMatches]
-    screenshot: bytes | None = Field(None, description="PNG of the viewport.")
+    screenshot: bytes | None = Field(
+        None, description="PNG of the viewport, the matches outlined in red."
+    )
     html: str | None = Field(None, description="The page's HTML, when asked for.")
 
 
@@ -107,6 +114,11 @@ async def probe(
                 message = f"could not render the given HTML: {exc}"
                 raise NavigationError(message, "about:blank") from exc
         found = [await _matches(page, selector) for selector in selectors]
+        if screenshot:
+            for matched in found:
+                if matched.error is None and matched.count:
+                    spelled = NodeContext.locator_selector(matched.selector)
+                    await raw.locator(spelled).evaluate_all(_OUTLINE_SCRIPT, 50)
         return Probe(
             url=raw.url,
             title=await raw.title(),
