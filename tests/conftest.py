@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import psutil
 import psycopg
 import pytest
 import redis
+from playwright.async_api import Browser, async_playwright
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
 import store
+from browser_pool import LAUNCH_ARGS, find_chromium
 from tests.site.lab import start_site
 from trawler.demo_site import DemoSite
 
@@ -123,3 +125,16 @@ def no_browser_left() -> Iterator[None]:
         for process in left:
             process.kill()
         pytest.fail(f"Chromium processes left after the test: {names}")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """A headless Chromium of the test's own, for tests that look at pages as a person would."""
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=find_chromium(headless=True), args=list(LAUNCH_ARGS)
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()

@@ -49,7 +49,9 @@ def script_json(value: Any) -> str:
 
 @cache
 def _template() -> str:
-    return files(__name__).joinpath("replay.html").read_text(encoding="utf-8")
+    folder = files(__name__)
+    theme = folder.joinpath("templates", "_theme.css").read_text(encoding="utf-8")
+    return folder.joinpath("replay.html").read_text(encoding="utf-8").replace("{{THEME}}", theme, 1)
 
 
 def served_csp(nonce: str) -> str:

@@ -10,10 +10,9 @@ from typing import Any
 import httpx
 import pytest
 from parsel import Selector
-from playwright.async_api import async_playwright
+from playwright.async_api import Browser
 from selectolax.lexbor import LexborHTMLParser
 
-from browser_pool import LAUNCH_ARGS, find_chromium
 from tests.api.conftest import ApiUser, error_of
 from tests.conftest import free_port
 from tests.worker.conftest import Processes
@@ -47,31 +46,27 @@ def _path_to(html: str, css: str) -> list[dict[str, Any]]:
     return path[::-1]
 
 
-async def _outlined(uri: str, box: list[float]) -> list[int]:
+async def _outlined(browser: Browser, uri: str, box: list[float]) -> list[int]:
     """The colour of the screenshot just inside the left edge of `box`."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=find_chromium(headless=True), args=list(LAUNCH_ARGS)
+    page = await browser.new_page()
+    try:
+        pixel: list[int] = await page.evaluate(
+            """async ([uri, box]) => {
+              const image = new Image();
+              image.src = uri;
+              await image.decode();
+              const canvas = new OffscreenCanvas(image.width, image.height);
+              const context = canvas.getContext('2d');
+              context.drawImage(image, 0, 0);
+              const x = Math.round(box[0] * image.width) + 1;
+              const y = Math.round((box[1] + box[3] / 2) * image.height);
+              return Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3));
+            }""",
+            [uri, box],
         )
-        try:
-            page = await browser.new_page()
-            pixel: list[int] = await page.evaluate(
-                """async ([uri, box]) => {
-                  const image = new Image();
-                  image.src = uri;
-                  await image.decode();
-                  const canvas = new OffscreenCanvas(image.width, image.height);
-                  const context = canvas.getContext('2d');
-                  context.drawImage(image, 0, 0);
-                  const x = Math.round(box[0] * image.width) + 1;
-                  const y = Math.round((box[1] + box[3] / 2) * image.height);
-                  return Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3));
-                }""",
-                [uri, box],
-            )
-            return pixel
-        finally:
-            await browser.close()
+        return pixel
+    finally:
+        await page.close()
 
 
 def _texts(html: str, candidate: dict[str, Any]) -> list[str]:
@@ -83,7 +78,7 @@ def _texts(html: str, candidate: dict[str, Any]) -> list[str]:
 
 
 async def test_selectors_are_tried_on_a_worker(
-    new_user: ApiUser, processes: Processes, site: DemoSite
+    new_user: ApiUser, processes: Processes, site: DemoSite, browser: Browser
 ) -> None:
     processes.start("worker")
     client = await new_user()
@@ -113,7 +108,7 @@ async def test_selectors_are_tried_on_a_worker(
     assert "li..product" in bad["error"]
     assert body["screenshot"].startswith("data:image/png;base64,")
     assert base64.b64decode(body["screenshot"].split(",", 1)[1]).startswith(PNG)
-    assert await _outlined(body["screenshot"], products["boxes"][0]) == [240, 68, 56]
+    assert await _outlined(browser, body["screenshot"], products["boxes"][0]) == [240, 68, 56]
 
     html = "<ul><li class='x'>a</li><li class='x'>b</li><li>c</li></ul>"
     answer = await client.post(

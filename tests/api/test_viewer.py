@@ -11,15 +11,12 @@ import asyncio
 import io
 import uuid
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
-from browser_pool import LAUNCH_ARGS, find_chromium
 from tests.api.conftest import ApiUser
 from tests.engine.conftest import bot, node
 from tests.site.lab import XSS_NAMES
@@ -28,18 +25,6 @@ from trawler.demo_site import DemoSite
 
 SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer"
 PASSWORD = "s3cret-pass"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=find_chromium(headless=True), args=list(LAUNCH_ARGS)
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def _run(client: httpx.AsyncClient, name: str, document: dict[str, Any]) -> str:

@@ -9,16 +9,13 @@ import json
 import struct
 import zipfile
 import zlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from api.viewer import render_replay, script_json
-from browser_pool import LAUNCH_ARGS, find_chromium
 from engine import load_workflow
 from engine import run as run_workflow
 from engine.events import (
@@ -376,18 +373,6 @@ def test_render_replay_without_screenshots() -> None:
     page = render_replay(run, embed=lambda path: None)
     assert "base64," not in page
     assert '"screenshots": {}' in page
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=find_chromium(headless=True), args=list(LAUNCH_ARGS)
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def selected(page: Any) -> int:
