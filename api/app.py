@@ -14,7 +14,18 @@ from api import errors
 from api._config import ApiSettings
 from api.deps import Context
 from api.ratelimit import RateLimiter
-from api.routes import auth, bots, catalog, executions, health, keys, live, schedules, selectors
+from api.routes import (
+    auth,
+    bots,
+    catalog,
+    executions,
+    health,
+    keys,
+    live,
+    proxies,
+    schedules,
+    selectors,
+)
 from api.schemas import errors as documented
 from api.security import AccessTokens
 from api.viewer import pages
@@ -30,6 +41,7 @@ class ApiConfig:
     redis_url: str
     signing_key: bytes
     artifacts: store.ArtifactStore
+    secrets: store.SecretBox
 
 
 def create_app(config: ApiConfig) -> FastAPI:
@@ -44,6 +56,7 @@ def create_app(config: ApiConfig) -> FastAPI:
             broker=broker,
             tokens=AccessTokens(config.signing_key, config.settings.access_ttl),
             artifacts=config.artifacts,
+            secrets=config.secrets,
             redis=client,
             limiter=RateLimiter(client),
         )
@@ -80,6 +93,7 @@ def create_app(config: ApiConfig) -> FastAPI:
         executions.router,
         live.router,
         selectors.router,
+        proxies.router,
         catalog.router,
     ):
         v1.include_router(router)

@@ -29,6 +29,7 @@ class Context:
     broker: Broker
     tokens: AccessTokens
     artifacts: store.ArtifactStore
+    secrets: store.SecretBox
     redis: aioredis.Redis
     limiter: RateLimiter
 

@@ -1,5 +1,46 @@
-"""How traffic leaves: proxy values (rotation, health and the network policy come later)."""
+"""How traffic leaves: proxy values, rotation and health, the network policy, the egress proxy."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from proxies._health import (
+    DEFAULT_BLOCK_MARKERS,
+    DEFAULT_BLOCK_STATUSES,
+    Outcome,
+    ProxyStats,
+    classify,
+)
+from proxies._proxy import PlaywrightProxy, Proxy, for_httpx, for_playwright
+from proxies._resolve import Resolver
+from proxies._rotator import ProxyRotator
+from proxies._settings import ProxyEntry, ProxySettings, Strategy
+from proxies.egress import Credentials, EgressProxy, EgressSession
+from proxies.errors import NetworkRefused, NoProxyAvailable, ProxiesError
+from proxies.netpolicy import NetworkPolicy, NetworkSettings, Refusal
+from proxies.transport import PinnedTransport
+
+__all__ = [
+    "DEFAULT_BLOCK_MARKERS",
+    "DEFAULT_BLOCK_STATUSES",
+    "Credentials",
+    "EgressProxy",
+    "EgressSession",
+    "NetworkPolicy",
+    "NetworkRefused",
+    "NetworkSettings",
+    "NoProxyAvailable",
+    "Outcome",
+    "PinnedTransport",
+    "PlaywrightProxy",
+    "ProxiesError",
+    "Proxy",
+    "ProxyEntry",
+    "ProxyRotator",
+    "ProxySettings",
+    "ProxyStats",
+    "Refusal",
+    "Resolver",
+    "Strategy",
+    "classify",
+    "for_httpx",
+    "for_playwright",
+]

@@ -42,6 +42,7 @@ def api_config(settings: Settings) -> ApiConfig:
         redis_url=settings.redis_url,
         signing_key=signing_key(settings),
         artifacts=artifact_store(settings),
+        secrets=secret_box(settings),
     )
 
 
