@@ -59,7 +59,14 @@ def _page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
 
 def _local(target: str | None) -> str:
     """Where to go after signing in: a path on this site, never another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    # browsers drop tabs and newlines and read "\\" as "/": "/\t/evil.test" is another site
+    if (
+        not target
+        or not target.isprintable()
+        or any(c in target for c in " \\")
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
         return "/executions"
     return target
 

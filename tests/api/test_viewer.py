@@ -240,6 +240,12 @@ async def test_pages_need_a_session_and_hide_other_users_runs(
         )
         assert offsite.status_code == 303
         assert offsite.headers["location"] == "/executions"  # never to another site
+        for sneaky in ("/\t/evil.test", "/\\evil.test", "https://evil.test/", "/\n/evil.test"):
+            answer = await browser_like.post(
+                "/login",
+                data={"email": await _email(stranger), "password": PASSWORD, "next": sneaky},
+            )
+            assert answer.headers["location"] == "/executions", sneaky
         cookie = offsite.cookies["trawler_session"]
         assert "httponly" in offsite.headers["set-cookie"].lower()
         assert "samesite=lax" in offsite.headers["set-cookie"].lower()
