@@ -4,7 +4,8 @@
 BrowserPoolError
 ├── ChromiumNotFound   no Chromium to launch; nothing can run in the browser (fix the install)
 ├── BrowserCrashed     the browser died under a page; the page's work may be retried
-└── NoFreePage         every page slot stayed in use for the whole wait
+├── NoFreePage         every page slot of the run's browser stayed in use for the whole wait
+└── NoFreeBrowser      every browser stayed at its context cap for the whole wait
 ```
 """
 
@@ -31,4 +32,10 @@ class BrowserCrashed(BrowserPoolError):
 
 
 class NoFreePage(BrowserPoolError):
-    """Every page slot stayed taken for the whole wait; the page was not opened."""
+    """Every page slot of the run's browser stayed taken for the whole wait; the page was not
+    opened."""
+
+
+class NoFreeBrowser(BrowserPoolError):
+    """Every browser stayed at its context cap for the whole wait; the run got no context and
+    may be retried later."""

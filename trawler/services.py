@@ -77,8 +77,18 @@ def artifact_store(settings: Settings) -> store.ArtifactStore:
 
 def worker_config(settings: Settings) -> WorkerConfig:
     def pool() -> BrowserPool:
+        browser = settings.browser
         return BrowserPool(
-            executable=settings.browser.executable, max_pages=settings.browser.max_pages
+            executable=browser.executable,
+            max_pages=browser.max_pages,
+            browsers=browser.browsers,
+            max_contexts=browser.max_contexts,
+            recycle_after_pages=browser.recycle_after_pages,
+            recycle_context_after_pages=browser.recycle_context_after_pages,
+            max_memory_mb=browser.max_memory_mb,
+            watchdog_interval=browser.watchdog_interval,
+            watchdog_timeout=browser.watchdog_timeout,
+            lease_timeout=browser.lease_timeout,
         )
 
     return WorkerConfig(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +18,39 @@ class BrowserSettings(BaseModel):
         None, description="Chromium to launch; default: Playwright's own, else the system's."
     )
     max_pages: int = Field(8, ge=1, le=256, description="Pages open at once per browser.")
+    browsers: int = Field(
+        1, ge=1, le=32, description="Chromiums per worker; a crash or hang fails only its runs."
+    )
+    max_contexts: int | None = Field(
+        None, ge=1, le=256, description="Runs (contexts) at once per browser; default: max_pages."
+    )
+    recycle_after_pages: int | None = Field(
+        500, ge=1, description="Retire a browser after this many pages; empty: never."
+    )
+    recycle_context_after_pages: int | None = Field(
+        150,
+        ge=1,
+        description="Renew a run's context between its pages after this many page loads "
+        "(cookies and storage kept) to give renderer memory back; empty: never.",
+    )
+    max_memory_mb: int | None = Field(
+        4096,
+        ge=1,
+        description="Retire a browser whose process tree passes this resident memory (sum of "
+        "RSS, which counts shared pages once per process); empty: no limit.",
+    )
+    watchdog_interval: timedelta = Field(
+        timedelta(seconds=5), description="How often memory is sampled and every page is pinged."
+    )
+    watchdog_timeout: timedelta | None = Field(
+        timedelta(seconds=15),
+        description="A page silent this long marks its browser hung: killed and replaced, its "
+        "runs retried; empty: no hang check.",
+    )
+    lease_timeout: timedelta = Field(
+        timedelta(minutes=2),
+        description="How long a run waits for a browser context before it fails (retryable).",
+    )
 
 
 class ArtifactSettings(BaseModel):

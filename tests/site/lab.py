@@ -68,6 +68,9 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/paged": paged,
         "/lab/paced": paced,
         "/lab/selectors": selectors,
+        "/lab/assets": assets,
+        "/lab/asset/<name>": asset,
+        "/lab/busy": busy,
     }
 
 
@@ -350,3 +353,56 @@ def selectors(request: Request) -> Response:
 <tr><td>Warranty</td><td>No</td></tr>
 </table>"""
     return _page("Selectors", body)
+
+
+TRACKER_URLS = (
+    "https://www.googletagmanager.com/gtag/js?id=G-TEST",
+    "https://www.google-analytics.com/analytics.js",
+    "https://connect.facebook.net/en_US/fbevents.js",
+    "https://static.hotjar.com/c/hotjar-1.js?sv=6",
+    "https://cdn.segment.com/analytics.js/v1/key/analytics.min.js",
+)
+"""Scripts of well-known trackers that `/lab/assets` loads (asynchronously)."""
+TRACKER_PIXELS = (
+    "https://www.facebook.com/tr?id=1&ev=PageView",
+    "https://stats.g.doubleclick.net/r/collect?v=1",
+)
+"""Tracking pixels (images) on `/lab/assets`."""
+ASSET_FILES = ("photo.png", "banner.jpg", "lab.woff2")
+"""Same-site images and the font `/lab/assets` uses, served by `/lab/asset/<name>`."""
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
+)
+ASSET_TYPES = {"png": "image/png", "jpg": "image/jpeg", "woff2": "font/woff2"}
+
+
+def assets(request: Request) -> Response:
+    """Two images, a web font, tracker scripts and pixels: what resource blocking drops."""
+    trackers = "".join(f'<script async src="{url}"></script>\n' for url in TRACKER_URLS)
+    pixels = "".join(f'<img class="pixel" src="{url}" width="1" height="1" alt="">\n'
+                     for url in TRACKER_PIXELS)  # fmt: skip
+    body = f"""<style>@font-face {{ font-family: LabFont; src: url(/lab/asset/lab.woff2); }}
+.fancy {{ font-family: LabFont, serif; }}</style>
+<h1 class="fancy">Assets</h1>
+<img id="photo" src="/lab/asset/photo.png" alt="photo">
+<img id="banner" src="/lab/asset/banner.jpg" alt="banner">
+{pixels}{trackers}"""
+    return _page("Assets", body)
+
+
+def asset(request: Request) -> Response:
+    """A file of `/lab/assets`: a real 1x1 PNG, or placeholder bytes of the named type."""
+    name = request.params["name"]
+    kind = name.rsplit(".", 1)[-1]
+    if name not in ASSET_FILES:
+        return Response.text("no such asset", 404)
+    body = PNG_1X1 if kind == "png" else b"\0" * 64
+    return Response(200, body, ASSET_TYPES[kind])
+
+
+def busy(request: Request) -> Response:
+    """A page whose inline script keeps the renderer busy for `?ms=` while it loads."""
+    ms = min(int(request.query.get("ms", "2000")), 30_000)
+    script = f"const until = Date.now() + {ms}; while (Date.now() < until) {{}}"
+    return _page("Busy", '<p id="done">loaded</p>', script)
