@@ -13,7 +13,7 @@ import socket
 import ssl
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -23,9 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from playwright.async_api import Browser, async_playwright
 
-from browser_pool import LAUNCH_ARGS, find_chromium
 from proxies.netpolicy import NetworkPolicy, Refusal
 from tests.conftest import free_port
 from trawler.demo_site import DemoSite, Request, Response
@@ -33,19 +31,6 @@ from trawler.demo_site import DemoSite, Request, Response
 CANARY_HOST = "127.0.0.2"
 PUBLIC = "93.184.216.34"
 """A public address (nothing answers there offline): what a rebinding resolver answers first."""
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    """A headless Chromium launched as the pool launches it; closed after the test."""
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=find_chromium(headless=True), args=list(LAUNCH_ARGS)
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 class Canary:
