@@ -32,9 +32,10 @@ MEDIA = {
 }
 
 
-async def _execution(
+async def owned_execution(
     db: store.Session, user: store.User, execution_id: uuid.UUID
 ) -> store.Execution:
+    """The user's execution; 404 for one that is missing or another user's."""
     execution = await store.own_execution(db, user.id, execution_id)
     if execution is None:
         raise not_found("execution")
@@ -80,7 +81,7 @@ async def execution_logs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[LogOut]:
     """Log lines in order; pass the last id as `after` for the next page."""
-    execution = await _execution(db, user, execution_id)
+    execution = await owned_execution(db, user, execution_id)
     logs = await store.logs_of(db, execution.id, after=after, limit=limit)
     return [LogOut.model_validate(line) for line in logs]
 
@@ -90,7 +91,7 @@ async def get_execution(
     execution_id: uuid.UUID, user: CurrentUser, db: SessionDep
 ) -> ExecutionDetail:
     """Status, counters and every step."""
-    execution = await _execution(db, user, execution_id)
+    execution = await owned_execution(db, user, execution_id)
     steps = await store.steps_of(db, execution.id)
     return ExecutionDetail.model_validate(
         {
@@ -105,7 +106,7 @@ async def cancel_execution(
     execution_id: uuid.UUID, user: CurrentUser, db: SessionDep, ctx: ContextDep
 ) -> ExecutionOut:
     """A queued run is cancelled at once; a running one stops within a few seconds."""
-    execution = await _execution(db, user, execution_id)
+    execution = await owned_execution(db, user, execution_id)
     await store.request_cancel(db, execution.id, now=ctx.now())
     await db.commit()
     await db.refresh(execution)
@@ -176,7 +177,7 @@ async def execution_result(
     format: Annotated[Format, Query(description="json, ndjson, csv or xlsx.")] = "json",
 ) -> StreamingResponse:
     """The rows found so far (all of them once finished), streamed in order."""
-    execution = await _execution(db, user, execution_id)
+    execution = await owned_execution(db, user, execution_id)
     return await result_download(db, ctx.db, execution.id, format)
 
 

@@ -16,17 +16,12 @@ from fastapi.responses import StreamingResponse
 
 import store
 from api.deps import Context, ContextDep, CurrentUser, SessionDep
-from api.errors import not_found
 from api.progress import follow
+from api.routes.executions import owned_execution
 
 router = APIRouter(prefix="/executions", tags=["executions"])
 
 KEEPALIVE = 15.0  # seconds between comments on a quiet stream (proxies close idle ones)
-
-
-async def _own(db: store.Session, user: store.User, execution_id: uuid.UUID) -> None:
-    if await store.own_execution(db, user.id, execution_id) is None:
-        raise not_found("execution")
 
 
 @router.get(
@@ -39,7 +34,7 @@ async def execution_events(
 ) -> StreamingResponse:
     """Server-Sent Events: `state`, then `step_started`, `step_finished`, `log`, `progress`,
     and last `finished`."""
-    await _own(db, user, execution_id)
+    await owned_execution(db, user, execution_id)
     return await event_stream(db, ctx, execution_id)
 
 

@@ -22,7 +22,7 @@ import store
 from api.deps import ContextDep, SessionDep
 from api.errors import ApiError, not_found
 from api.routes.auth import authenticate
-from api.routes.executions import result_download
+from api.routes.executions import owned_execution, result_download
 from api.routes.live import event_stream
 from api.viewer import render_replay, served_csp
 from api.viewer._document import links, run_document
@@ -224,9 +224,7 @@ async def bot_page(bot_id: uuid.UUID, user: PageUser, db: SessionDep) -> Respons
 async def _execution(
     db: store.Session, user: store.User, execution_id: uuid.UUID
 ) -> tuple[store.Execution, str]:
-    execution = await store.own_execution(db, user.id, execution_id)
-    if execution is None:
-        raise not_found("execution")
+    execution = await owned_execution(db, user, execution_id)
     names = await store.bot_names(db, user.id, [execution.bot_id])
     return execution, names.get(execution.bot_id, "deleted bot")
 

@@ -18,16 +18,10 @@ from tests.worker.conftest import processes as processes  # the fixture, shared
 ApiUser = Callable[[], Awaitable[httpx.AsyncClient]]
 
 
-@pytest.fixture
-def api_url(processes: Processes) -> str:
-    """`trawler api` on a free port (plain HTTP, so cookies are not marked Secure)."""
+def start_api(processes: Processes, **env: str) -> str:
+    """`trawler api` on a free port with `env`; its URL once it answers."""
     port = free_port()
-    process = processes.start_args(
-        ["api", "--port", str(port)],
-        TRAWLER_API__SECURE_COOKIES="false",
-        TRAWLER_API__LOGIN_PER_ADDRESS="1000",  # every test user logs in from 127.0.0.1
-        TRAWLER_API__TEST_WAIT="PT10S",
-    )
+    process = processes.start_args(["api", "--port", str(port)], **env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -39,6 +33,17 @@ def api_url(processes: Processes) -> str:
         if process.poll() is not None or time.monotonic() > deadline:
             pytest.fail(f"the API did not start:\n{processes.output(process)}")
         time.sleep(0.1)
+
+
+@pytest.fixture
+def api_url(processes: Processes) -> str:
+    """`trawler api` on a free port (plain HTTP, so cookies are not marked Secure)."""
+    return start_api(
+        processes,
+        TRAWLER_API__SECURE_COOKIES="false",
+        TRAWLER_API__LOGIN_PER_ADDRESS="1000",  # every test user logs in from 127.0.0.1
+        TRAWLER_API__TEST_WAIT="PT10S",
+    )
 
 
 @pytest.fixture

@@ -4,17 +4,14 @@ through the priority queue, the answer back through Redis."""
 from __future__ import annotations
 
 import base64
-import time
 from typing import Any
 
 import httpx
-import pytest
 from parsel import Selector
 from playwright.async_api import Browser
 from selectolax.lexbor import LexborHTMLParser
 
-from tests.api.conftest import ApiUser, error_of
-from tests.conftest import free_port
+from tests.api.conftest import ApiUser, error_of, start_api
 from tests.worker.conftest import Processes
 from trawler.demo_site import DemoSite
 
@@ -174,21 +171,7 @@ async def test_suggestions_for_a_clicked_element_and_a_list(
 
 
 async def test_a_probe_nobody_answers_times_out(processes: Processes) -> None:
-    port = free_port()
-    process = processes.start_args(
-        ["api", "--port", str(port)], TRAWLER_API__PROBE_WAIT="PT1S"
-    )  # and no worker
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(processes.output(process))
-        time.sleep(0.1)
+    url = start_api(processes, TRAWLER_API__PROBE_WAIT="PT1S")  # and no worker
     async with httpx.AsyncClient(base_url=f"{url}/api/v1") as client:
         credentials = {"email": "probe@example.com", "password": "s3cret-pass"}
         assert (await client.post("/auth/register", json=credentials)).status_code == 201
