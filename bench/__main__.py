@@ -26,6 +26,7 @@ import psutil
 from playwright.async_api import Route, async_playwright
 from selectolax.lexbor import LexborHTMLParser
 
+from bench import LOOPBACK
 from browser_pool import LAUNCH_ARGS, BrowserPool, find_chromium
 from engine import ListSink, load_workflow, run
 from trawler.demo_site import PAGE_SIZE, PRODUCTS, DemoSite
@@ -183,7 +184,7 @@ async def trawler_run(base: str, renderer: str, executable: Path | None = None) 
     workflow = load_workflow(catalog_bot(base, renderer))
     sink = ListSink()
     async with BrowserPool(executable=executable) as pool:
-        finished = await run(workflow, sink, pool=pool)
+        finished = await run(workflow, sink, pool=pool, network=LOOPBACK)
     assert finished.status == "succeeded", finished.error
     assert len(sink.rows) == len(PRODUCTS), len(sink.rows)
     return finished.pages

@@ -124,6 +124,7 @@ def main(requests: int, logs: Path) -> dict[str, Any]:
             **os.environ,
             "TRAWLER_DATABASE_URL": db_url,
             "TRAWLER_REDIS_URL": redis_url,
+            "TRAWLER_ALLOWED_NETWORKS": '["127.0.0.1"]',  # the bench site, on loopback
             "TRAWLER_API__SECURE_COOKIES": "false",
             "TRAWLER_SECRET_KEY": "bench-secret-key-0123",
             "TRAWLER_LOG_LEVEL": "WARNING",

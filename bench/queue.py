@@ -32,6 +32,7 @@ from psycopg import sql
 from sqlalchemy import func, select
 
 import store
+from bench import LOOPBACK
 from engine import ListSink, load_workflow, run
 from trawler.demo_site import DemoSite
 from worker import enqueue, make_broker
@@ -127,7 +128,7 @@ async def baseline(document: dict[str, Any], count: int) -> float:
     workflow = load_workflow(document)
     started = time.perf_counter()
     for _ in range(count):
-        outcome = await run(workflow, ListSink())
+        outcome = await run(workflow, ListSink(), network=LOOPBACK)
         assert outcome.status == "succeeded", outcome.error
     return count / (time.perf_counter() - started)
 
@@ -188,6 +189,7 @@ def workers(count: int, db_url: str, redis_url: str, logs: Path) -> Iterator[Non
         **os.environ,
         "TRAWLER_DATABASE_URL": db_url,
         "TRAWLER_REDIS_URL": redis_url,
+        "TRAWLER_ALLOWED_NETWORKS": '["127.0.0.1"]',  # the bench site, on loopback
         "TRAWLER_WORKER__THREADS": str(THREADS),
         "TRAWLER_ARTIFACTS__PATH": str(logs / "artifacts"),
         "TRAWLER_LOG_LEVEL": "WARNING",

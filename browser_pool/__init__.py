@@ -6,7 +6,14 @@ from browser_pool._browser import LAUNCH_ARGS
 from browser_pool._discovery import find_chromium, playwright_chromium
 from browser_pool._lease import Lease, Logger
 from browser_pool._metrics import PoolMetrics
-from browser_pool._options import BLOCK_PATTERNS, TRACKER_HOSTS, ContextOptions, Stealth
+from browser_pool._options import (
+    BLOCK_PATTERNS,
+    TRACKER_HOSTS,
+    USER_AGENTS,
+    VIEWPORTS,
+    ContextOptions,
+    Stealth,
+)
 from browser_pool._pool import BrowserPool
 from browser_pool.errors import (
     BrowserCrashed,
@@ -20,6 +27,8 @@ __all__ = [
     "BLOCK_PATTERNS",
     "LAUNCH_ARGS",
     "TRACKER_HOSTS",
+    "USER_AGENTS",
+    "VIEWPORTS",
     "BrowserCrashed",
     "BrowserPool",
     "BrowserPoolError",

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any, TypeVar
 
+from proxies import PlaywrightProxy
+
 T = TypeVar("T")
 
 # Sites that only measure or advertise; a scrape never needs them and they cost requests.
@@ -98,7 +100,8 @@ class ContextOptions:
     timezone: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     block: frozenset[str] = frozenset()
-    proxy: str | None = None
+    proxy: PlaywrightProxy | None = None
+    """Where the context's traffic goes: usually the egress proxy, which checks and chains."""
     stealth: Stealth | None = None
     renewable: bool = True
 
@@ -138,7 +141,7 @@ class Rotation:
             "timezone_id": timezone,
             "extra_http_headers": options.headers or None,
             "accept_downloads": False,
-            "proxy": {"server": options.proxy} if options.proxy else None,
+            "proxy": dict(options.proxy) if options.proxy else None,
         }
 
 

@@ -9,6 +9,7 @@ from engine.errors import (
     NavigationError,
     NeedsBrowser,
     PathNotFound,
+    Refused,
     StepError,
     StepFailed,
     VariableError,
@@ -33,6 +34,7 @@ from engine.events import (
 )
 from engine.extract import Document
 from engine.extract import Field as ExtractField
+from engine.network import Network
 from engine.nodes import KINDS, NodeKind
 from engine.probe import Probe, SelectorMatches, probe
 from engine.runner import run
@@ -57,10 +59,12 @@ __all__ = [
     "LogLevel",
     "NavigationError",
     "NeedsBrowser",
+    "Network",
     "NodeKind",
     "PathNotFound",
     "PathStep",
     "Probe",
+    "Refused",
     "RowEmitted",
     "RunFinished",
     "RunStarted",

@@ -13,11 +13,13 @@ from urllib.parse import urljoin
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page as PlaywrightPage
 
-from engine.errors import NeedsBrowser, StepError
+from engine.errors import NavigationError, NeedsBrowser, StepError
 from engine.events import LogLevel
 from engine.extract import Document
+from engine.network import check_url, explain_load
 from engine.page import BrowserPage, Page, ScreenshotArea, WaitUntil
 from engine.selectors import selector_kind
+from proxies import Outcome
 
 if TYPE_CHECKING:
     from playwright._impl._async_base import AsyncEventInfo
@@ -106,12 +108,28 @@ class NodeContext:
     async def goto(self, url: str, *, wait_until: WaitUntil = "load") -> None:
         """Load a URL in this branch's page (opening one first if needed); counts a page."""
         url = self.absolute_url(url)
+        traffic = self.run.traffic
+        check_url(traffic.network.policy, url)
         async with self.loading_page():
             page = self.scope.page
             if page is None or (self.run.renderers.mode == "browser" and page.renderer == "http"):
                 self.scope.page = page = await self.run.renderers.open_page()
             timeout_ms = self.settings.timeouts.navigation_ms
-            await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
+            mark = traffic.not_sent
+            try:
+                status = await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
+            except NavigationError as exc:
+                explained = explain_load(exc, url, traffic.since(mark))
+                if explained is exc:
+                    if exc.status is not None:  # the site answered: a 403 or 429 is a block
+                        traffic.served(page.url, exc.status)
+                    raise
+                raise explained from exc
+            if traffic.proxy_for(page.url) is not None:  # a challenge page blocks a proxy too
+                outcome = traffic.served(page.url, status or 200, await page.content())
+                if outcome is Outcome.BLOCKED:
+                    proxy = traffic.proxy_for(page.url)
+                    self.log("warning", f"{page.url} looks like a challenge page; {proxy} rests")
 
     @asynccontextmanager
     async def loading_page(self) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ EngineError
 ├── PathNotFound           a clicked element's path is not in the page; nothing is suggested
 └── StepError              one node failed; the runner applies the node's retry/on-error policy
     ├── NavigationError    a page could not be loaded (DNS, refused, timeout, HTTP status)
+    │   └── Refused        the network policy refused the page's address; never retried
     ├── NeedsBrowser       a node needs the browser renderer but the run is HTTP-only
     ├── SelectorError      a selector does not parse or cannot be evaluated
     └── VariableError      a {{variable}} has no value at run time
@@ -65,6 +66,17 @@ class NavigationError(StepError):
         self.url = url
         self.status = status
         super().__init__(message)
+
+
+class Refused(NavigationError):
+    """The network policy refused where the page is (its URL, a redirect hop or what its name
+    resolved to); nothing was sent there, and a retry would be refused again."""
+
+    retryable = False
+
+    def __init__(self, message: str, url: str, rule: str) -> None:
+        self.rule = rule
+        super().__init__(message, url)
 
 
 class NeedsBrowser(StepError):

@@ -13,8 +13,9 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page as PlaywrightPage
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from engine.errors import NavigationError
+from engine.errors import NavigationError, Refused
 from engine.events import Box
+from proxies import NetworkRefused, NoProxyAvailable
 
 WaitUntil = Literal["load", "domcontentloaded", "networkidle", "commit"]
 ScreenshotArea = Literal["viewport", "full_page", "element"]
@@ -73,7 +74,9 @@ class Page(Protocol):
     @property
     def url(self) -> str: ...
 
-    async def goto(self, url: str, *, wait_until: WaitUntil, timeout_ms: int) -> None: ...
+    async def goto(self, url: str, *, wait_until: WaitUntil, timeout_ms: int) -> int | None:
+        """Load `url`; the HTTP status of the page (None when there was no response)."""
+        ...
 
     async def content(self) -> str: ...
 
@@ -116,7 +119,7 @@ class BrowserPage:
     def url(self) -> str:
         return self.page.url
 
-    async def goto(self, url: str, *, wait_until: WaitUntil, timeout_ms: int) -> None:
+    async def goto(self, url: str, *, wait_until: WaitUntil, timeout_ms: int) -> int | None:
         check_url(url)
         try:
             response = await self.page.goto(url, wait_until=wait_until, timeout=timeout_ms)
@@ -134,6 +137,7 @@ class BrowserPage:
             raise NavigationError(f"could not load {url}: {text.splitlines()[0]}", url) from exc
         if response is not None and response.status >= 400:
             raise NavigationError(f"HTTP {response.status} at {url}", url, response.status)
+        return response.status if response is not None else None
 
     async def content(self) -> str:
         return await self.page.content()
@@ -169,7 +173,7 @@ class HttpPage:
     def url(self) -> str:
         return self._url
 
-    async def goto(self, url: str, *, wait_until: WaitUntil, timeout_ms: int) -> None:
+    async def goto(self, url: str, *, wait_until: WaitUntil, timeout_ms: int) -> int | None:
         check_url(url)
         host = _host(url)
         # like the browser, a failed load leaves the page at the new URL, not on the old page
@@ -178,6 +182,10 @@ class HttpPage:
             # httpx's timeout is per read: a page that trickles in needs a deadline of its own
             async with asyncio.timeout(timeout_ms / 1000):
                 response = await self.client.get(url, timeout=timeout_ms / 1000)
+        except NetworkRefused as exc:  # the URL, or a redirect hop, goes where bots may not
+            raise Refused(f"{exc} (loading {url})", url, exc.rule) from exc
+        except NoProxyAvailable as exc:
+            raise NavigationError(f"no proxy to load {url} through: {exc}", url) from exc
         except (httpx.TimeoutException, TimeoutError) as exc:
             raise NavigationError(
                 f"page did not finish loading within {timeout_ms / 1000:g} s: {url}", url
@@ -192,6 +200,8 @@ class HttpPage:
             if any(s in text for s in ("Name or service", "resolution", "nodename", "getaddrinfo")):
                 raise NavigationError(f"could not resolve host {host}: {url}", url) from exc
             raise NavigationError(f"could not connect to {host} ({text}): {url}", url) from exc
+        except httpx.ProxyError as exc:
+            raise NavigationError(f"could not load {url} through its proxy: {exc}", url) from exc
         except httpx.HTTPError as exc:
             raise NavigationError(f"could not load {url}: {exc!r}", url) from exc
         self._url, self._html = str(response.url), decode(response)
@@ -199,6 +209,7 @@ class HttpPage:
             raise NavigationError(
                 f"HTTP {response.status_code} at {url}", url, response.status_code
             )
+        return response.status_code
 
     async def content(self) -> str:
         return self._html

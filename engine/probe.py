@@ -13,6 +13,7 @@ from browser_pool import BrowserPool
 from engine.context import NodeContext
 from engine.errors import NavigationError
 from engine.events import Box
+from engine.network import Network, Traffic, check_url, explain_load, policed_context
 from engine.page import BrowserPage
 from engine.selectors import validate_selector
 
@@ -93,20 +94,34 @@ async def probe(
     screenshot: bool = True,
     want_html: bool = False,
     within: timedelta = timedelta(seconds=30),
+    network: Network | None = None,
 ) -> Probe:
     """Open `url` (or `html`) in a fresh context and try each selector on it.
 
     A bad selector is reported on its own entry; a page that does not load raises
-    `NavigationError` naming the URL; the whole probe is bounded by `within`.
+    `NavigationError` naming the URL (`Refused` where `network` does not let it go); the
+    whole probe is bounded by `within`. The page's requests are checked like a run's.
     """
     if (url is None) == (html is None):
         raise ValueError("give either a URL or HTML")
-    async with asyncio.timeout(within.total_seconds()), pool.context() as lease:
+    traffic = Traffic(network or Network())
+    if url is not None:
+        check_url(traffic.network.policy, url)
+    async with (
+        asyncio.timeout(within.total_seconds()),
+        policed_context(pool, traffic) as lease,
+    ):
         raw = await lease.new_page(wait=within)
         page = BrowserPage(raw, lease.close_page)
         timeout_ms = int(within.total_seconds() * 1000)
         if url is not None:
-            await page.goto(url, wait_until="load", timeout_ms=timeout_ms)
+            try:
+                await page.goto(url, wait_until="load", timeout_ms=timeout_ms)
+            except NavigationError as exc:
+                explained = explain_load(exc, url, traffic.since(0))
+                if explained is exc:
+                    raise
+                raise explained from exc
         else:
             try:
                 await raw.set_content(html or "", wait_until="load", timeout=timeout_ms)

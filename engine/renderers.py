@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import json
-import ssl
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -17,9 +15,10 @@ from typing import Any, Literal
 
 import httpx
 
-from browser_pool import BrowserPool, ContextOptions, Lease, Logger
+from browser_pool import USER_AGENTS, VIEWPORTS, BrowserPool, ContextOptions, Lease, Logger, Stealth
+from engine.network import Traffic, policed_client, policed_context
 from engine.page import BrowserPage, HttpPage, Page
-from engine.workflow import BotSettings
+from engine.workflow import BotSettings, StealthSettings
 
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -28,13 +27,6 @@ USER_AGENT = (
 
 TRACE_STOP_TIMEOUT = timedelta(seconds=30)
 """How long writing the Playwright trace may take; a long run's trace takes a few seconds."""
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context for every run's client: building one loads the CA bundle, which cost
-    most of a short HTTP run's CPU. Cookies stay per run; only certificates are shared."""
-    return httpx.create_ssl_context()  # honours SSL_CERT_FILE / SSL_CERT_DIR, as httpx does
 
 
 class Renderers:
@@ -48,8 +40,10 @@ class Renderers:
         headless: bool,
         browser: bool,
         log: Logger,
+        traffic: Traffic,
     ) -> None:
         self.settings = settings
+        self.traffic = traffic
         self.pool = pool
         self.headless = headless
         self.log = log
@@ -76,9 +70,10 @@ class Renderers:
                     timezone=s.timezone,
                     headers=dict(s.headers),
                     block=frozenset(s.block),
+                    stealth=_stealth(s.stealth, s.user_agent is not None),
                 )
                 self._lease = await self._stack.enter_async_context(
-                    self.pool.context(options, log=self.log)
+                    policed_context(self.pool, self.traffic, options, log=self.log)
                 )
                 if s.trace == "full":
                     await self._start_trace(self._lease)
@@ -119,12 +114,7 @@ class Renderers:
             if s.locale:
                 headers.setdefault("Accept-Language", s.locale)
             self._client = await self._stack.enter_async_context(
-                httpx.AsyncClient(
-                    headers=headers,
-                    follow_redirects=True,
-                    max_redirects=10,
-                    verify=_tls_context(),
-                )
+                policed_client(self.traffic, headers)
             )
         return self._client
 
@@ -145,6 +135,18 @@ class Renderers:
     async def aclose(self) -> None:
         """Close the context, the client, and the pool if this run opened it."""
         await self._stack.aclose()
+
+
+def _stealth(settings: StealthSettings | None, own_agent: bool) -> Stealth | None:
+    """The pool's rotation for a bot's stealth settings; a bot's own user agent stays."""
+    if settings is None:
+        return None
+    return Stealth(
+        user_agents=USER_AGENTS if settings.user_agents and not own_agent else (),
+        viewports=VIEWPORTS if settings.viewports else (),
+        locales=tuple(settings.locales),
+        timezones=tuple(settings.timezones),
+    )
 
 
 # Playwright's action and network logs: JSON lines, redacted string by string so they still parse.

@@ -39,6 +39,7 @@ from engine.events import (
     TraceRecorded,
 )
 from engine.graph import Graph
+from engine.network import Network, NotSent, Traffic
 from engine.nodes import KINDS, NodeKind, NodeParams
 from engine.page import BrowserPage, Page, ScreenshotArea
 from engine.renderers import Renderers
@@ -56,6 +57,10 @@ def _now() -> datetime:
 
 # Highlights are a nicety of the replay: a page that stalls them must not hold up the run.
 HIGHLIGHT_TIMEOUT_S = 2.0
+
+# Refusals logged one by one; past this a run counts them, so a page that keeps trying
+# cannot flood the log.
+REFUSALS_LOGGED = 20
 
 # What Playwright says when the browser process under a page died or was killed.
 _BROWSER_GONE = ("Target crashed", "has been closed", "Browser closed", "Connection closed")
@@ -103,6 +108,7 @@ class Run:
         variables: Mapping[str, Any],
         cancel: asyncio.Event | None,
         headless: bool,
+        network: Network,
     ) -> None:
         self.workflow = workflow
         self.sink = sink
@@ -119,12 +125,18 @@ class Run:
         self.browser_failed = False
         self.trace: bytes | None = None
         self.pending: list[LogEmitted] = []
+        self.active: dict[int, str] = {}
+        """The steps running now, by number: node id."""
+        self.last_step: tuple[int, str] | None = None
+        self.refusals = 0
+        self.traffic = Traffic(network, workflow.settings.proxy, on_not_sent=self.not_sent)
         self.renderers = Renderers(
             workflow.settings,
             pool=pool,
             headless=headless,
             browser=self._starts_in_browser(),
             log=self._pool_log,
+            traffic=self.traffic,
         )
 
     def _starts_in_browser(self) -> bool:
@@ -166,6 +178,20 @@ class Run:
     def _pool_log(self, level: str, message: str) -> None:
         levels: dict[str, LogLevel] = {"debug": "debug", "warning": "warning", "error": "error"}
         self.log(levels.get(level, "info"), message, None, self.step_no or None)
+
+    def not_sent(self, note: NotSent) -> None:
+        """A request of this run was refused by the network policy, or failed; a refusal is
+        logged on the newest running step, or between steps on the last one (the browser
+        cannot say which page asked)."""
+        if note.rule is None:
+            return  # a failed load says so itself; a missing image of a dead host is noise
+        self.refusals += 1
+        newest = max(self.active, default=None)
+        step, node_id = (newest, self.active[newest]) if newest else self.last_step or (None, None)
+        if self.refusals <= REFUSALS_LOGGED:
+            self.log("warning", f"request refused: {note.message}", node_id, step)
+        elif self.refusals == REFUSALS_LOGGED + 1:
+            self.log("warning", "more requests refused: counted, not logged", node_id, step)
 
     async def flush_logs(self) -> None:
         pending, self.pending = self.pending, []
@@ -257,6 +283,8 @@ class Run:
         params: NodeParams = node.data
         self.step_no += 1
         step = self.step_no
+        self.active[step] = node_id  # until _finish_step, which every way out goes through
+        self.last_step = (step, node_id)
         await self.flush_logs()
         url = self.redact(scope.page.url) if scope.page else None
         await self.sink.emit(StepStarted(step, node_id, node.type, url, _now()))
@@ -331,6 +359,7 @@ class Run:
         attempts: int,
         error: str | None,
     ) -> None:
+        self.active.pop(ctx.step, None)
         trace = self.workflow.settings.trace
         page = ctx.scope.page
         screenshot, html = ctx.notes.screenshot, None
@@ -441,7 +470,7 @@ class Run:
                 await item_ctx.goto(url)
                 return True
             except NavigationError as exc:
-                if attempt < params.retries:
+                if attempt < params.retries and exc.retryable:
                     await asyncio.sleep(params.retry_delay_ms / 1000 * 2**attempt)
                     continue
                 if params.on_error == "fail":
@@ -483,6 +512,8 @@ class Run:
             self.browser_failed = _infrastructure(exc)
         finally:
             await self._close(top)
+        if self.refusals > REFUSALS_LOGGED:
+            self.log("warning", f"{self.refusals} requests refused in all", None, None)
         finished = RunFinished(
             status=status,
             rows=self.rows,
@@ -520,8 +551,19 @@ async def run(
     variables: Mapping[str, Any] | None = None,
     cancel: asyncio.Event | None = None,
     headless: bool = True,
+    network: Network | None = None,
 ) -> RunFinished:
-    """Run a validated bot; every event goes to `sink`. Opens (and closes) a pool if none given."""
+    """Run a validated bot; every event goes to `sink`. Opens (and closes) a pool if none given.
+
+    `network` says what the run may reach; by default only the public internet, through an
+    egress proxy the run starts for itself.
+    """
     return await Run(
-        workflow, sink, pool=pool, variables=variables or {}, cancel=cancel, headless=headless
+        workflow,
+        sink,
+        pool=pool,
+        variables=variables or {},
+        cancel=cancel,
+        headless=headless,
+        network=network or Network(),
     ).execute_run()

@@ -36,6 +36,32 @@ class Timeouts(Strict):
     run_ms: int | None = Field(None, gt=0, description="Time limit for the whole run.")
 
 
+class ProxyUse(Strict):
+    mode: Literal["auto", "none"] = Field(
+        "auto",
+        description="auto: the account's own proxies if it has any, else the deployment's, "
+        "else a direct connection; none: always direct.",
+    )
+    tags: list[str] = Field(
+        default_factory=list,
+        description='Use only proxies with every one of these tags ("residential", '
+        '"country:de"); the run fails a page when none is usable.',
+    )
+
+
+class StealthSettings(Strict):
+    user_agents: bool = Field(
+        True, description="Claim a desktop Chrome of the browser's own version, a new one per run."
+    )
+    viewports: bool = Field(True, description="Take a common desktop viewport, a new one per run.")
+    locales: list[str] = Field(
+        default_factory=list, description="Locales to take in turn, one per run (en-US, de-DE)."
+    )
+    timezones: list[str] = Field(
+        default_factory=list, description="IANA time zones to take in turn, one per run."
+    )
+
+
 class BotSettings(Strict):
     renderer: Literal["browser", "http", "auto"] = Field(
         "browser",
@@ -47,9 +73,17 @@ class BotSettings(Strict):
     locale: str | None = Field(None, description="Browser locale, e.g. en-US.")
     timezone: str | None = Field(None, description="IANA time zone for the browser.")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers.")
-    block: list[Literal["images", "fonts", "media", "stylesheets"]] = Field(
-        default_factory=list, description="Resource types the browser does not load."
+    block: list[Literal["images", "fonts", "media", "stylesheets", "trackers"]] = Field(
+        default_factory=list,
+        description="What the browser does not load: resource types, and trackers (analytics "
+        "and ad hosts).",
     )
+    stealth: StealthSettings | None = Field(
+        None,
+        description="Make runs look less alike: rotate the user agent, viewport, locale and "
+        "time zone, and hide navigator.webdriver. It does not make automation undetectable.",
+    )
+    proxy: ProxyUse = Field(default_factory=ProxyUse, description="Which proxies pages go through.")
     max_pages: int | None = Field(1000, gt=0, description="Stop after loading this many pages.")
     max_rows: int | None = Field(None, gt=0, description="Stop after this many rows.")
     concurrency: int = Field(4, ge=1, le=32, description="Pages open at once in for_each.")

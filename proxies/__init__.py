@@ -15,7 +15,7 @@ from proxies._rotator import ProxyRotator
 from proxies._settings import ProxyEntry, ProxySettings, Strategy
 from proxies.egress import Credentials, EgressProxy, EgressSession
 from proxies.errors import NetworkRefused, NoProxyAvailable, ProxiesError
-from proxies.netpolicy import NetworkPolicy, NetworkSettings, Refusal
+from proxies.netpolicy import NetworkPolicy, Refusal
 from proxies.transport import PinnedTransport
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "EgressSession",
     "NetworkPolicy",
     "NetworkRefused",
-    "NetworkSettings",
     "NoProxyAvailable",
     "Outcome",
     "PinnedTransport",

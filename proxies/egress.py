@@ -71,6 +71,11 @@ class EgressSession(Protocol):
         """A request of this session to `target` was refused."""
         ...
 
+    def failed(self, target: str, message: str, upstream: str | None) -> None:
+        """A request of this session to `target` could not be sent: its name did not
+        resolve, nothing answered, or `upstream` (the proxy it chose) failed."""
+        ...
+
 
 class Credentials(NamedTuple):
     """The proxy credentials that identify one registered session."""
@@ -285,12 +290,14 @@ class EgressProxy:
             rule = refused.refusal.rule
             raise _Answer(403, refused.refusal.message, (("X-Trawler-Refused", rule),)) from None
         except (OSError, TimeoutError) as exc:
-            raise _Answer(502, f"cannot resolve {host}: {exc or 'timed out'}") from None
+            why = f"could not resolve host {host} ({exc or 'timed out'})"
+            raise self._failed(session, target, why) from None
+        chosen: str | None = None
         try:
             chosen = session.upstream(host)
             upstream = Upstream.parse(chosen) if chosen is not None else None
         except (ProxiesError, ValueError) as exc:
-            raise _Answer(502, f"no upstream proxy for {host}: {exc}") from None
+            raise self._failed(session, target, f"no upstream proxy for {host}: {exc}") from None
         failure: Exception | None = None
         for address in addresses:
             try:
@@ -300,8 +307,23 @@ class EgressProxy:
                     return await _tunnel(upstream, address, port)
             except (OSError, TimeoutError, ValueError) as exc:
                 failure = exc
-        via = f" through {upstream}" if upstream is not None else ""
-        raise _Answer(502, f"cannot connect to {target}{via}: {failure or 'timed out'}")
+        if upstream is not None:
+            why = f"could not connect to {host} through proxy {upstream} ({failure or 'timed out'})"
+        elif isinstance(failure, ConnectionRefusedError):
+            why = f"connection refused by {host}"
+        else:
+            why = f"could not connect to {host} ({failure or 'timed out'})"
+        raise self._failed(session, target, why, chosen)
+
+    def _failed(
+        self, session: EgressSession, target: str, message: str, upstream: str | None = None
+    ) -> _Answer:
+        """Tell the session why `target` could not be reached; the 502 answer that says so."""
+        try:
+            session.failed(target, message, upstream)
+        except Exception:
+            log.exception("reporting a failed request failed")
+        return _Answer(502, message, (("X-Trawler-Failed", "1"),))
 
     def _report(self, session: EgressSession, target: str, refusal: Refusal) -> None:
         log.info("egress refused %s (session %s): %s", target, session.id, refusal.message)

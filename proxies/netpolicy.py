@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field
-
 IPAddress = IPv4Address | IPv6Address
 
 ALLOWED_SCHEMES = frozenset({"http", "https", "ws", "wss"})
@@ -85,26 +83,6 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _HOST_NAME = re.compile(r"(\*\.|\.)?([a-z0-9_]([a-z0-9_\-]*[a-z0-9_])?\.)*[a-z0-9_\-]+")
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))  # what the URL parser strips from both ends
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})  # what UTS 46 maps to "."
-
-
-class NetworkSettings(BaseModel):
-    """Which networks bots may reach beyond the public internet."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    allow_private_networks: bool = Field(
-        False,
-        description="Let bots reach loopback, private and link-local addresses (never metadata).",
-    )
-    allow: list[str] = Field(
-        default_factory=list,
-        description='CIDRs ("10.1.0.0/16", "127.0.0.1") or host names ("intranet.example", '
-        '"*.corp.example") bots may reach whatever they resolve to.',
-    )
-
-    def policy(self) -> NetworkPolicy:
-        """The policy these settings describe."""
-        return NetworkPolicy(self.allow_private_networks, self.allow)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ from proxies._resolve import (
     resolve_checked,
     system_resolver,
 )
+from proxies.egress import EgressSession
+from proxies.errors import NetworkRefused, ProxiesError
 from proxies.netpolicy import NetworkPolicy
 
 SocketOption = (
@@ -40,8 +42,9 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
     A refused connection raises `proxies.NetworkRefused` out of the request; a name that does
     not resolve raises `httpx.ConnectError`; an upstream proxy that refuses the tunnel raises
     `httpx.ProxyError`. `proxy` is an upstream proxy URL (`http(s)://user:pw@host:port`) or an
-    `httpx.Proxy`. `verify` is True, False or an `ssl.SSLContext` (client certificates go
-    in the context).
+    `httpx.Proxy`; or a `session` picks one for each new connection and hears of refusals
+    and failures, as with the egress proxy. `verify` is True, False or an `ssl.SSLContext`
+    (client certificates go in the context).
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
         policy: NetworkPolicy,
         proxy: str | httpx.Proxy | None = None,
         *,
+        session: EgressSession | None = None,
         resolver: Resolver | None = None,
         verify: ssl.SSLContext | bool = True,
         trust_env: bool = True,
@@ -60,7 +64,9 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
         context = httpx.create_ssl_context(verify=verify, trust_env=trust_env)
         super().__init__(verify=context, http1=http1, http2=http2)
         self.policy = policy
-        backend = PinnedBackend(policy, _upstream(proxy), resolver=resolver)
+        if proxy is not None and session is not None:
+            raise ValueError("give a proxy or a session that picks proxies, not both")
+        backend = PinnedBackend(policy, _upstream(proxy), session=session, resolver=resolver)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=context,
             max_connections=limits.max_connections,
@@ -81,11 +87,13 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         policy: NetworkPolicy,
         upstream: Upstream | None = None,
         *,
+        session: EgressSession | None = None,
         resolver: Resolver | None = None,
         inner: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.policy = policy
         self.upstream = upstream
+        self.session = session
         self._resolver = resolver or system_resolver
         self._inner = inner or httpcore.AnyIOBackend()
 
@@ -97,32 +105,58 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        """A stream to a checked address of `host`; raises `NetworkRefused` if any is forbidden."""
+        """A stream to a checked address of `host`; raises `NetworkRefused` if any is forbidden.
+
+        With a session, each new connection asks it for its upstream proxy, and refusals and
+        failures are reported to it, as the egress proxy does.
+        """
+        target, chosen = f"{host}:{port}", None
         try:
-            async with asyncio.timeout(timeout):
-                addresses = await resolve_checked(self.policy, host, port, self._resolver)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        failure: Exception | None = None
-        for address in addresses:
             try:
-                if self.upstream is None:
-                    return await self._inner.connect_tcp(
-                        str(address), port, timeout, local_address, socket_options
+                async with asyncio.timeout(timeout):
+                    addresses = await resolve_checked(self.policy, host, port, self._resolver)
+            except NetworkRefused as exc:
+                if self.session is not None:
+                    self.session.refused(target, exc.refusal)
+                raise
+            except TimeoutError as exc:
+                raise httpcore.ConnectTimeout(f"could not resolve host {host} (timed out)") from exc
+            except OSError as exc:
+                raise httpcore.ConnectError(f"could not resolve host {host} ({exc})") from exc
+            upstream = self.upstream
+            if self.session is not None:
+                chosen = self.session.upstream(host)
+                upstream = Upstream.parse(chosen) if chosen is not None else None
+            failure: Exception | None = None
+            for address in addresses:
+                try:
+                    if upstream is None:
+                        return await self._inner.connect_tcp(
+                            str(address), port, timeout, local_address, socket_options
+                        )
+                    return await self._tunnel(
+                        upstream, authority(address, port), timeout, socket_options
                     )
-                return await self._tunnel(authority(address, port), timeout, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        assert failure is not None
-        raise failure
+                except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                    failure = exc
+            assert failure is not None
+            raise failure
+        except (httpcore.ConnectError, httpcore.ConnectTimeout, httpcore.ProxyError) as exc:
+            if self.session is not None:
+                self.session.failed(target, str(exc), chosen)
+            raise
+        except ProxiesError as exc:  # the session has no usable upstream proxy
+            if self.session is not None and not isinstance(exc, NetworkRefused):
+                self.session.failed(target, f"no upstream proxy for {host}: {exc}", None)
+            raise
 
     async def _tunnel(
-        self, target: str, seconds: float | None, socket_options: Iterable[SocketOption] | None
+        self,
+        upstream: Upstream,
+        target: str,
+        seconds: float | None,
+        socket_options: Iterable[SocketOption] | None,
     ) -> httpcore.AsyncNetworkStream:
-        upstream = self.upstream
-        assert upstream is not None
         stream = await self._inner.connect_tcp(
             upstream.host, upstream.port, seconds, socket_options=socket_options
         )

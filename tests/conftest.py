@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -17,8 +18,24 @@ from sqlalchemy.engine import make_url
 
 import store
 from browser_pool import LAUNCH_ARGS, find_chromium
+from engine import Network
+from proxies import NetworkPolicy
+from tests.site.canary import Lab, start_lab
 from tests.site.lab import start_site
 from trawler.demo_site import DemoSite
+
+SITE_ADDRESS = "127.0.0.1"
+"""The fixture site's address: the one private address the tests let bots reach. The canary
+servers listen on 127.0.0.2, which stays refused."""
+SITE_NETWORK = Network(NetworkPolicy(allow=[SITE_ADDRESS]))
+"""What in-process runs may reach in the tests."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every trawler process the tests start allows the fixture site's address only."""
+    os.environ["TRAWLER_ALLOWED_NETWORKS"] = json.dumps([SITE_ADDRESS])
+    os.environ.pop("TRAWLER_ALLOW_PRIVATE_NETWORKS", None)
+
 
 # The maintenance database of a server we may create and drop databases on (trust auth).
 ADMIN_URL = os.environ.get(
@@ -114,6 +131,13 @@ def site() -> Iterator[DemoSite]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    """The canary on 127.0.0.2 and an allowed site on 127.0.0.1, on one port."""
+    with start_lab() as started:
+        yield started
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.rule import Rule
@@ -26,6 +27,8 @@ def run_demo(output: Path, examples: Path = EXAMPLES) -> int:
     failures = 0
     with DemoSite() as site:
         console.print(f"demo shop running on {site.base_url}")
+        # the shop is on loopback, which bots may not reach by default: allow its address only
+        settings = Settings(allowed_networks=[urlsplit(site.base_url).hostname or ""])
         variables = {"site": site.base_url}
         for path in bots:
             console.print(Rule(path.name))
@@ -39,7 +42,7 @@ def run_demo(output: Path, examples: Path = EXAMPLES) -> int:
             finished = asyncio.run(
                 run_bot(
                     workflow,
-                    settings=Settings(),
+                    settings=settings,
                     console=console,
                     out=output / f"{path.stem}.csv",
                     trace_dir=output / f"{path.stem}-replay",

@@ -11,11 +11,11 @@ from typing import Any
 
 from rich.console import Console
 
-from browser_pool import BrowserPool
 from engine import (
     Event,
     FanoutSink,
     Issue,
+    Network,
     RowEmitted,
     RunFinished,
     Sink,
@@ -27,8 +27,10 @@ from engine import (
     run,
 )
 from engine.rows import dumps
+from proxies import ProxyRotator
 from trawler.output import RowFileSink, rows_preview_table
 from trawler.progress import ProgressSink, summary_table
+from trawler.services import browser_pool
 from trawler.settings import Settings
 from trawler.trace import TraceSink
 
@@ -81,6 +83,11 @@ class StdoutRows:
             sys.stdout.flush()
 
 
+def _rotator(settings: Settings) -> ProxyRotator | None:
+    """The configured proxies' rotator; None when there are none (direct connections)."""
+    return ProxyRotator.from_settings(settings.proxies) if settings.proxies.proxies else None
+
+
 async def run_bot(
     workflow: Workflow,
     *,
@@ -104,11 +111,7 @@ async def run_bot(
         sinks.append(StdoutRows())
     if trace:
         sinks.append(trace)
-    pool = BrowserPool(
-        headless=not headed,
-        executable=settings.browser.executable,
-        max_pages=settings.browser.max_pages,
-    )
+    pool = browser_pool(settings, headless=not headed)
     # Ctrl-C or SIGTERM cancels the run: it stops at once and every sink still gets its rows
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -117,7 +120,12 @@ async def run_bot(
     try:
         async with pool:
             finished = await run(
-                workflow, FanoutSink(*sinks), pool=pool, variables=variables, cancel=cancel
+                workflow,
+                FanoutSink(*sinks),
+                pool=pool,
+                variables=variables,
+                cancel=cancel,
+                network=Network(settings.network_policy(), rotator=_rotator(settings)),
             )
     finally:
         for signum in STOP_SIGNALS:

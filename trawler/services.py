@@ -75,21 +75,27 @@ def artifact_store(settings: Settings) -> store.ArtifactStore:
     )
 
 
+def browser_pool(settings: Settings, *, headless: bool = True) -> BrowserPool:
+    """A pool as the settings describe it (`TRAWLER_BROWSER__*`)."""
+    browser = settings.browser
+    return BrowserPool(
+        headless=headless,
+        executable=browser.executable,
+        max_pages=browser.max_pages,
+        browsers=browser.browsers,
+        max_contexts=browser.max_contexts,
+        recycle_after_pages=browser.recycle_after_pages,
+        recycle_context_after_pages=browser.recycle_context_after_pages,
+        max_memory_mb=browser.max_memory_mb,
+        watchdog_interval=browser.watchdog_interval,
+        watchdog_timeout=browser.watchdog_timeout,
+        lease_timeout=browser.lease_timeout,
+    )
+
+
 def worker_config(settings: Settings) -> WorkerConfig:
     def pool() -> BrowserPool:
-        browser = settings.browser
-        return BrowserPool(
-            executable=browser.executable,
-            max_pages=browser.max_pages,
-            browsers=browser.browsers,
-            max_contexts=browser.max_contexts,
-            recycle_after_pages=browser.recycle_after_pages,
-            recycle_context_after_pages=browser.recycle_context_after_pages,
-            max_memory_mb=browser.max_memory_mb,
-            watchdog_interval=browser.watchdog_interval,
-            watchdog_timeout=browser.watchdog_timeout,
-            lease_timeout=browser.lease_timeout,
-        )
+        return browser_pool(settings)
 
     return WorkerConfig(
         settings=settings.worker,
@@ -97,6 +103,9 @@ def worker_config(settings: Settings) -> WorkerConfig:
         redis_url=settings.redis_url,
         artifacts=artifact_store(settings),
         pool=pool,
+        policy=settings.network_policy(),
+        proxies=settings.proxies,
+        secrets=secret_box(settings),
     )
 
 

@@ -6,10 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api import ApiSettings
+from proxies import NetworkPolicy, ProxySettings
 from worker import SchedulerSettings, WorkerSettings
 
 
@@ -90,8 +91,33 @@ class Settings(BaseSettings):
         default_factory=list, description="Old keys still accepted for reading, during rotation."
     )
     secret_key_file: Path = Field(Path("trawler.secret"), description="See `secret_key`.")
+    allow_private_networks: bool = Field(
+        False,
+        description="Let bots reach loopback, private and link-local addresses (never cloud "
+        "metadata). Off: a bot can be pointed at the network the workers run in.",
+    )
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description='CIDRs ("10.1.0.0/16", "127.0.0.1") and host names ("intranet.example", '
+        '"*.corp.example") bots may reach although the policy would refuse them.',
+    )
+    proxies: ProxySettings = Field(
+        default_factory=ProxySettings,
+        description="The deployment's upstream proxies (`TRAWLER_PROXIES__PROXIES`); an "
+        "account's own proxies take their place for its runs.",
+    )
     browser: BrowserSettings = Field(default_factory=BrowserSettings)
     artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _entries(cls, value: list[str]) -> list[str]:
+        NetworkPolicy(allow=value)  # names the entry that is neither a CIDR nor a host name
+        return value
+
+    def network_policy(self) -> NetworkPolicy:
+        """What bots may reach."""
+        return NetworkPolicy(self.allow_private_networks, self.allowed_networks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from worker._config import SchedulerSettings, WorkerSettings
 from worker._execution import execute
 from worker._process import WorkerConfig, run_worker, start_worker
+from worker._proxies import Rotators
 from worker._runtime import Runtime
 from worker._sink import StoreSink
 from worker.cron import cron_trigger, next_run, upcoming
@@ -21,6 +22,7 @@ from worker.scheduler import Scheduler, serve_scheduler
 __all__ = [
     "PRIORITY_QUEUE",
     "QUEUE",
+    "Rotators",
     "Runtime",
     "Scheduler",
     "SchedulerSettings",

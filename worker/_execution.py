@@ -24,8 +24,9 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import store
-from engine import RunFinished, Workflow, WorkflowInvalid, load_workflow, run
+from engine import Network, RunFinished, Workflow, WorkflowInvalid, load_workflow, run
 from worker._config import WorkerSettings
+from worker._proxies import Rotators
 from worker._runtime import Runtime
 from worker._sink import StoreSink
 from worker.dispatch import send
@@ -138,12 +139,20 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
     if held.attempt > 1:
         await _note(rt, held, f"attempt {held.attempt} of {rt.settings.max_attempts}")
 
+    try:
+        own = await _patiently(rt, _own_proxies(rt, held.user_id))
+    except store.SecretUnreadable as exc:
+        await _give_up(rt, held, f"the account's proxies cannot be read: {exc}")
+        return
+    rotator = rt.rotators.choose(held.user_id, own)
+
     sink = StoreSink(rt, held)
     watch = _Watch(rt, held)
     watcher = asyncio.create_task(watch.run())  # heart-beats until the outcome is stored
     try:
         try:
-            finished = await run(workflow, sink, pool=rt.pool, cancel=watch.cancel)
+            network = Network.of(rt.egress, rotator)
+            finished = await run(workflow, sink, pool=rt.pool, cancel=watch.cancel, network=network)
         except Exception as exc:  # ours, not the bot's: fail the execution, say why
             log.exception("execution %s: internal error", execution_id)
             finished = RunFinished(
@@ -171,6 +180,30 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
+        if own and rotator is not None:
+            await _disable(rt, held.user_id, Rotators.disabled(rotator, own))
+
+
+def _own_proxies(
+    rt: Runtime, user_id: uuid.UUID
+) -> Callable[[], Awaitable[list[store.ProxyRecord]]]:
+    async def read() -> list[store.ProxyRecord]:
+        async with rt.db.transaction() as session:
+            return await store.user_proxies(session, rt.secrets, user_id, enabled_only=True)
+
+    return read
+
+
+async def _disable(rt: Runtime, user_id: uuid.UUID, reasons: dict[uuid.UUID, str]) -> None:
+    """Disable in the store the account's proxies the rotator gave up on, with the reason."""
+    if not reasons:
+        return
+    try:
+        async with rt.db.transaction() as session:
+            for proxy_id, reason in reasons.items():
+                await store.disable_user_proxy(session, user_id, proxy_id, reason)
+    except Exception as exc:  # the rotator keeps them out of use in this process anyway
+        log.warning("could not store disabled proxies of %s: %s", user_id, exc)
 
 
 async def _quietly(work: Awaitable[None]) -> None:

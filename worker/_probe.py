@@ -8,7 +8,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from engine import EngineError, probe
+from engine import EngineError, Network, probe
 from worker._runtime import Runtime
 from worker.dispatch import probe_reply_key
 
@@ -29,6 +29,7 @@ async def answer_probe(rt: Runtime, probe_id: str, request: dict[str, Any]) -> N
             screenshot=bool(request.get("screenshot", True)),
             want_html=bool(request.get("want_html", False)),
             within=timedelta(seconds=float(request.get("within_s", 30))),
+            network=Network.of(rt.egress),
         )
         reply: dict[str, Any] = {"probe": found.model_dump(mode="json")}
     except EngineError as exc:

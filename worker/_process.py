@@ -17,9 +17,11 @@ from dramatiq.middleware import Middleware, MiddlewareError
 
 import store
 from browser_pool import BrowserPool
+from proxies import EgressProxy, NetworkPolicy, ProxySettings
 from worker._config import WorkerSettings
 from worker._execution import execute
 from worker._probe import answer_probe
+from worker._proxies import Rotators
 from worker._runtime import Runtime
 from worker.dispatch import ACTORS, PRIORITY_QUEUE, PROBE_ACTOR, make_broker, redis_async
 
@@ -39,6 +41,10 @@ class WorkerConfig:
     redis_url: str
     artifacts: store.ArtifactStore
     pool: Callable[[], BrowserPool]
+    policy: NetworkPolicy
+    """What bots may reach: checked by the worker's egress proxy on every connection."""
+    proxies: ProxySettings
+    secrets: store.SecretBox
 
 
 class BootFailed(MiddlewareError):
@@ -70,12 +76,15 @@ class Boot(Middleware):
         db = store.Database(config.database_url)
         client = redis_async(config.redis_url)
         pool = config.pool()
+        egress = EgressProxy(config.policy)
         try:
             await db.ping()
             await client.ping()
             await _check_eviction(client)
             await pool.browser()
+            await egress.start()
         except BaseException:
+            await egress.stop()
             await pool.close()
             await client.aclose()
             await db.dispose()
@@ -85,6 +94,9 @@ class Boot(Middleware):
             db=db,
             artifacts=config.artifacts,
             pool=pool,
+            egress=egress,
+            rotators=Rotators(config.proxies),
+            secrets=config.secrets,
             redis=client,
             broker=broker,
         )

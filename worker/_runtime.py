@@ -16,7 +16,9 @@ import redis.asyncio as aioredis
 
 import store
 from browser_pool import BrowserPool
+from proxies import EgressProxy
 from worker._config import WorkerSettings
+from worker._proxies import Rotators
 
 
 def utcnow() -> datetime:
@@ -31,6 +33,11 @@ class Runtime:
     db: store.Database
     artifacts: store.ArtifactStore
     pool: BrowserPool
+    egress: EgressProxy
+    """Every browser context of the worker sends its traffic through it, under its policy."""
+    rotators: Rotators
+    secrets: store.SecretBox
+    """Reads the accounts' own proxies."""
     redis: aioredis.Redis
     broker: dramatiq.Broker
     clock: Callable[[], datetime] = utcnow
@@ -42,5 +49,6 @@ class Runtime:
         try:
             await self.pool.close()
         finally:
+            await self.egress.stop()
             await self.redis.aclose()
             await self.db.dispose()

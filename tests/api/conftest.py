@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -66,6 +67,31 @@ async def new_user(api_url: str) -> AsyncIterator[ApiUser]:
     finally:
         for client in clients:
             await client.aclose()
+
+
+async def start_run(client: httpx.AsyncClient, name: str, document: dict[str, Any]) -> str:
+    """Create a bot holding `document` and run it; the execution's id."""
+    created = await client.post("/bots", json={"name": name, "workflow": document})
+    assert created.status_code == 201, created.text
+    started = await client.post(f"/bots/{created.json()['id']}/execute")
+    assert started.status_code == 202, started.text
+    return str(started.json()["execution_id"])
+
+
+async def wait_finished(
+    client: httpx.AsyncClient, execution_id: str, *, every: float = 0.5, within: float = 60
+) -> dict[str, Any]:
+    """The execution once it is no longer queued or running, polled `every` seconds (the
+    free plan allows 60 requests a minute)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        answer = await client.get(f"/executions/{execution_id}")
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        if body["status"] not in ("queued", "running"):
+            return body
+        await asyncio.sleep(every)
+    raise AssertionError(f"execution {execution_id} did not finish within {within:g} s")
 
 
 def error_of(answer: httpx.Response) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import csv
 import io
@@ -15,22 +14,11 @@ import httpx
 from openpyxl import load_workbook
 
 from api.security import AccessTokens
-from tests.api.conftest import ApiUser, error_of
+from tests.api.conftest import ApiUser, error_of, wait_finished
 from tests.worker.conftest import WORKER_SECRET, Processes, paced_bot, paced_rows
 from trawler.demo_site import DemoSite
 from trawler.services import signing_key
 from trawler.settings import Settings
-
-
-async def _finished(client: httpx.AsyncClient, execution_id: str) -> dict[str, Any]:
-    for _ in range(600):
-        answer = await client.get(f"/executions/{execution_id}")
-        assert answer.status_code == 200, answer.text
-        body = answer.json()
-        if body["status"] not in ("queued", "running"):
-            return dict(body)
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"execution {execution_id} did not finish")
 
 
 async def test_create_execute_and_download_exact_rows(
@@ -49,7 +37,7 @@ async def test_create_execute_and_download_exact_rows(
     started = await client.post(f"/bots/{bot['id']}/execute")
     assert started.status_code == 202, started.text
     execution_id = started.json()["execution_id"]
-    execution = await _finished(client, execution_id)
+    execution = await wait_finished(client, execution_id, every=0.1)
     assert execution["status"] == "succeeded", execution["error"]
     assert execution["rows"] == 9
     assert [step["node_id"] for step in execution["steps"]][:2] == ["open", "pages"]

@@ -12,6 +12,7 @@ from playwright.async_api import Browser
 from selectolax.lexbor import LexborHTMLParser
 
 from tests.api.conftest import ApiUser, error_of, start_api
+from tests.site.canary import Lab
 from tests.worker.conftest import Processes
 from trawler.demo_site import DemoSite
 
@@ -75,7 +76,7 @@ def _texts(html: str, candidate: dict[str, Any]) -> list[str]:
 
 
 async def test_selectors_are_tried_on_a_worker(
-    new_user: ApiUser, processes: Processes, site: DemoSite, browser: Browser
+    new_user: ApiUser, processes: Processes, site: DemoSite, browser: Browser, lab: Lab
 ) -> None:
     processes.start("worker")
     client = await new_user()
@@ -123,6 +124,16 @@ async def test_selectors_are_tried_on_a_worker(
     assert error["code"] == "page_failed"
     assert "404" in error["message"]
     assert missing in error["message"]
+
+    # the builder's URL goes through the worker's network policy like a run's
+    for url in (lab.canary_url("/probe"), lab.redirect(lab.canary_url("/probe-hop"), 302)):
+        answer = await client.post("/selectors/test", json={"url": url, "selectors": ["p"]})
+        assert answer.status_code == 422, answer.text
+        assert "(rule 'loopback')" in error_of(answer)["message"]
+    html = f"<img src='{lab.canary_url('/probe-img')}'><p>x</p>"
+    answer = await client.post("/selectors/test", json={"html": html, "selectors": ["p"]})
+    assert answer.status_code == 200, answer.text
+    assert lab.canary.hits == 0
 
     both = await client.post(
         "/selectors/test", json={"url": missing, "html": "<p>", "selectors": ["p"]}

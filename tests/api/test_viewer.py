@@ -7,17 +7,18 @@ Screenshots of the pages go to `tests/out/viewer/` for a person to look at.
 
 from __future__ import annotations
 
-import asyncio
 import io
+import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, Request
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from tests.api.conftest import ApiUser
+from tests.api.conftest import ApiUser, start_run, wait_finished
 from tests.engine.conftest import bot, node
 from tests.site.lab import XSS_NAMES
 from tests.worker.conftest import Processes, paced_bot
@@ -27,32 +28,13 @@ SHOTS = Path(__file__).resolve().parents[1] / "out" / "viewer"
 PASSWORD = "s3cret-pass"
 
 
-async def _run(client: httpx.AsyncClient, name: str, document: dict[str, Any]) -> str:
-    created = await client.post("/bots", json={"name": name, "workflow": document})
-    assert created.status_code == 201, created.text
-    started = await client.post(f"/bots/{created.json()['id']}/execute")
-    assert started.status_code == 202, started.text
-    return str(started.json()["execution_id"])
-
-
-async def _finished(client: httpx.AsyncClient, execution_id: str) -> dict[str, Any]:
-    for _ in range(120):  # polled gently: the free plan allows 60 requests a minute
-        answer = await client.get(f"/executions/{execution_id}")
-        assert answer.status_code == 200, answer.text
-        body: dict[str, Any] = answer.json()
-        if body["status"] not in ("queued", "running"):
-            return body
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"execution {execution_id} did not finish")
-
-
 async def _sign_in(page: Page, api_url: str, email: str, target: str) -> None:
     await page.goto(f"{api_url}{target}")
     assert page.url.startswith(f"{api_url}/login?next="), page.url
     await page.fill("input[name=email]", email)
     await page.fill("input[name=password]", PASSWORD)
     await page.click("button[type=submit]")
-    await page.wait_for_url(f"{api_url}{target}")
+    await _open(page, f"{api_url}{target}")
 
 
 async def _selected(page: Page) -> str | None:
@@ -66,6 +48,29 @@ def _guard(page: Page) -> dict[str, list[str]]:
     page.on("popup", lambda popup: seen["popups"].append(popup.url))
     page.on("pageerror", lambda error: seen["errors"].append(str(error)))
     return seen
+
+
+async def _open(page: Page, url: str) -> None:
+    """Wait for `url` to load; if it does not, name the requests still open."""
+    started = time.monotonic()
+    pending: dict[Request, float] = {}
+    handlers: dict[str, Callable[[Request], object]] = {
+        "request": lambda request: pending.setdefault(request, time.monotonic() - started),
+        "requestfinished": lambda request: pending.pop(request, None),
+        "requestfailed": lambda request: pending.pop(request, None),
+    }
+    for event, handler in handlers.items():
+        page.on(event, handler)  # type: ignore[call-overload]
+    try:
+        await page.wait_for_url(url)
+    except PlaywrightTimeout:
+        still = [
+            f"{request.method} {request.url} (at {at:.1f} s)" for request, at in pending.items()
+        ]
+        raise AssertionError(f"{url} did not load; {page.url} still waits for {still}") from None
+    finally:
+        for event, handler in handlers.items():
+            page.remove_listener(event, handler)
 
 
 async def _email(client: httpx.AsyncClient) -> str:
@@ -89,10 +94,10 @@ async def test_replay_of_finished_and_failed_runs(
         trace="full",
         renderer="browser",
     )
-    good = await _run(client, "hostile shop", hostile)
-    finished = await _finished(client, good)  # the free plan runs one at a time
+    good = await start_run(client, "hostile shop", hostile)
+    finished = await wait_finished(client, good)  # the free plan runs one at a time
     assert finished["status"] == "succeeded", finished["error"]
-    broken = await _run(
+    broken = await start_run(
         client,
         "broken",
         bot(
@@ -102,7 +107,7 @@ async def test_replay_of_finished_and_failed_runs(
             renderer="browser",
         ),
     )
-    failed = await _finished(client, broken)
+    failed = await wait_finished(client, broken)
     assert failed["status"] == "failed"
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -116,7 +121,7 @@ async def test_replay_of_finished_and_failed_runs(
         await page.screenshot(path=SHOTS / "executions.png", full_page=True)
 
         await page.click(f"a[href='/executions/{good}/replay']")
-        await page.wait_for_url(f"**/executions/{good}/replay")
+        await _open(page, f"**/executions/{good}/replay")
         assert await page.locator("#bot-name").text_content() == "hostile shop"
         assert await page.locator("#run-status").text_content() == "succeeded"
         assert await page.locator(".step").count() == 3
@@ -193,7 +198,7 @@ async def test_a_running_execution_updates_live(
     processes.start("worker")
     client = await new_user()
     document = paced_bot(site, pages=5, delay_ms=600, trace="steps", renderer="browser")
-    execution = await _run(client, "paced", document)
+    execution = await start_run(client, "paced", document)
     page = await browser.new_page()
     seen = _guard(page)
     try:
@@ -218,7 +223,7 @@ async def test_pages_need_a_session_and_hide_other_users_runs(
 ) -> None:
     owner, stranger = await new_user(), await new_user()
     document = bot(node("open", "navigate", url=f"{site.base_url}/shop"), renderer="http")
-    execution = await _run(owner, "mine", document)
+    execution = await start_run(owner, "mine", document)
     async with httpx.AsyncClient(base_url=api_url, follow_redirects=False) as browser_like:
         answer = await browser_like.get(f"/executions/{execution}/replay")
         assert answer.status_code == 303

@@ -11,6 +11,7 @@ import pytest
 
 from browser_pool import BrowserPool
 from engine import FanoutSink, ListSink, RunFinished, Sink, load_workflow, run
+from tests.conftest import SITE_NETWORK
 from trawler.demo_site import DemoSite
 
 RunBot = Callable[..., Awaitable[tuple[RunFinished, ListSink]]]
@@ -77,7 +78,9 @@ def run_bot(site: DemoSite) -> RunBot:
         workflow = load_workflow(document, extra_variables=set(variables))
         events = ListSink()
         target: Sink = events if sink is None else FanoutSink(events, sink)
-        finished = await run(workflow, target, variables=variables, cancel=cancel, pool=pool)
+        finished = await run(
+            workflow, target, variables=variables, cancel=cancel, pool=pool, network=SITE_NETWORK
+        )
         return finished, events
 
     return runner

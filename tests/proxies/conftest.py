@@ -12,11 +12,9 @@ import datetime
 import socket
 import ssl
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from cryptography import x509
@@ -25,138 +23,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from proxies.netpolicy import NetworkPolicy, Refusal
-from tests.conftest import free_port
-from trawler.demo_site import DemoSite, Request, Response
-
-CANARY_HOST = "127.0.0.2"
-PUBLIC = "93.184.216.34"
-"""A public address (nothing answers there offline): what a rebinding resolver answers first."""
-
-
-class Canary:
-    """A TCP server that counts every connection it accepts and answers `canary`."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.hits = 0
-        self.received: list[bytes] = []
-        self._socket = socket.create_server((host, port))
-        self._socket.settimeout(0.05)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="canary", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._socket.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.hits += 1
-            with conn:
-                conn.settimeout(1)
-                try:
-                    self.received.append(conn.recv(4096))
-                    conn.sendall(
-                        b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\ncanary"
-                    )
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._socket.close()
-
-
-SERVICE_WORKER = """
-const target = new URL(location.href).searchParams.get('to');
-self.addEventListener('install', (event) => {
-  self.skipWaiting();
-  event.waitUntil(fetch(target, {mode: 'no-cors'}).then(() => null, () => null));
-});
-"""
-
-
-@dataclass
-class Lab:
-    """The allowed site, its canary, and the URLs tests build from them."""
-
-    site: DemoSite
-    canary: Canary
-    hits: Counter[str] = field(default_factory=Counter)
-    """Paths under `/hit/` the site served (what `0.0.0.0` would reach)."""
-
-    @property
-    def base(self) -> str:
-        return self.site.base_url
-
-    @property
-    def port(self) -> int:
-        return self.site.port
-
-    def at(self, host: str, path: str) -> str:
-        """`http://host:PORT/path` (the site's port, where the canary listens too)."""
-        return f"http://{host}:{self.port}{path}"
-
-    def canary_url(self, path: str) -> str:
-        return self.at(CANARY_HOST, path)
-
-    def page(self, html: str) -> str:
-        """A URL on the allowed site that serves `html`."""
-        return f"{self.base}/echo?html={quote(html)}"
-
-    def redirect(self, to: str, status: int) -> str:
-        return f"{self.base}/redirect?status={status}&to={quote(to)}"
-
-
-def _routes(hits: Counter[str]) -> dict[str, Callable[[Request], Response]]:
-    def echo(request: Request) -> Response:
-        return Response.html(request.query.get("html", ""))
-
-    def redirect(request: Request) -> Response:
-        return Response.redirect(request.query["to"], int(request.query.get("status", "302")))
-
-    def service_worker(request: Request) -> Response:
-        return Response(200, SERVICE_WORKER, "text/javascript; charset=utf-8")
-
-    def ok(request: Request) -> Response:
-        return Response.html("<title>allowed</title><p id=ok>the allowed site</p>")
-
-    def hit(request: Request) -> Response:
-        hits[request.params["name"]] += 1
-        return Response.text("hit")
-
-    return {
-        "/echo": echo,
-        "/redirect": redirect,
-        "/sw.js": service_worker,
-        "/ok": ok,
-        "/hit/<name>": hit,
-    }
-
-
-@pytest.fixture(scope="session")
-def lab() -> Iterator[Lab]:
-    """The allowed site on 127.0.0.1 and the canary on 127.0.0.2, on one port."""
-    hits: Counter[str] = Counter()
-    for _ in range(20):
-        port = free_port()
-        try:
-            canary = Canary(CANARY_HOST, port)
-        except OSError:
-            continue
-        break
-    else:
-        pytest.fail("no port free on both 127.0.0.1 and 127.0.0.2")
-    site = DemoSite("127.0.0.1", port, extra_routes=_routes(hits))
-    site.start()
-    try:
-        yield Lab(site, canary, hits)
-    finally:
-        site.stop()
-        canary.close()
 
 
 @pytest.fixture
@@ -173,6 +39,7 @@ class Session:
     upstream_url: str | None = None
     asked: list[str] = field(default_factory=list)
     refusals: list[tuple[str, Refusal]] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
 
     def upstream(self, host: str) -> str | None:
         self.asked.append(host)
@@ -180,6 +47,9 @@ class Session:
 
     def refused(self, target: str, refusal: Refusal) -> None:
         self.refusals.append((target, refusal))
+
+    def failed(self, target: str, message: str, upstream: str | None) -> None:
+        self.failures.append((target, message))
 
 
 Report = tuple[str | None, str, Refusal]
@@ -205,25 +75,6 @@ class Refusals:
                     return found
                 self._changed.clear()
                 await self._changed.wait()
-
-
-class Resolver:
-    """A resolver with fixed answers per name; `later` answers every call after the first."""
-
-    def __init__(
-        self, answers: dict[str, list[str]], later: dict[str, list[str]] | None = None
-    ) -> None:
-        self.answers = answers
-        self.later = later or {}
-        self.calls: Counter[str] = Counter()
-
-    async def __call__(self, host: str, port: int) -> list[str]:
-        self.calls[host] += 1
-        if self.calls[host] > 1 and host in self.later:
-            return self.later[host]
-        if host not in self.answers:
-            raise OSError(f"{host}: name not known")
-        return self.answers[host]
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,18 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from proxies import Credentials, EgressProxy, NetworkPolicy
-from tests.proxies.conftest import (
-    CANARY_HOST,
-    PUBLIC,
-    Lab,
-    Refusals,
-    Resolver,
-    Session,
-    TlsSite,
-)
+from tests.proxies.conftest import Refusals, Session, TlsSite
 from tests.proxies.servers import LoopbackProxy
+from tests.site.canary import (
+    CANARY_HOST,
+    PAGES,
+    PUBLIC,
+    REDIRECTS,
+    SPELLING,
+    SPELLINGS,
+    Lab,
+    Resolver,
+)
 
 
 @pytest.fixture
@@ -83,19 +85,7 @@ async def test_the_allowed_site_is_served(
     assert lab.canary.hits == 0
 
 
-@pytest.mark.parametrize(
-    ("host", "rule"),
-    [
-        (CANARY_HOST, "loopback"),
-        ("127.2", "loopback"),
-        ("2130706434", "loopback"),
-        ("0x7f000002", "loopback"),
-        ("017700000002", "loopback"),
-        ("[::ffff:127.0.0.2]", "loopback"),
-        ("[::1]", "loopback"),
-        ("0.0.0.0", "unspecified"),
-    ],
-)
+@pytest.mark.parametrize(("host", "rule"), list(SPELLINGS.items()))
 async def test_navigating_to_the_canary_is_refused_in_every_spelling(
     page: Page, lab: Lab, refusals: Refusals, session: Session, host: str, rule: str
 ) -> None:
@@ -110,7 +100,7 @@ async def test_navigating_to_the_canary_is_refused_in_every_spelling(
     assert lab.hits["navigation"] == 0  # 0.0.0.0 would have reached the site on 127.0.0.1
 
 
-@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("status", REDIRECTS)
 async def test_a_redirect_from_the_allowed_site_to_the_canary_is_refused(
     page: Page, lab: Lab, refusals: Refusals, status: int
 ) -> None:
@@ -122,30 +112,6 @@ async def test_a_redirect_from_the_allowed_site_to_the_canary_is_refused(
     assert target == lab.canary_url(marker)
     assert refusal.rule == "loopback"
     assert lab.canary.hits == 0
-
-
-PAGES = {
-    "meta-refresh": '<meta http-equiv="refresh" content="0;url={url}">',
-    "js-location": "<script>location.href = '{url}'</script>",
-    "iframe": "<iframe src='{url}'></iframe>",
-    "fetch": "<script>fetch('{url}').catch(() => null)</script>",
-    "xhr": "<script>const x = new XMLHttpRequest(); x.open('GET', '{url}'); x.send()</script>",
-    "img": "<img src='{url}'>",
-    "script": "<script src='{url}'></script>",
-    "form-post": "<form method=post action='{url}'><input name=a value=b></form>"
-    "<script>document.forms[0].submit()</script>",
-    "beacon": "<script>navigator.sendBeacon('{url}', 'data')</script>",
-    "service-worker": "<script>navigator.serviceWorker.register("
-    "'/sw.js?to=' + encodeURIComponent('{url}'))</script>",
-}
-SPELLING = {
-    "iframe": "0x7f000002",
-    "img": "017700000002",
-    "fetch": "127.2",
-    "xhr": "2130706434",
-    "script": "[::ffff:127.0.0.2]",
-}
-"""Canary spellings some vectors use instead of 127.0.0.2 (Chromium canonicalises them)."""
 
 
 @pytest.mark.parametrize("vector", list(PAGES))
@@ -351,5 +317,7 @@ async def test_a_name_that_does_not_resolve_gets_502(
     async with httpx.AsyncClient(proxy=via(egress, egress.register(session))) as http:
         response = await http.get("http://nowhere.test/")
     assert response.status_code == 502
-    assert "cannot resolve nowhere.test" in response.text
+    assert response.headers["x-trawler-failed"] == "1"
+    assert "could not resolve host nowhere.test" in response.text
+    assert session.failures == [("http://nowhere.test/", response.text.split(": ", 1)[1].strip())]
     assert refusals.seen == []

@@ -6,10 +6,9 @@ from __future__ import annotations
 import dataclasses
 from ipaddress import ip_address
 
-import pydantic
 import pytest
 
-from proxies import NetworkPolicy, NetworkSettings, Refusal
+from proxies import NetworkPolicy, Refusal
 from proxies.netpolicy import parse_ip
 
 DEFAULT = NetworkPolicy()
@@ -284,16 +283,6 @@ def test_policy_and_refusal_are_frozen() -> None:
     assert str(refusal) == refusal.message
     with pytest.raises(dataclasses.FrozenInstanceError):
         refusal.rule = "private"  # type: ignore[misc]
-
-
-def test_settings_build_the_policy() -> None:
-    assert NetworkSettings().policy() == NetworkPolicy()
-    settings = NetworkSettings.model_validate(
-        {"allow_private_networks": True, "allow": ["10.0.0.0/8", "intranet.example"]}
-    )
-    assert settings.policy() == NetworkPolicy(True, ["10.0.0.0/8", "intranet.example"])
-    with pytest.raises(pydantic.ValidationError):
-        NetworkSettings.model_validate({"allow_private": True})
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from proxies import NetworkPolicy, NetworkRefused, PinnedTransport
-from tests.proxies.conftest import PUBLIC, Lab, Resolver, TlsSite
+from tests.proxies.conftest import TlsSite
 from tests.proxies.servers import LoopbackProxy
+from tests.site.canary import PUBLIC, Lab, Resolver
 
 
 def client(
@@ -104,7 +105,7 @@ async def test_the_checked_address_is_the_one_connected_to(lab: Lab, policy: Net
 
 async def test_a_name_that_does_not_resolve_is_a_connect_error(policy: NetworkPolicy) -> None:
     async with client(policy, resolver=Resolver({})) as http:
-        with pytest.raises(httpx.ConnectError, match=r"cannot resolve nowhere\.test"):
+        with pytest.raises(httpx.ConnectError, match=r"could not resolve host nowhere\.test"):
             await http.get("http://nowhere.test/")
 
 

@@ -29,6 +29,7 @@ from engine.events import (
     StepStarted,
     TraceRecorded,
 )
+from tests.conftest import SITE_NETWORK
 from tests.engine.conftest import bot, node
 from trawler.demo_site import DemoSite
 from trawler.trace import TraceSink
@@ -334,7 +335,7 @@ async def test_a_traced_bot_run_writes_highlights_and_trace_zip(
     )
     document["variables"] = {"site": site.base_url}
     sink = TraceSink(tmp_path)
-    finished = await run_workflow(load_workflow(document), sink)
+    finished = await run_workflow(load_workflow(document), sink, network=SITE_NETWORK)
     assert finished.status == "succeeded", finished.error
     run_json = json.loads(sink.run_path.read_text(encoding="utf-8"))
     assert run_json["playwright_trace"] == "trace.zip"

@@ -24,10 +24,11 @@ import redis.asyncio as aioredis
 
 import store
 from browser_pool import BrowserPool
-from tests.conftest import free_port
+from proxies import EgressProxy, ProxySettings
+from tests.conftest import SITE_NETWORK, free_port
 from tests.engine.conftest import FAST, bot, node
 from trawler.demo_site import DemoSite
-from worker import Runtime, WorkerSettings, make_broker
+from worker import Rotators, Runtime, WorkerSettings, make_broker
 
 # Quick enough for tests: a dead worker's lease runs out in 3 s, cancellation is seen in 0.3 s.
 FAST_WORKER = WorkerSettings(
@@ -154,11 +155,16 @@ async def wait_status(
 @pytest.fixture
 async def runtime(db_url: str, redis_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
     """What a worker process holds, built in the test's event loop."""
+    egress = EgressProxy(SITE_NETWORK.policy)
+    await egress.start()
     rt = Runtime(
         settings=FAST_WORKER,
         db=store.Database(db_url),
         artifacts=store.LocalArtifacts(tmp_path / "artifacts"),
         pool=BrowserPool(max_pages=4),
+        egress=egress,
+        rotators=Rotators(ProxySettings()),
+        secrets=store.SecretBox.from_secrets(WORKER_SECRET),
         redis=aioredis.Redis.from_url(redis_url),
         broker=make_broker(redis_url),
     )

@@ -1,0 +1,56 @@
+"""Which proxies an execution's traffic goes through: its account's own, else the deployment's.
+
+A worker keeps one rotator for the deployment's proxies and one per account with proxies of
+its own, so health (cool-downs, blocks, disabled proxies) is shared by every run of the
+process. A proxy the rotator disables is disabled in the store too, with the reason, so the
+account sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import OrderedDict
+
+import store
+from proxies import Proxy, ProxyRotator, ProxySettings
+
+log = logging.getLogger(__name__)
+
+ACCOUNTS_KEPT = 1000
+"""Accounts whose rotators a worker keeps; the least recently used beyond that are dropped."""
+
+_Key = tuple[tuple[str, tuple[str, ...], int], ...]
+
+
+class Rotators:
+    """The rotators of one worker process."""
+
+    def __init__(self, settings: ProxySettings) -> None:
+        self.settings = settings
+        self.deployment = ProxyRotator.from_settings(settings)
+        self._accounts: OrderedDict[uuid.UUID, tuple[_Key, ProxyRotator]] = OrderedDict()
+
+    def choose(self, user_id: uuid.UUID, own: list[store.ProxyRecord]) -> ProxyRotator | None:
+        """The rotator of an execution of `user_id`, whose enabled proxies are `own`; None
+        when neither the account nor the deployment has proxies (direct connections)."""
+        if not own:
+            self._accounts.pop(user_id, None)
+            return self.deployment if self.deployment.proxies else None
+        key = tuple((record.url, record.tags, record.tier) for record in own)
+        kept = self._accounts.get(user_id)
+        if kept is not None and kept[0] == key:
+            self._accounts.move_to_end(user_id)
+            return kept[1]
+        values = [Proxy(record.url, tags=record.tags, tier=record.tier) for record in own]
+        rotator = ProxyRotator.from_settings(self.settings, proxies=values)
+        self._accounts[user_id] = (key, rotator)
+        while len(self._accounts) > ACCOUNTS_KEPT:
+            self._accounts.popitem(last=False)
+        return rotator
+
+    @staticmethod
+    def disabled(rotator: ProxyRotator, own: list[store.ProxyRecord]) -> dict[uuid.UUID, str]:
+        """The account's proxies `rotator` has disabled, by id: the reason."""
+        reasons = {s.proxy.url: s.disabled_reason for s in rotator.stats() if s.disabled_reason}
+        return {record.id: reasons[record.url] for record in own if record.url in reasons}
