@@ -245,6 +245,10 @@ class BrowserPool:
         return browser
 
     async def _take_page_slot(self, lease: Lease, wait: timedelta | None) -> PageSlot:
+        if lease.browser.pages >= self.max_pages:  # pages kept idle by any run go first
+            for other in lease.browser.leases:
+                if other.evict_idle():
+                    break
         browser = await self._queue.wait(lease, wait)
         if browser is None:
             self._counters.page_timeouts += 1
@@ -271,6 +275,9 @@ class BrowserPool:
         if best is not None:
             best.reserved += 1
         return best
+
+    def _page_wanted(self, browser: PooledBrowser) -> bool:
+        return self._queue.wants_page(browser)
 
     def _release_page(self, browser: PooledBrowser) -> None:
         browser.pages -= 1

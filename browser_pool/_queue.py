@@ -38,6 +38,10 @@ class LeaseQueue:
         self._grant, self._give_back = grant, give_back
         self._waiters: dict[Waiter, None] = {}
 
+    def wants_page(self, browser: PooledBrowser) -> bool:
+        """Whether some lease waits for a page slot on `browser`."""
+        return any(w.lease is not None and w.lease.browser is browser for w in self._waiters)
+
     def waiting(self, *, pages: bool) -> int:
         """How many wait for a page slot (`pages`) or for a context."""
         return sum((w.lease is not None) == pages for w in self._waiters)

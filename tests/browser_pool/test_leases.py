@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from browser_pool import BrowserPool, NoFreeBrowser, NoFreePage
+from browser_pool import BrowserPool, NoFreeBrowser, NoFreePage, _lease
 from tests.browser_pool.conftest import process_of, until
 from trawler.demo_site import DemoSite
 
@@ -89,3 +89,64 @@ async def test_a_runs_pages_share_its_context_and_no_other(site: DemoSite) -> No
             assert await later.context.cookies() == []
         assert pool.launches == 1
         assert pool.metrics().contexts == 0
+
+
+async def test_a_run_navigates_its_pages_again_rather_than_opening_new_ones(
+    site: DemoSite,
+) -> None:
+    async with BrowserPool(max_pages=2) as pool, pool.context() as lease:
+        first = await lease.new_page()
+        await first.goto(f"{site.base_url}/shop")
+        renderer = await first.evaluate("performance.timeOrigin")
+        await lease.close_page(first)
+        again = await lease.new_page()
+        assert again is first  # kept open: the next load keeps its renderer process
+        assert not again.is_closed()
+        assert await again.evaluate("performance.timeOrigin") == renderer
+        await again.goto(f"{site.base_url}/product/p001")
+        await lease.close_page(again)
+        assert pool.metrics().pages_in_use == 1  # an idle page still holds its slot
+
+
+async def test_idle_pages_give_way_to_a_run_that_waits(site: DemoSite) -> None:
+    async with (
+        BrowserPool(max_pages=2, max_contexts=2) as pool,
+        pool.context() as keeper,
+        pool.context() as other,
+    ):
+        kept = [await keeper.new_page(), await keeper.new_page()]
+        for page in kept:
+            await keeper.close_page(page)  # both idle, both slots held
+        assert pool.metrics().pages_in_use == 2
+        page = await other.new_page(timedelta(seconds=5))  # one idle page is closed for it
+        await page.goto(f"{site.base_url}/")
+        await until(lambda: sum(p.is_closed() for p in kept) == 1)
+        mine = await keeper.new_page()  # the idle one left
+        assert mine in kept
+        # a page given back while another run waits goes to that run, not to the idle list
+        waiting = asyncio.create_task(other.new_page(timedelta(seconds=5)))
+        await until(lambda: pool.metrics().page_waiters == 1)
+        await keeper.close_page(mine)
+        assert mine.is_closed()
+        assert not (await waiting).is_closed()
+
+
+async def test_a_page_is_closed_after_many_loads_and_the_context_still_renews(
+    site: DemoSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_lease, "PAGE_LOADS", 3)
+    async with BrowserPool(recycle_context_after_pages=4) as pool, pool.context() as lease:
+        page = await lease.new_page()
+        for _ in range(3):
+            await page.goto(f"{site.base_url}/")
+        await lease.close_page(page)
+        assert page.is_closed()  # worn out: not kept
+        page = await lease.new_page()
+        await page.goto(f"{site.base_url}/shop")
+        original = page.context
+        await lease.close_page(page)
+        assert not page.is_closed()  # kept idle, yet the renewal that is due closes it
+        renewed = await lease.new_page()
+        assert renewed.context is not original
+        assert page.is_closed()
+        assert lease.renewals == 1
