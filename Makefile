@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench setup chromium xvfb
+.PHONY: demo test lint bench compare setup chromium xvfb
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { [ "$$(id -u)" = 0 ] && \
@@ -42,3 +42,8 @@ bench: setup
 	$(PY) -m bench
 	$(PY) -m bench.queue
 	$(PY) -m bench.api
+
+# trawler beside bare Playwright/httpx, Crawlee and Scrapy (bench-only dependencies)
+compare: setup
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[compare]'
+	$(PY) -m bench.compare --repeat 3

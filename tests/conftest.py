@@ -7,6 +7,7 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import psutil
 import psycopg
@@ -20,9 +21,11 @@ import store
 from browser_pool import LAUNCH_ARGS, find_chromium
 from engine import Network
 from proxies import NetworkPolicy
-from tests.site.canary import Lab, start_lab
 from tests.site.lab import start_site
 from trawler.demo_site import DemoSite
+
+if TYPE_CHECKING:
+    from tests.site.canary import Lab
 
 SITE_ADDRESS = "127.0.0.1"
 """The fixture site's address: the one private address the tests let bots reach. The canary
@@ -136,6 +139,8 @@ def site() -> Iterator[DemoSite]:
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
     """The canary on 127.0.0.2 and an allowed site on 127.0.0.1, on one port."""
+    from tests.site.canary import start_lab  # it builds bots with the engine tests' helpers
+
     with start_lab() as started:
         yield started
 

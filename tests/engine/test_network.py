@@ -18,10 +18,12 @@ from tests.site.canary import (
     PAGES,
     PUBLIC,
     REDIRECTS,
-    SPELLING,
     SPELLINGS,
     Lab,
     Resolver,
+    page_nodes,
+    redirect_nodes,
+    spelling_nodes,
 )
 
 OK = [{"ok": "the allowed site"}]
@@ -51,11 +53,7 @@ def _errors(sink: ListSink) -> dict[str, str | None]:
 async def test_every_spelling_of_the_canary_fails_the_step_with_its_rule(
     lab: Lab, renderer: str
 ) -> None:
-    spellings = [
-        node(f"at-{i}", "navigate", url=lab.at(host, f"/hit/at-{i}"), on_error="continue")
-        for i, host in enumerate(SPELLINGS)
-    ]
-    finished, sink = await _run(bot(*spellings, *_tail(lab), renderer=renderer))
+    finished, sink = await _run(bot(*spelling_nodes(lab), *_tail(lab), renderer=renderer))
     assert finished.status == "succeeded", finished.error
     errors = _errors(sink)
     for i, (host, rule) in enumerate(SPELLINGS.items()):
@@ -72,16 +70,7 @@ async def test_every_spelling_of_the_canary_fails_the_step_with_its_rule(
 async def test_a_redirect_to_the_canary_names_the_rule_and_the_page(
     lab: Lab, renderer: str
 ) -> None:
-    hops = [
-        node(
-            f"hop-{status}",
-            "navigate",
-            url=lab.redirect(lab.canary_url(f"/redirect-{status}"), status),
-            on_error="continue",
-        )
-        for status in REDIRECTS
-    ]
-    finished, sink = await _run(bot(*hops, *_tail(lab), renderer=renderer))
+    finished, sink = await _run(bot(*redirect_nodes(lab), *_tail(lab), renderer=renderer))
     assert finished.status == "succeeded", finished.error
     for status in REDIRECTS:
         error = _errors(sink)[f"hop-{status}"]
@@ -99,12 +88,7 @@ async def test_a_redirect_to_the_canary_names_the_rule_and_the_page(
 async def test_what_a_page_loads_from_the_canary_is_refused_and_logged_on_its_step(
     lab: Lab,
 ) -> None:
-    nodes: list[dict[str, Any]] = []
-    for vector, html in PAGES.items():
-        url = lab.at(SPELLING.get(vector, CANARY_HOST), f"/{vector}")
-        nodes.append(node(f"page-{vector}", "navigate", url=lab.page(html.format(url=url))))
-        nodes.append(node(f"wait-{vector}", "wait", mode="time", ms=600))
-    finished, sink = await _run(bot(*nodes, *_tail(lab), renderer="browser"))
+    finished, sink = await _run(bot(*page_nodes(lab, 600), *_tail(lab), renderer="browser"))
     assert finished.status == "succeeded", finished.error
     refused = [log for log in sink.logs if log.message.startswith("request refused: ")]
     for vector in PAGES:

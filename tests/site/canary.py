@@ -11,8 +11,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
+from tests.engine.conftest import node
 from trawler.demo_site import DemoSite, Request, Response
 
 CANARY_HOST = "127.0.0.2"
@@ -201,3 +203,37 @@ class Resolver:
         if host not in self.answers:
             raise OSError(f"{host}: name not known")
         return self.answers[host]
+
+
+def spelling_nodes(lab: Lab) -> list[dict[str, Any]]:
+    """`navigate` nodes `at-<i>`, one per spelling of the canary (SPELLINGS, in order)."""
+    return [
+        node(f"at-{i}", "navigate", url=lab.at(host, f"/hit/at-{i}"), on_error="continue")
+        for i, host in enumerate(SPELLINGS)
+    ]
+
+
+def redirect_nodes(lab: Lab) -> list[dict[str, Any]]:
+    """`navigate` nodes `hop-<status>` to the allowed site, which redirects to `/hop-<status>`
+    on the canary."""
+    return [
+        node(
+            f"hop-{status}",
+            "navigate",
+            url=lab.redirect(lab.canary_url(f"/hop-{status}"), status),
+            on_error="continue",
+        )
+        for status in REDIRECTS
+    ]
+
+
+def page_nodes(lab: Lab, wait_ms: int = 0) -> list[dict[str, Any]]:
+    """`page-<vector>` nodes opening a page of the allowed site that reaches for the canary
+    (PAGES), each followed by a `wait-<vector>` of `wait_ms` if given."""
+    nodes = []
+    for vector, html in PAGES.items():
+        url = lab.at(SPELLING.get(vector, CANARY_HOST), f"/{vector}")
+        nodes.append(node(f"page-{vector}", "navigate", url=lab.page(html.format(url=url))))
+        if wait_ms:
+            nodes.append(node(f"wait-{vector}", "wait", mode="time", ms=wait_ms))
+    return nodes

@@ -4,13 +4,19 @@ point at the canary, each refusal is stored on its step with the rule, and the a
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 import store
 from tests.engine.conftest import bot, node
-from tests.site.canary import CANARY_HOST, PAGES, REDIRECTS, SPELLING, SPELLINGS, Lab
+from tests.site.canary import (
+    PAGES,
+    REDIRECTS,
+    SPELLINGS,
+    Lab,
+    page_nodes,
+    redirect_nodes,
+    spelling_nodes,
+)
 from tests.worker.conftest import Processes, rows_of, seed, wait_status
 from worker import enqueue, make_broker
 
@@ -18,22 +24,7 @@ from worker import enqueue, make_broker
 async def test_a_worker_refuses_the_canary_and_serves_the_allowed_site(
     database: store.Database, processes: Processes, redis_url: str, lab: Lab
 ) -> None:
-    nodes: list[dict[str, Any]] = [
-        node(f"at-{i}", "navigate", url=lab.at(host, f"/hit/at-{i}"), on_error="continue")
-        for i, host in enumerate(SPELLINGS)
-    ]
-    nodes += [
-        node(
-            f"hop-{status}",
-            "navigate",
-            url=lab.redirect(lab.canary_url(f"/hop-{status}"), status),
-            on_error="continue",
-        )
-        for status in REDIRECTS
-    ]
-    for vector, html in PAGES.items():
-        url = lab.at(SPELLING.get(vector, CANARY_HOST), f"/{vector}")
-        nodes.append(node(f"page-{vector}", "navigate", url=lab.page(html.format(url=url))))
+    nodes = [*spelling_nodes(lab), *redirect_nodes(lab), *page_nodes(lab)]
     nodes += [
         node("settle", "wait", mode="time", ms=1500),
         node("ok", "navigate", url=f"{lab.base}/ok"),
