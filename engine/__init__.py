@@ -20,6 +20,7 @@ from engine.events import (
     FanoutSink,
     Highlight,
     ListSink,
+    LlmUsage,
     LogEmitted,
     LogLevel,
     RowEmitted,
@@ -34,6 +35,7 @@ from engine.events import (
 )
 from engine.extract import Document
 from engine.extract import Field as ExtractField
+from engine.llm import Endpoint, ModelError, Models
 from engine.network import Network
 from engine.nodes import KINDS, NodeKind
 from engine.probe import Probe, SelectorMatches, probe
@@ -47,6 +49,7 @@ __all__ = [
     "BotSettings",
     "Candidate",
     "Document",
+    "Endpoint",
     "EngineError",
     "Event",
     "ExtractField",
@@ -55,8 +58,11 @@ __all__ = [
     "Issue",
     "LimitReached",
     "ListSink",
+    "LlmUsage",
     "LogEmitted",
     "LogLevel",
+    "ModelError",
+    "Models",
     "NavigationError",
     "NeedsBrowser",
     "Network",

@@ -14,7 +14,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page as PlaywrightPage
 
 from engine.errors import NavigationError, NeedsBrowser, StepError
-from engine.events import LogLevel
+from engine.events import LlmUsage, LogLevel
 from engine.extract import Document
 from engine.network import check_url, explain_load
 from engine.page import BrowserPage, Page, ScreenshotArea, WaitUntil
@@ -256,3 +256,4 @@ class StepNotes:
     selectors: list[str] = field(default_factory=list)
     screenshot: bytes | None = None
     screenshot_area: ScreenshotArea = "viewport"
+    llm: LlmUsage | None = None

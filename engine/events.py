@@ -54,6 +54,17 @@ class Highlight:
     boxes: tuple[Box, ...] = ()
 
 
+@dataclass(slots=True)
+class LlmUsage:
+    """A step's model calls: added up while the step runs."""
+
+    model: str = ""
+    calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: float = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class StepFinished:
     """A node finished; artifacts are attached according to the bot's trace level."""
@@ -73,6 +84,8 @@ class StepFinished:
     """Selectors the step matched against, so a viewer can highlight them."""
     highlights: tuple[Highlight, ...] = ()
     """Where those selectors matched on `screenshot` (browser pages with a screenshot only)."""
+    llm: LlmUsage | None = None
+    """The step's model calls: model, calls, tokens in and out, latency."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +133,8 @@ class RunFinished:
     at: datetime
     error: str | None = None
     retryable: bool = False
+    llm_tokens: int = 0
+    """Tokens the run's model calls spent, in and out."""
 
 
 Event = (

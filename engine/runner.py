@@ -39,6 +39,7 @@ from engine.events import (
     TraceRecorded,
 )
 from engine.graph import Graph
+from engine.llm import Llm, Models
 from engine.network import Network, NotSent, Traffic
 from engine.nodes import KINDS, NodeKind, NodeParams
 from engine.page import BrowserPage, Page, ScreenshotArea
@@ -109,6 +110,7 @@ class Run:
         cancel: asyncio.Event | None,
         headless: bool,
         network: Network,
+        models: Models,
     ) -> None:
         self.workflow = workflow
         self.sink = sink
@@ -130,6 +132,7 @@ class Run:
         self.last_step: tuple[int, str] | None = None
         self.refusals = 0
         self.traffic = Traffic(network, workflow.settings.proxy, on_not_sent=self.not_sent)
+        self.llm = Llm(models, workflow.settings.timeouts.llm_ms / 1000)
         self.renderers = Renderers(
             workflow.settings,
             pool=pool,
@@ -393,6 +396,7 @@ class Run:
                 html=html,
                 matches=tuple(ctx.notes.selectors),
                 highlights=highlights,
+                llm=ctx.notes.llm,
             )
         )
 
@@ -523,6 +527,7 @@ class Run:
             at=_now(),
             error=error,
             retryable=status == "failed" and self.browser_failed,
+            llm_tokens=self.llm.spent,
         )
         await self.flush_logs()
         if self.trace is not None:
@@ -540,7 +545,10 @@ class Run:
             try:
                 self.trace = await self.renderers.stop_trace(self.redact if self.secrets else None)
             finally:
-                await self.renderers.aclose()
+                try:
+                    await self.renderers.aclose()
+                finally:
+                    await self.llm.aclose()
 
 
 async def run(
@@ -552,11 +560,13 @@ async def run(
     cancel: asyncio.Event | None = None,
     headless: bool = True,
     network: Network | None = None,
+    models: Models | None = None,
 ) -> RunFinished:
     """Run a validated bot; every event goes to `sink`. Opens (and closes) a pool if none given.
 
     `network` says what the run may reach; by default only the public internet, through an
-    egress proxy the run starts for itself.
+    egress proxy the run starts for itself. `models` are the language models its llm_extract
+    nodes may ask.
     """
     return await Run(
         workflow,
@@ -566,4 +576,5 @@ async def run(
         cancel=cancel,
         headless=headless,
         network=network or Network(),
+        models=models or Models(),
     ).execute_run()

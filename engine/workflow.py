@@ -34,6 +34,7 @@ class Timeouts(Strict):
         3_000, ge=0, description="How long extraction waits for its selector to appear."
     )
     run_ms: int | None = Field(None, gt=0, description="Time limit for the whole run.")
+    llm_ms: int = Field(120_000, gt=0, description="Time for one answer of a language model.")
 
 
 class ProxyUse(Strict):

@@ -32,6 +32,18 @@ EXAMPLE_DATA: dict[str, dict[str, Any]] = {
         ],
         "limit": 50,
     },
+    "llm_extract": {
+        "fields": [
+            {"name": "title", "required": True, "description": "The job title"},
+            {"name": "salary", "type": "number"},
+            {"name": "posted", "type": "date"},
+            {"name": "skills", "many": True},
+            {"name": "company", "selector": ".company"},
+        ],
+        "content_selector": "main",
+        "provider": "ollama",
+        "model": "llama3.2",
+    },
     "paginate": {"next_selector": "a.next", "max_pages": 3, "retries": 2},
     "for_each": {"selector": "li.product a", "link": "a", "concurrency": 2},
     "screenshot": {"mode": "full_page"},

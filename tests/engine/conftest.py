@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from browser_pool import BrowserPool
-from engine import FanoutSink, ListSink, RunFinished, Sink, load_workflow, run
+from engine import FanoutSink, ListSink, Models, RunFinished, Sink, load_workflow, run
 from tests.conftest import SITE_NETWORK
 from trawler.demo_site import DemoSite
 
@@ -60,7 +60,7 @@ def run_bot(site: DemoSite) -> RunBot:
     """Validate and run a bot document; `{{site}}` is the fixture site's base URL.
 
     Keyword arguments are `--var` style overrides, except `cancel`, `pool` and `sink`, which
-    go to `engine.run` (a given sink receives every event too).
+    go to `engine.run` (a given sink receives every event too), as do `models`.
     """
 
     async def runner(
@@ -69,6 +69,7 @@ def run_bot(site: DemoSite) -> RunBot:
         cancel: asyncio.Event | None = None,
         pool: BrowserPool | None = None,
         sink: Sink | None = None,
+        models: Models | None = None,
         **variables: Any,
     ) -> tuple[RunFinished, ListSink]:
         document = {
@@ -79,7 +80,13 @@ def run_bot(site: DemoSite) -> RunBot:
         events = ListSink()
         target: Sink = events if sink is None else FanoutSink(events, sink)
         finished = await run(
-            workflow, target, variables=variables, cancel=cancel, pool=pool, network=SITE_NETWORK
+            workflow,
+            target,
+            variables=variables,
+            cancel=cancel,
+            pool=pool,
+            network=SITE_NETWORK,
+            models=models,
         )
         return finished, events
 

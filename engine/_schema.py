@@ -1,0 +1,128 @@
+"""A bot's extraction schema, and the pydantic model it becomes at run time for the model to fill.
+
+Field names are any text (a column name such as "Unit price" is fine): the model sees them as
+they are, through aliases, and the row keeps them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from engine.selectors import SelectorType
+
+FieldType = Literal["string", "number", "integer", "boolean", "date", "url", "object"]
+
+
+def _absolute(value: str) -> str:
+    if not re.match(r"(?i)^(https?:)?//|^/|^[\w.-]+/", value.strip()):
+        raise ValueError(f"{value!r} is not a URL")
+    return value.strip()
+
+
+_TYPES: dict[str, Any] = {
+    "string": str,
+    "number": float,
+    "integer": int,
+    "boolean": bool,
+    "date": dt.date,
+    "url": Annotated[str, AfterValidator(_absolute)],
+}
+
+
+class SchemaField(BaseModel):
+    """One value the model (or a selector) fills in each row."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = pydantic.Field(min_length=1, max_length=100, description="Column name.")
+    type: FieldType = pydantic.Field("string", description="What the value is.")
+    many: bool = pydantic.Field(False, description="A list of values of this type.")
+    description: str = pydantic.Field("", max_length=1000, description="Told to the model.")
+    required: bool = pydantic.Field(
+        False, description="The model must give it; an answer without it is re-asked."
+    )
+    fields: list[SchemaField] = pydantic.Field(
+        default_factory=list, description="For type object: its fields."
+    )
+    selector: str | None = pydantic.Field(
+        None,
+        description="Hybrid: read this field by CSS or XPath instead of asking the model.",
+    )
+    selector_type: SelectorType | None = None
+    value: str = pydantic.Field(
+        "text", description='With a selector: "text", "html", "inner_html" or "attr:NAME".'
+    )
+
+    @field_validator("selector", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("fields")
+    @classmethod
+    def _unique(cls, fields: list[SchemaField]) -> list[SchemaField]:
+        return unique_names(fields)
+
+    @model_validator(mode="after")
+    def _object_has_fields(self) -> SchemaField:
+        if self.type == "object" and not self.fields:
+            raise ValueError(f"field {self.name!r} is an object, so needs fields")
+        if self.type != "object" and self.fields:
+            raise ValueError(f"field {self.name!r} has fields, so must be of type object")
+        return self
+
+
+def unique_names(fields: list[SchemaField]) -> list[SchemaField]:
+    seen: set[str] = set()
+    for field in fields:
+        if field.name in seen:
+            raise ValueError(f"duplicate field name {field.name!r}")
+        seen.add(field.name)
+    return fields
+
+
+def build_model(name: str, fields: list[SchemaField]) -> type[BaseModel]:
+    """The pydantic model of one row; fields with a selector are left to the selector."""
+    definitions: dict[str, Any] = {}
+    for index, field in enumerate(fields):
+        if field.selector:
+            continue
+        kind: Any = (
+            build_model(f"{name}_{index}", field.fields)
+            if field.type == "object"
+            else _TYPES[field.type]
+        )
+        if field.many:
+            kind = list[kind]
+        info = (
+            pydantic.Field(alias=field.name, description=field.description or None)
+            if field.required
+            else pydantic.Field(
+                [] if field.many else None,
+                alias=field.name,
+                description=field.description or None,
+            )
+        )
+        definitions[f"f{index}"] = (kind if field.required else kind | None, info)
+    config = ConfigDict(populate_by_name=False, extra="ignore")
+    return create_model(name, __config__=config, **definitions)
+
+
+def rows_model(row: type[BaseModel]) -> type[BaseModel]:
+    """Many rows per page: the model answers with a list of rows."""
+    return create_model(
+        "Rows",
+        rows=(list[row], pydantic.Field(description="Every item found, in page order.")),  # type: ignore[valid-type]
+    )
