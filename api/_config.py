@@ -13,6 +13,8 @@ class PlanLimits(BaseModel):
     executions_per_month: int | None = None
     rows_per_month: int | None = None
     concurrent_executions: int | None = None
+    llm_tokens_per_month: int | None = None
+    """Tokens, in and out, that llm_extract nodes may spend."""
     min_schedule_interval: timedelta = timedelta(minutes=1)
     requests_per_minute: int = 600
 
@@ -22,6 +24,7 @@ DEFAULT_PLANS = {
         executions_per_month=200,
         rows_per_month=10_000,
         concurrent_executions=1,
+        llm_tokens_per_month=200_000,
         min_schedule_interval=timedelta(hours=1),
         requests_per_minute=60,
     ),
@@ -29,6 +32,7 @@ DEFAULT_PLANS = {
         executions_per_month=2_000,
         rows_per_month=200_000,
         concurrent_executions=3,
+        llm_tokens_per_month=5_000_000,
         min_schedule_interval=timedelta(minutes=15),
         requests_per_minute=300,
     ),
@@ -36,6 +40,7 @@ DEFAULT_PLANS = {
         executions_per_month=20_000,
         rows_per_month=5_000_000,
         concurrent_executions=10,
+        llm_tokens_per_month=50_000_000,
         min_schedule_interval=timedelta(minutes=1),
         requests_per_minute=1_200,
     ),

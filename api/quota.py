@@ -22,15 +22,21 @@ def next_month(now: datetime) -> datetime:
     ).replace(day=1)
 
 
-async def check_execution(db: store.Session, ctx: Context, user: store.User) -> None:
-    """Refuse a new execution over the monthly or the concurrent limit, saying which."""
+async def check_execution(
+    db: store.Session, ctx: Context, user: store.User, *, llm: bool = False
+) -> None:
+    """Refuse a new execution over the monthly or the concurrent limit, saying which; a bot
+    that asks a language model also over its monthly token limit."""
     limits = limits_of(ctx, user)
     now = ctx.now()
     usage = await store.usage_of(db, user.id, now.strftime("%Y-%m"))
-    for counter, limit in (
+    counters = [
         ("executions", limits.executions_per_month),
         ("rows", limits.rows_per_month),
-    ):
+    ]
+    if llm:
+        counters.append(("llm_tokens", limits.llm_tokens_per_month))
+    for counter, limit in counters:
         used = getattr(usage, counter)
         if limit is not None and used >= limit:
             raise ApiError(

@@ -167,6 +167,14 @@ class ExecutionStarted(Response):
     status: str
 
 
+class LlmUsageOut(Response):
+    model: str
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    latency_ms: float
+
+
 class StepOut(Response):
     model_config = ConfigDict(
         json_schema_extra={
@@ -195,6 +203,7 @@ class StepOut(Response):
     rows: int
     attempts: int
     error: str | None
+    llm: LlmUsageOut | None = Field(None, description="The step's language-model calls.")
 
 
 class ExecutionOut(Response):
@@ -299,10 +308,12 @@ class Usage(Response):
                     "executions": 42,
                     "rows": 12800,
                     "pages": 310,
+                    "llm_tokens": 52000,
                     "limits": {
                         "executions_per_month": 1000,
                         "rows_per_month": 100000,
                         "concurrent_executions": 2,
+                        "llm_tokens_per_month": 200000,
                     },
                 }
             ]
@@ -313,6 +324,7 @@ class Usage(Response):
     executions: int
     rows: int
     pages: int
+    llm_tokens: int = Field(description="Tokens language models read and wrote for the account.")
     limits: dict[str, int | None] = Field(
         description="The plan's monthly limits (None: unlimited)."
     )

@@ -165,9 +165,8 @@ class Llm:
     ) -> BaseModel:
         budget = self.models.token_budget
         if budget is not None and self.spent >= budget:
-            raise ModelError(
-                f"the plan's monthly LLM token limit is reached ({self.spent} used this run)"
-            )
+            spent = f" ({self.spent} of them by this run)" if self.spent else ""
+            raise ModelError(f"the plan's monthly LLM token limit is reached{spent}")
 
         def counted(response: Any) -> None:
             used = getattr(response, "usage", None)

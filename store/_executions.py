@@ -82,6 +82,8 @@ class ExecutionStep(Base):
     # [{"selector", "count", "boxes": [[left, top, width, height], ...]}], boxes as fractions
     # of the step's screenshot: what the replay highlights.
     selectors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # the step's model calls: {"model", "calls", "tokens_in", "tokens_out", "latency_ms"}
+    llm: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 

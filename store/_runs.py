@@ -159,6 +159,7 @@ async def finish(
     pages: int,
     steps: int,
     error: str | None,
+    llm_tokens: int = 0,
 ) -> bool:
     """Record the outcome and count it in the owner's monthly usage, once; False: lease lost.
 
@@ -190,7 +191,15 @@ async def finish(
         await session.execute(
             delete(model).where(model.execution_id == execution_id, model.step > steps)
         )
-    await add_usage(session, held.user_id, now=now, executions=1, rows=rows, pages=pages)
+    await add_usage(
+        session,
+        held.user_id,
+        now=now,
+        executions=1,
+        rows=rows,
+        pages=pages,
+        llm_tokens=llm_tokens,
+    )
     return True
 
 
@@ -237,9 +246,10 @@ async def add_usage(
     executions: int = 0,
     rows: int = 0,
     pages: int = 0,
+    llm_tokens: int = 0,
 ) -> None:
     """Add to the owner's counters for the month of `now` (UTC)."""
-    values = {"executions": executions, "rows": rows, "pages": pages}
+    values = {"executions": executions, "rows": rows, "pages": pages, "llm_tokens": llm_tokens}
     statement = _upsert(session)(MonthlyUsage).values(
         user_id=user_id, month=now.strftime("%Y-%m"), **values
     )

@@ -52,7 +52,9 @@ async def due_schedules(session: AsyncSession, *, now: datetime, limit: int) -> 
 async def usage_of(session: AsyncSession, user_id: uuid.UUID, month: str) -> MonthlyUsage:
     """The owner's counters for a month ('YYYY-MM'); zeros if nothing ran yet."""
     found = await session.get(MonthlyUsage, (user_id, month))
-    return found or MonthlyUsage(user_id=user_id, month=month, executions=0, rows=0, pages=0)
+    return found or MonthlyUsage(
+        user_id=user_id, month=month, executions=0, rows=0, pages=0, llm_tokens=0
+    )
 
 
 async def _stale(

@@ -126,6 +126,7 @@ async def run_bot(
                 variables=variables,
                 cancel=cancel,
                 network=Network(settings.network_policy(), rotator=_rotator(settings)),
+                models=settings.llm.models(),
             )
     finally:
         for signum in STOP_SIGNALS:

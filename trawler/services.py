@@ -106,6 +106,8 @@ def worker_config(settings: Settings) -> WorkerConfig:
         policy=settings.network_policy(),
         proxies=settings.proxies,
         secrets=secret_box(settings),
+        models=settings.llm.models(),
+        plan_limits={name: plan.model_dump() for name, plan in settings.api.plans.items()},
     )
 
 

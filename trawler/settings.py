@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api import ApiSettings
+from engine import Endpoint, Models
 from proxies import NetworkPolicy, ProxySettings
 from worker import SchedulerSettings, WorkerSettings
 
@@ -69,6 +70,57 @@ class ArtifactSettings(BaseModel):
     s3_secret_access_key: SecretStr | None = None
 
 
+class LlmSettings(BaseModel):
+    """`TRAWLER_LLM__*`: the language models llm_extract nodes ask, by endpoint name."""
+
+    default: Literal["ollama", "openai"] = Field(
+        "ollama", description="The endpoint a node gets when it names none."
+    )
+    ollama_url: str | None = Field(
+        "http://127.0.0.1:11434", description="An Ollama server; empty for none."
+    )
+    ollama_model: str = Field("llama3.2", description="Its default model.")
+    ollama_context_tokens: int = Field(
+        4096,
+        ge=512,
+        description="The context Ollama serves (its OLLAMA_CONTEXT_LENGTH; a model's own "
+        "num_ctx wins).",
+    )
+    openai_base_url: str | None = Field(
+        None,
+        description="Any OpenAI-compatible API: https://api.openai.com/v1, "
+        "https://openrouter.ai/api/v1, a vLLM or LM Studio server; empty for none.",
+    )
+    openai_api_key: SecretStr | None = None
+    openai_model: str = Field("gpt-4o-mini", description="Its default model.")
+    openai_context_tokens: int = Field(128_000, ge=512, description="Its model's context.")
+    openai_mode: Literal["tools", "json"] = Field(
+        "tools", description="tools: function calling; json: JSON mode, for servers without it."
+    )
+
+    def models(self) -> Models:
+        endpoints: dict[str, Endpoint] = {}
+        if self.ollama_url:
+            endpoints["ollama"] = Endpoint(
+                "ollama",
+                self.ollama_url,
+                self.ollama_model,
+                context_tokens=self.ollama_context_tokens,
+            )
+        if self.openai_base_url:
+            key = self.openai_api_key.get_secret_value() if self.openai_api_key else None
+            endpoints["openai"] = Endpoint(
+                "openai",
+                self.openai_base_url,
+                self.openai_model,
+                api_key=key,
+                context_tokens=self.openai_context_tokens,
+                mode=self.openai_mode,
+            )
+        default = self.default if self.default in endpoints else next(iter(endpoints), None)
+        return Models(endpoints, default)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TRAWLER_", env_nested_delimiter="__", extra="ignore"
@@ -107,6 +159,7 @@ class Settings(BaseSettings):
         "account's own proxies take their place for its runs.",
     )
     browser: BrowserSettings = Field(default_factory=BrowserSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
     artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)

@@ -20,11 +20,12 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
 import store
-from engine import Network, RunFinished, Workflow, WorkflowInvalid, load_workflow, run
+from engine import Models, Network, RunFinished, Workflow, WorkflowInvalid, load_workflow, run
 from worker._config import WorkerSettings
 from worker._proxies import Rotators
 from worker._runtime import Runtime
@@ -145,6 +146,9 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
         await _give_up(rt, held, f"the account's proxies cannot be read: {exc}")
         return
     rotator = rt.rotators.choose(held.user_id, own)
+    models = rt.models
+    if any(node.type == "llm_extract" for node in workflow.nodes):
+        models = await _patiently(rt, _token_budget(rt, held.user_id))
 
     sink = StoreSink(rt, held)
     watch = _Watch(rt, held)
@@ -152,7 +156,9 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
     try:
         try:
             network = Network.of(rt.egress, rotator)
-            finished = await run(workflow, sink, pool=rt.pool, cancel=watch.cancel, network=network)
+            finished = await run(
+                workflow, sink, pool=rt.pool, cancel=watch.cancel, network=network, models=models
+            )
         except Exception as exc:  # ours, not the bot's: fail the execution, say why
             log.exception("execution %s: internal error", execution_id)
             finished = RunFinished(
@@ -182,6 +188,23 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
             await watcher
         if own and rotator is not None:
             await _disable(rt, held.user_id, Rotators.disabled(rotator, own))
+
+
+def _token_budget(rt: Runtime, user_id: uuid.UUID) -> Callable[[], Awaitable[Models]]:
+    """The models, with what is left of the owner's monthly LLM token limit to spend."""
+
+    async def read() -> Models:
+        async with rt.db.transaction() as session:
+            user = await session.get(store.User, user_id)
+            plan = user.plan if user else "free"
+            limits = {**rt.plan_limits.get(plan, {}), **((user.limits if user else None) or {})}
+            limit = limits.get("llm_tokens_per_month")
+            if limit is None:
+                return rt.models
+            usage = await store.usage_of(session, user_id, rt.clock().strftime("%Y-%m"))
+            return replace(rt.models, token_budget=max(0, int(limit) - usage.llm_tokens))
+
+    return read
 
 
 def _own_proxies(
@@ -233,6 +256,7 @@ async def _settle(rt: Runtime, held: store.Claim, finished: RunFinished) -> None
                 pages=finished.pages,
                 steps=finished.steps,
                 error=finished.error,
+                llm_tokens=finished.llm_tokens,
             )
 
     if await _patiently(rt, write):

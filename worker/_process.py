@@ -6,8 +6,8 @@ import logging
 import signal
 import threading
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import dramatiq
@@ -17,6 +17,7 @@ from dramatiq.middleware import Middleware, MiddlewareError
 
 import store
 from browser_pool import BrowserPool
+from engine import Models
 from proxies import EgressProxy, NetworkPolicy, ProxySettings
 from worker._config import WorkerSettings
 from worker._execution import execute
@@ -45,6 +46,10 @@ class WorkerConfig:
     """What bots may reach: checked by the worker's egress proxy on every connection."""
     proxies: ProxySettings
     secrets: store.SecretBox
+    models: Models = field(default_factory=Models)
+    """The language models llm_extract nodes may ask."""
+    plan_limits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Each plan's limits by name, for the monthly LLM token limit."""
 
 
 class BootFailed(MiddlewareError):
@@ -97,6 +102,8 @@ class Boot(Middleware):
             egress=egress,
             rotators=Rotators(config.proxies),
             secrets=config.secrets,
+            models=config.models,
+            plan_limits=config.plan_limits,
             redis=client,
             broker=broker,
         )

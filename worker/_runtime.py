@@ -7,15 +7,17 @@ closed at shutdown; executions running at the same time share it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import dramatiq
 import redis.asyncio as aioredis
 
 import store
 from browser_pool import BrowserPool
+from engine import Models
 from proxies import EgressProxy
 from worker._config import WorkerSettings
 from worker._proxies import Rotators
@@ -40,6 +42,8 @@ class Runtime:
     """Reads the accounts' own proxies."""
     redis: aioredis.Redis
     broker: dramatiq.Broker
+    models: Models = field(default_factory=Models)
+    plan_limits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the worker shuts down: running executions go back to the queue."""

@@ -15,7 +15,7 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +50,7 @@ def _step_record(
         "attempts": 1,
         "error": None,
         "selectors": None,
+        "llm": None,
         "started_at": started_at,
         "finished_at": None,
     }
@@ -61,6 +62,7 @@ def _step_record(
             attempts=event.attempts,
             error=event.error,
             selectors=_selectors(event),
+            llm=asdict(event.llm) if event.llm else None,
             finished_at=datetime.now(UTC),
         )
     return record

@@ -40,10 +40,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def over_quota(limits: Mapping[str, Any], usage: store.MonthlyUsage, now: datetime) -> str | None:
-    """Why the owner may not run more this month, or None."""
+def over_quota(
+    limits: Mapping[str, Any], usage: store.MonthlyUsage, now: datetime, *, llm: bool = False
+) -> str | None:
+    """Why the owner may not run more this month, or None; `llm`: the bot asks a model, so
+    the monthly token limit counts too."""
     resets = (now.replace(day=1) + timedelta(days=32)).replace(day=1).date()
-    for counter in ("executions", "rows", "pages"):
+    for counter in ("executions", "rows", "pages", *(("llm_tokens",) if llm else ())):
         limit = limits.get(f"{counter}_per_month")
         used = getattr(usage, counter)
         if limit is not None and used >= limit:
@@ -116,7 +119,10 @@ class Scheduler:
             return "the bot has no saved version"
         limits = {**self.plan_limits.get(due.owner.plan, {}), **(due.owner.limits or {})}
         usage = await store.usage_of(session, due.owner.id, now.strftime("%Y-%m"))
-        return over_quota(limits, usage, now)
+        nodes = due.version.workflow.get("nodes", [])
+        return over_quota(
+            limits, usage, now, llm=any(n.get("type") == "llm_extract" for n in nodes)
+        )
 
     async def reap(self) -> list[uuid.UUID]:
         """Queue again what dead workers left and what lost its message; returns those sent."""

@@ -154,7 +154,7 @@ async def delete_me(user: CurrentUser, db: SessionDep, ctx: ContextDep, response
 
 @users.get("/me/usage")
 async def usage(user: CurrentUser, db: SessionDep, ctx: ContextDep) -> Usage:
-    """This month's executions, rows and pages against the plan's limits."""
+    """This month's executions, rows, pages and LLM tokens against the plan's limits."""
     month = ctx.now().strftime("%Y-%m")
     used = await store.usage_of(db, user.id, month)
     limits = limits_of(ctx, user)
@@ -163,9 +163,11 @@ async def usage(user: CurrentUser, db: SessionDep, ctx: ContextDep) -> Usage:
         executions=used.executions,
         rows=used.rows,
         pages=used.pages,
+        llm_tokens=used.llm_tokens,
         limits={
             "executions_per_month": limits.executions_per_month,
             "rows_per_month": limits.rows_per_month,
             "concurrent_executions": limits.concurrent_executions,
+            "llm_tokens_per_month": limits.llm_tokens_per_month,
         },
     )

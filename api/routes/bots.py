@@ -139,8 +139,9 @@ async def _queue(
     db: store.Session, ctx: ContextDep, user: store.User, bot: store.Bot, trigger: store.Trigger
 ) -> store.Execution:
     """Create the execution, commit, then enqueue (a worker must find it committed)."""
-    await check_execution(db, ctx, user)
     version = await store.current_version(db, bot)
+    uses_llm = any(n.get("type") == "llm_extract" for n in version.workflow.get("nodes", []))
+    await check_execution(db, ctx, user, llm=uses_llm)
     execution = await store.create_execution(db, version, user.id, trigger, now=ctx.now())
     await db.commit()
     await send(ctx.broker, execution.id, priority=wants_priority(trigger, user.plan))

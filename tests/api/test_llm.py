@@ -1,0 +1,72 @@
+"""A bot with an llm_extract node through the API and a worker process configured with
+`TRAWLER_LLM__*`: rows, the step's model calls, the month's tokens, the plan's token limit."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.api.conftest import error_of, start_api, start_run, wait_finished
+from tests.engine.conftest import bot, node
+from tests.site.llm import ModelServer
+from tests.worker.conftest import Processes
+from trawler.demo_site import PRODUCTS, DemoSite
+
+FIELDS = [{"name": "name", "required": True}, {"name": "price", "type": "number"}]
+
+
+@pytest.fixture
+def llm() -> Iterator[ModelServer]:
+    server = ModelServer().start()
+    yield server
+    server.stop()
+
+
+async def test_model_rows_steps_usage_and_the_token_limit(
+    processes: Processes, llm: ModelServer, site: DemoSite
+) -> None:
+    expected = [{"name": p.name, "price": float(p.price)} for p in PRODUCTS[:10]]
+    llm.answer("Copper Kettle", {"rows": expected})
+    plans = json.dumps({"free": {"llm_tokens_per_month": 500, "requests_per_minute": 600}})
+    env = {"TRAWLER_LLM__OLLAMA_URL": llm.url, "TRAWLER_API__PLANS": plans}
+    processes.start("worker", **env)
+    api_url = start_api(processes, TRAWLER_API__SECURE_COOKIES="false", **env)
+    async with httpx.AsyncClient(base_url=f"{api_url}/api/v1", timeout=30) as client:
+        credentials = {"email": f"{uuid.uuid4().hex}@example.com", "password": "s3cret-pass"}
+        assert (await client.post("/auth/register", json=credentials)).status_code == 201
+        token = (await client.post("/auth/login", json=credentials)).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+
+        document = bot(
+            node("open", "navigate", url=f"{site.base_url}/shop"),
+            node("ai", "llm_extract", fields=FIELDS),
+            renderer="http",
+        )
+        execution_id = await start_run(client, "ai", document)
+        finished = await wait_finished(client, execution_id)
+        assert finished["status"] == "succeeded", finished["error"]
+        result = await client.get(f"/executions/{execution_id}/result", params={"format": "json"})
+        assert result.json() == expected
+        [step] = [s for s in finished["steps"] if s["node_id"] == "ai"]
+        assert step["llm"]["model"] == "llama3.2"
+        assert step["llm"]["calls"] == 1
+        spent = step["llm"]["tokens_in"] + step["llm"]["tokens_out"]
+        usage = (await client.get("/users/me/usage")).json()
+        assert usage["llm_tokens"] == spent > 500
+        assert usage["limits"]["llm_tokens_per_month"] == 500
+
+        # the month's tokens are spent: a bot that asks a model is refused, others are not
+        bots = (await client.get("/bots")).json()
+        answer = await client.post(f"/bots/{bots['items'][0]['id']}/execute")
+        assert answer.status_code == 402
+        error = error_of(answer)
+        assert error["code"] == "quota_exceeded"
+        assert error["details"]["limit"] == "llm_tokens_per_month"
+        plain = bot(node("open", "navigate", url=f"{site.base_url}/shop"))
+        assert (await wait_finished(client, await start_run(client, "plain", plain)))[
+            "status"
+        ] == "succeeded"
