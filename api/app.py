@@ -22,6 +22,7 @@ from api.routes import (
     health,
     keys,
     live,
+    models,
     proxies,
     schedules,
     selectors,
@@ -94,6 +95,7 @@ def create_app(config: ApiConfig) -> FastAPI:
         live.router,
         selectors.router,
         proxies.router,
+        models.router,
         catalog.router,
     ):
         v1.include_router(router)

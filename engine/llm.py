@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 import instructor
@@ -30,6 +30,10 @@ from pydantic import BaseModel, ValidationError
 from engine._markdown import chunks, estimate_tokens
 from engine.errors import StepError
 from engine.events import LlmUsage
+from engine.network import tls_context
+from proxies import NetworkPolicy, NetworkRefused, PinnedTransport
+
+E = TypeVar("E", bound=BaseException)
 
 ANSWER_TOKENS = 1024
 """Room kept in the context for the answer; an answer past it is cut, so does not validate."""
@@ -66,6 +70,16 @@ class Endpoint:
     mode: Literal["tools", "json"] | None = None
     """tools: function calling; json: JSON mode. Default: tools for OpenAI, json for Ollama
     (every Ollama model can do it)."""
+    policy: NetworkPolicy | None = None
+    """Checked against this policy on every connection, as a page is: an account's own
+    endpoint, whose address a user chose. None: the deployment's, trusted."""
+
+    def transport(self) -> dict[str, Any]:
+        """What an httpx client for this endpoint is built with."""
+        if self.policy is None:
+            return {}
+        pinned = PinnedTransport(self.policy, verify=tls_context(), trust_env=False)
+        return {"transport": pinned, "trust_env": False}
 
 
 @dataclass(frozen=True)
@@ -197,11 +211,15 @@ class Llm:
         name, endpoint = self.endpoint(provider)
         if name not in self._clients:
             base = endpoint.base_url.rstrip("/")
+            transport = endpoint.transport()
             api = openai.AsyncOpenAI(
                 base_url=f"{base}/v1" if endpoint.kind == "ollama" else base,
                 api_key=endpoint.api_key or "none",
                 timeout=self.timeout_s,
                 max_retries=0,  # the node's retry policy decides
+                http_client=httpx.AsyncClient(timeout=self.timeout_s, **transport)
+                if transport
+                else None,
             )
             default: Literal["tools", "json"] = "tools" if endpoint.kind == "openai" else "json"
             mode = instructor.Mode.TOOLS
@@ -217,7 +235,9 @@ class Llm:
             return client.context[model]
         context = endpoint.context_tokens
         if endpoint.kind == "ollama":
-            native = ollama.AsyncClient(host=endpoint.base_url, timeout=self.timeout_s)
+            native = ollama.AsyncClient(
+                host=endpoint.base_url, timeout=self.timeout_s, **endpoint.transport()
+            )
             try:
                 async with native:
                     shown = await native.show(model)
@@ -232,6 +252,8 @@ class Llm:
                     f"{exc.error}",
                     retryable=True,
                 ) from exc
+            except NetworkRefused as exc:
+                raise _refused(endpoint, exc) from exc
             except (ConnectionError, httpx.HTTPError) as exc:
                 raise ModelError(
                     f"the Ollama server at {endpoint.base_url} does not answer ({exc}): "
@@ -245,7 +267,10 @@ class Llm:
         return context
 
     def _explain(self, exc: Exception, endpoint: Endpoint, model: str, reasks: int) -> Exception:
-        cause = _api_error(exc)
+        refused = _cause(exc, NetworkRefused)
+        if refused is not None:
+            return _refused(endpoint, refused)
+        cause = _cause(exc, openai.APIError)
         where = endpoint.base_url
         if isinstance(cause, openai.APITimeoutError):
             return ModelError(
@@ -275,15 +300,20 @@ class Llm:
         return exc
 
 
-def _api_error(exc: BaseException) -> BaseException | None:
+def _cause(exc: BaseException, kind: type[E]) -> E | None:
+    """`exc`, or what caused it, of type `kind`."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, openai.APIError):
+        if isinstance(current, kind):
             return current
         current = current.__cause__ or current.__context__
     return None
+
+
+def _refused(endpoint: Endpoint, exc: NetworkRefused) -> ModelError:
+    return ModelError(f"the network policy refused the model endpoint {endpoint.base_url}: {exc}")
 
 
 def _invalid(exc: BaseException) -> str:

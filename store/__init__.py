@@ -19,6 +19,13 @@ from store._enums import (
 from store._executions import Artifact, Execution, ExecutionLog, ExecutionStep, ResultRow
 from store._exports import Delivery, ExportDestination
 from store._migrate import alembic_config, downgrade, upgrade
+from store._model_endpoints import (
+    ModelEndpointRecord,
+    UserModelEndpoint,
+    add_model_endpoint,
+    delete_model_endpoint,
+    model_endpoints,
+)
 from store._owned import (
     add_version,
     artifact_of,
@@ -123,6 +130,7 @@ __all__ = [
     "ExportDestination",
     "LocalArtifacts",
     "LogLevel",
+    "ModelEndpointRecord",
     "MonthlyUsage",
     "Payment",
     "ProxyRecord",
@@ -138,8 +146,10 @@ __all__ = [
     "Subscription",
     "Trigger",
     "User",
+    "UserModelEndpoint",
     "UserProxy",
     "add_api_key",
+    "add_model_endpoint",
     "add_refresh_token",
     "add_usage",
     "add_user_proxy",
@@ -158,6 +168,7 @@ __all__ = [
     "create_user",
     "current_version",
     "delete_bot",
+    "delete_model_endpoint",
     "delete_results",
     "delete_user_proxy",
     "derive_key",
@@ -175,6 +186,7 @@ __all__ = [
     "list_schedules",
     "logs_of",
     "metadata",
+    "model_endpoints",
     "own_api_key",
     "own_bot",
     "own_execution",

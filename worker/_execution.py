@@ -20,12 +20,20 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
 import store
-from engine import Models, Network, RunFinished, Workflow, WorkflowInvalid, load_workflow, run
+from engine import (
+    Endpoint,
+    Models,
+    Network,
+    RunFinished,
+    Workflow,
+    WorkflowInvalid,
+    load_workflow,
+    run,
+)
 from worker._config import WorkerSettings
 from worker._proxies import Rotators
 from worker._runtime import Runtime
@@ -148,7 +156,11 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
     rotator = rt.rotators.choose(held.user_id, own)
     models = rt.models
     if any(node.type == "llm_extract" for node in workflow.nodes):
-        models = await _patiently(rt, _token_budget(rt, held.user_id))
+        try:
+            models = await _patiently(rt, _account_models(rt, held.user_id))
+        except store.SecretUnreadable as exc:
+            await _give_up(rt, held, f"the account's model endpoints cannot be read: {exc}")
+            return
 
     sink = StoreSink(rt, held)
     watch = _Watch(rt, held)
@@ -190,19 +202,33 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
             await _disable(rt, held.user_id, Rotators.disabled(rotator, own))
 
 
-def _token_budget(rt: Runtime, user_id: uuid.UUID) -> Callable[[], Awaitable[Models]]:
-    """The models, with what is left of the owner's monthly LLM token limit to spend."""
+def _account_models(rt: Runtime, user_id: uuid.UUID) -> Callable[[], Awaitable[Models]]:
+    """The deployment's model endpoints and the account's own (checked by the network policy,
+    since the account chose where they are), with what is left of the owner's monthly LLM
+    token limit to spend."""
 
     async def read() -> Models:
         async with rt.db.transaction() as session:
+            own = await store.model_endpoints(session, rt.secrets, user_id)
             user = await session.get(store.User, user_id)
             plan = user.plan if user else "free"
             limits = {**rt.plan_limits.get(plan, {}), **((user.limits if user else None) or {})}
             limit = limits.get("llm_tokens_per_month")
-            if limit is None:
-                return rt.models
             usage = await store.usage_of(session, user_id, rt.clock().strftime("%Y-%m"))
-            return replace(rt.models, token_budget=max(0, int(limit) - usage.llm_tokens))
+        endpoints = dict(rt.models.endpoints)
+        for record in own:
+            endpoints[record.name] = Endpoint(
+                "ollama" if record.kind == "ollama" else "openai",
+                record.base_url,
+                record.model,
+                api_key=record.api_key,
+                context_tokens=record.context_tokens,
+                mode="json" if record.mode == "json" else "tools" if record.mode else None,
+                policy=rt.egress.policy,
+            )
+        budget = None if limit is None else max(0, int(limit) - usage.llm_tokens)
+        default = rt.models.default or next(iter(endpoints), None)
+        return Models(endpoints, default, token_budget=budget)
 
     return read
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.api.conftest import error_of, start_api, start_run, wait_finished
+from tests.api.conftest import ApiUser, error_of, start_api, start_run, wait_finished
 from tests.engine.conftest import bot, node
 from tests.site.llm import ModelServer
 from tests.worker.conftest import Processes
@@ -70,3 +70,46 @@ async def test_model_rows_steps_usage_and_the_token_limit(
         assert (await wait_finished(client, await start_run(client, "plain", plain)))[
             "status"
         ] == "succeeded"
+
+
+async def test_an_accounts_own_endpoint_its_key_kept_secret(
+    processes: Processes, llm: ModelServer, site: DemoSite, new_user: ApiUser
+) -> None:
+    expected = [{"name": p.name, "price": float(p.price)} for p in PRODUCTS[:10]]
+    llm.answer("Copper Kettle", {"rows": expected}, model="gpt-test")
+    llm.api_key = "sk-own-key"
+    processes.start("worker")  # the deployment has no endpoint configured
+    owner, other = await new_user(), await new_user()
+    endpoint = {
+        "name": "mine",
+        "kind": "openai",
+        "base_url": f"{llm.url}/v1",
+        "model": "gpt-test",
+        "api_key": "sk-own-key",
+    }
+    added = await owner.post("/model-endpoints", json=endpoint)
+    assert added.status_code == 201, added.text
+    shown = added.json()
+    assert shown["has_api_key"] is True
+    assert "sk-own-key" not in added.text
+    assert (await owner.post("/model-endpoints", json=endpoint)).status_code == 409
+    bad = await owner.post("/model-endpoints", json={**endpoint, "base_url": "file:///etc"})
+    assert bad.status_code == 422
+    assert "base_url" in bad.text
+    assert (await other.get("/model-endpoints")).json() == []
+    assert (await other.delete(f"/model-endpoints/{shown['id']}")).status_code == 404
+
+    document = bot(
+        node("open", "navigate", url=f"{site.base_url}/shop"),
+        node("ai", "llm_extract", fields=FIELDS, provider="mine"),
+        renderer="http",
+    )
+    finished = await wait_finished(owner, await start_run(owner, "own", document))
+    assert finished["status"] == "succeeded", finished["error"]
+    assert llm.chats()[0]["headers"]["Authorization"] == "Bearer sk-own-key"
+    # another account has no endpoint by that name; the error names what there is
+    failed = await wait_finished(other, await start_run(other, "theirs", document))
+    assert failed["status"] == "failed"
+    assert "no model endpoint named 'mine'; configured: ollama" in failed["error"]
+    assert (await owner.delete(f"/model-endpoints/{shown['id']}")).status_code == 204
+    assert (await owner.get("/model-endpoints")).json() == []

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from engine import Endpoint, Models
+from proxies import NetworkPolicy
 from tests.conftest import free_port
 from tests.engine.conftest import RunBot, bot, logged, node
 from tests.site.llm import ModelServer, Raw
@@ -256,3 +257,23 @@ async def test_the_token_budget_stops_further_calls(
     assert "monthly LLM token limit is reached" in str(finished.error)
     assert sink.rows == expected
     assert len(llm.chats()) == 1
+
+
+async def test_an_accounts_endpoint_is_reached_only_where_the_policy_allows(
+    run_bot: RunBot, llm: ModelServer, site: Any
+) -> None:
+    expected = listing(site.base_url)
+    llm.answer("Copper Kettle", {"rows": expected})
+    refused = openai_models(llm, policy=NetworkPolicy())  # loopback is private: refused
+    finished, _ = await run_bot(shop_bot(), models=refused)
+    assert finished.status == "failed"
+    assert f"the network policy refused the model endpoint {llm.url}/v1" in str(finished.error)
+    assert not llm.requests
+    allowed = NetworkPolicy(allow=["127.0.0.1"])
+    for endpoint in (
+        Endpoint("ollama", llm.url, "llama3.2", policy=allowed),
+        Endpoint("openai", llm.url + "/v1", "llama3.2", policy=allowed),
+    ):
+        finished, sink = await run_bot(shop_bot(), models=Models({"own": endpoint}, "own"))
+        assert finished.status == "succeeded", finished.error
+        assert sink.rows == expected
