@@ -54,6 +54,10 @@ class ApiSettings(BaseModel):
     secure_cookies: bool = Field(
         True, description="Send the refresh cookie over HTTPS only (turn off for plain-HTTP dev)."
     )
+    schema_wait: timedelta = Field(
+        timedelta(minutes=3),
+        description="How long selectors from a model (page and model answer) may take.",
+    )
     probe_wait: timedelta = Field(
         timedelta(seconds=30), description="How long a selector test waits for a worker."
     )

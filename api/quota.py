@@ -37,19 +37,7 @@ async def check_execution(
     if llm:
         counters.append(("llm_tokens", limits.llm_tokens_per_month))
     for counter, limit in counters:
-        used = getattr(usage, counter)
-        if limit is not None and used >= limit:
-            raise ApiError(
-                402,
-                "quota_exceeded",
-                f"the {user.plan} plan allows {limit} {counter} a month",
-                {
-                    "limit": f"{counter}_per_month",
-                    "allowed": limit,
-                    "used": used,
-                    "resets_at": next_month(now).isoformat(),
-                },
-            )
+        _refuse_over(user, counter, limit, getattr(usage, counter), now)
     if limits.concurrent_executions is not None:
         running = await store.running_count(db, user.id)
         if running >= limits.concurrent_executions:
@@ -64,3 +52,28 @@ async def check_execution(
                     "resets_at": None,
                 },
             )
+
+
+async def check_llm_tokens(db: store.Session, ctx: Context, user: store.User) -> None:
+    """Refuse a model call once the month's LLM tokens are spent."""
+    now = ctx.now()
+    usage = await store.usage_of(db, user.id, now.strftime("%Y-%m"))
+    limit = limits_of(ctx, user).llm_tokens_per_month
+    _refuse_over(user, "llm_tokens", limit, usage.llm_tokens, now)
+
+
+def _refuse_over(
+    user: store.User, counter: str, limit: int | None, used: int, now: datetime
+) -> None:
+    if limit is not None and used >= limit:
+        raise ApiError(
+            402,
+            "quota_exceeded",
+            f"the {user.plan} plan allows {limit} {counter} a month",
+            {
+                "limit": f"{counter}_per_month",
+                "allowed": limit,
+                "used": used,
+                "resets_at": next_month(now).isoformat(),
+            },
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine._schema import SchemaField
 from engine.errors import (
     EngineError,
     Issue,
@@ -35,7 +36,8 @@ from engine.events import (
 )
 from engine.extract import Document
 from engine.extract import Field as ExtractField
-from engine.llm import Endpoint, ModelError, Models
+from engine.llm import Endpoint, Llm, ModelError, Models
+from engine.llm_suggest import SchemaSelectors, SuggestedField, suggest_selectors
 from engine.network import Network
 from engine.nodes import KINDS, NodeKind
 from engine.probe import Probe, SelectorMatches, probe
@@ -58,6 +60,7 @@ __all__ = [
     "Issue",
     "LimitReached",
     "ListSink",
+    "Llm",
     "LlmUsage",
     "LogEmitted",
     "LogLevel",
@@ -75,6 +78,8 @@ __all__ = [
     "RunFinished",
     "RunStarted",
     "RunStatus",
+    "SchemaField",
+    "SchemaSelectors",
     "SelectorMatches",
     "Sink",
     "StepError",
@@ -82,6 +87,7 @@ __all__ = [
     "StepFinished",
     "StepStarted",
     "StepStatus",
+    "SuggestedField",
     "TraceRecorded",
     "VariableError",
     "Workflow",
@@ -93,4 +99,5 @@ __all__ = [
     "run",
     "suggest",
     "suggest_list",
+    "suggest_selectors",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from urllib.parse import urljoin
 
 from markdownify import MarkdownConverter
@@ -48,15 +49,13 @@ def page_markdown(html: str, url: str, selector: str | None = None) -> str:
     root = tree.body or tree.root
     if root is None:
         return ""
-    for node in root.css(_DROPPED):
-        node.decompose()
-    for node in root.css("header, footer, [id], [class]"):
-        if (
-            node.tag in ("header", "footer") and not _inside(node, ("article", "main"))
-        ) or _BANNER.search(
-            f"{node.attributes.get('id') or ''} {node.attributes.get('class') or ''}"
-        ):
-            node.decompose()
+    drop(root.css(_DROPPED))
+    drop(
+        node
+        for node in root.css("header, footer, [id], [class]")
+        if (node.tag in ("header", "footer") and not _inside(node, ("article", "main")))
+        or _BANNER.search(f"{node.attributes.get('id') or ''} {node.attributes.get('class') or ''}")
+    )
     if not selector:
         main = next((m for css in _CONTENT for m in root.css(css)), None)
         articles = root.css("article")
@@ -66,6 +65,13 @@ def page_markdown(html: str, url: str, selector: str | None = None) -> str:
         node.attrs[attr] = urljoin(url, node.attributes.get(attr) or "")
     text = MarkdownConverter(heading_style="ATX", bullets="-").convert(root.html or "")
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def drop(nodes: Iterable[LexborNode]) -> None:
+    """Remove the nodes, chosen before any is removed, innermost first: removing an element
+    frees its descendants, which a later step must not touch."""
+    for node in reversed(list(nodes)):
+        node.decompose()
 
 
 def _inside(node: LexborNode, tags: tuple[str, ...]) -> bool:

@@ -126,3 +126,13 @@ def rows_model(row: type[BaseModel]) -> type[BaseModel]:
         "Rows",
         rows=(list[row], pydantic.Field(description="Every item found, in page order.")),  # type: ignore[valid-type]
     )
+
+
+_TRANSFORMS = {"number": "number", "integer": "number", "date": "date", "url": "absolute_url"}
+
+
+def typed(field: SchemaField) -> list[str]:
+    """The transforms that make a selector's text the field's type (a price's "$5.00" a number,
+    a link's href an absolute URL)."""
+    op = _TRANSFORMS.get(field.type)
+    return [op] if op else []

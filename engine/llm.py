@@ -30,7 +30,6 @@ from pydantic import BaseModel, ValidationError
 from engine._markdown import chunks, estimate_tokens
 from engine.errors import StepError
 from engine.events import LlmUsage
-from engine.network import tls_context
 from proxies import NetworkPolicy, NetworkRefused, PinnedTransport
 
 E = TypeVar("E", bound=BaseException)
@@ -47,6 +46,11 @@ SYSTEM = (
     "URLs exactly as they appear. Dates as YYYY-MM-DD, numbers without currency or units."
 )
 ROWS = " Return every item the page lists, in page order; an empty list if this part lists none."
+
+
+def instructions(many: bool, prompt: str | None) -> str:
+    """The system prompt of an extraction: rows or one record, and the bot's own words."""
+    return SYSTEM + (ROWS if many else "") + (f"\n\n{prompt}" if prompt else "")
 
 
 class ModelError(StepError):
@@ -78,6 +82,8 @@ class Endpoint:
         """What an httpx client for this endpoint is built with."""
         if self.policy is None:
             return {}
+        from engine.network import tls_context  # engine.network imports the node kinds
+
         pinned = PinnedTransport(self.policy, verify=tls_context(), trust_env=False)
         return {"transport": pinned, "trust_env": False}
 
@@ -124,27 +130,27 @@ class Llm:
             raise ModelError(f"no model endpoint named {name!r}; configured: {known}")
         return name, self.models.endpoints[name]
 
-    async def extract(
+    async def ask(
         self,
         *,
         provider: str | None,
         model: str | None,
         answer: type[BaseModel],
+        system: str,
         text: str,
         url: str,
-        prompt: str | None,
         temperature: float,
-        many: bool,
         reasks: int,
         usage: LlmUsage,
+        whole: bool = True,
     ) -> list[BaseModel]:
-        """Ask for `answer` on each chunk of `text` that fits the model's context."""
+        """Ask for `answer` on each chunk of `text` that fits the model's context (on the
+        first only, unless `whole`)."""
         client = await self._client(provider)
         endpoint = client.endpoint
         model = model or endpoint.model
         usage.model = model
         context = await self._context(client, model)
-        system = SYSTEM + (ROWS if many else "") + (f"\n\n{prompt}" if prompt else "")
         schema = json.dumps(answer.model_json_schema())
         fixed = estimate_tokens(system) + estimate_tokens(schema) + 50
         room = context - fixed - ANSWER_TOKENS
@@ -154,7 +160,7 @@ class Llm:
                 f"schema take about {fixed} and the answer needs {ANSWER_TOKENS}; use a model "
                 "with a larger context or fewer fields"
             )
-        parts = chunks(text, room) or [""]
+        parts = (chunks(text, room) or [""])[: None if whole else 1]
         answers: list[BaseModel] = []
         for index, part in enumerate(parts):
             where = f" (part {index + 1} of {len(parts)})" if len(parts) > 1 else ""

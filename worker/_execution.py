@@ -25,8 +25,6 @@ from typing import Any, TypeVar
 
 import store
 from engine import (
-    Endpoint,
-    Models,
     Network,
     RunFinished,
     Workflow,
@@ -35,6 +33,7 @@ from engine import (
     run,
 )
 from worker._config import WorkerSettings
+from worker._models import account_models
 from worker._proxies import Rotators
 from worker._runtime import Runtime
 from worker._sink import StoreSink
@@ -157,7 +156,7 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
     models = rt.models
     if any(node.type == "llm_extract" for node in workflow.nodes):
         try:
-            models = await _patiently(rt, _account_models(rt, held.user_id))
+            models = await _patiently(rt, account_models(rt, held.user_id))
         except store.SecretUnreadable as exc:
             await _give_up(rt, held, f"the account's model endpoints cannot be read: {exc}")
             return
@@ -200,37 +199,6 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
             await watcher
         if own and rotator is not None:
             await _disable(rt, held.user_id, Rotators.disabled(rotator, own))
-
-
-def _account_models(rt: Runtime, user_id: uuid.UUID) -> Callable[[], Awaitable[Models]]:
-    """The deployment's model endpoints and the account's own (checked by the network policy,
-    since the account chose where they are), with what is left of the owner's monthly LLM
-    token limit to spend."""
-
-    async def read() -> Models:
-        async with rt.db.transaction() as session:
-            own = await store.model_endpoints(session, rt.secrets, user_id)
-            user = await session.get(store.User, user_id)
-            plan = user.plan if user else "free"
-            limits = {**rt.plan_limits.get(plan, {}), **((user.limits if user else None) or {})}
-            limit = limits.get("llm_tokens_per_month")
-            usage = await store.usage_of(session, user_id, rt.clock().strftime("%Y-%m"))
-        endpoints = dict(rt.models.endpoints)
-        for record in own:
-            endpoints[record.name] = Endpoint(
-                "ollama" if record.kind == "ollama" else "openai",
-                record.base_url,
-                record.model,
-                api_key=record.api_key,
-                context_tokens=record.context_tokens,
-                mode="json" if record.mode == "json" else "tools" if record.mode else None,
-                policy=rt.egress.policy,
-            )
-        budget = None if limit is None else max(0, int(limit) - usage.llm_tokens)
-        default = rt.models.default or next(iter(endpoints), None)
-        return Models(endpoints, default, token_budget=budget)
-
-    return read
 
 
 def _own_proxies(

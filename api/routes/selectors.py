@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import Field, model_validator
 
-from api.deps import ContextDep, CurrentUser
+from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError
+from api.quota import check_llm_tokens
 from api.schemas import Request, Response, errors
 from engine import (
     Candidate,
     EngineError,
     PathStep,
     Probe,
+    SchemaField,
+    SchemaSelectors,
     SelectorMatches,
     suggest,
     suggest_list,
@@ -94,8 +98,19 @@ class SuggestionOut(Response):
     candidates: list[Candidate] = Field(description="Most stable first.")
 
 
-async def _probe(ctx: ContextDep, request: dict[str, Any]) -> Probe:
-    wait = ctx.settings.probe_wait
+class FromSchema(_Page):
+    fields: list[SchemaField] = Field(
+        min_length=1,
+        max_length=50,
+        description="The schema of an llm_extract node.",
+        examples=[[{"name": "name", "description": "Product name"}, {"name": "price"}]],
+    )
+    mode: Literal["single", "list"] = Field("list", description="One record, or many items.")
+    provider: str | None = Field(None, description="The model endpoint; empty for the default.")
+    model: str | None = None
+
+
+async def _ask(ctx: ContextDep, request: dict[str, Any], wait: timedelta) -> dict[str, Any]:
     answer = await ask_probe(
         ctx.broker, ctx.redis, request | {"within_s": wait.total_seconds()}, wait
     )
@@ -105,6 +120,11 @@ async def _probe(ctx: ContextDep, request: dict[str, Any]) -> Probe:
         )
     if "error" in answer:
         raise ApiError(422, "page_failed", str(answer["error"]), {"url": request.get("url")})
+    return answer
+
+
+async def _probe(ctx: ContextDep, request: dict[str, Any]) -> Probe:
+    answer = await _ask(ctx, request, ctx.settings.probe_wait)
     return Probe.model_validate_json(json.dumps(answer["probe"]))
 
 
@@ -141,3 +161,21 @@ async def suggest_selectors(body: Suggestion, user: CurrentUser, ctx: ContextDep
         return SuggestionOut(candidates=suggest_list(html, body.examples or []))
     except EngineError as exc:
         raise ApiError(422, "element_not_found", str(exc)) from exc
+
+
+@router.post("/from-schema", responses=errors(402, 422, 504))
+async def selectors_from_schema(
+    body: FromSchema, user: CurrentUser, db: SessionDep, ctx: ContextDep
+) -> SchemaSelectors:
+    """A model proposes CSS selectors for the schema's fields on the page (opened by a worker);
+    each is tried there, and `extract` holds an extract node's parameters with those that
+    worked, so the bot can run without the model. The tokens count in the month's usage."""
+    await check_llm_tokens(db, ctx, user)
+    schema = body.model_dump(mode="json", include={"fields", "mode", "provider", "model"})
+    request: dict[str, Any] = {
+        **body.model_dump(exclude_none=True, include={"url", "html"}),
+        "selectors": [],
+        "schema": {**schema, "user_id": str(user.id)},
+    }
+    answer = await _ask(ctx, request, ctx.settings.schema_wait)
+    return SchemaSelectors.model_validate(answer["schema_selectors"])

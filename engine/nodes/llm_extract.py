@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from engine._markdown import page_markdown
-from engine._schema import SchemaField, build_model, rows_model, unique_names
+from engine._schema import SchemaField, build_model, rows_model, typed, unique_names
 from engine.events import LlmUsage
 from engine.extract import Document
 from engine.extract import Field as ExtractField
+from engine.llm import instructions
 from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
 
 if TYPE_CHECKING:
@@ -89,15 +90,14 @@ async def run(ctx: NodeContext, params: LlmExtractParams) -> Outcome:
     answer = rows_model(row) if params.mode == "list" else row
     usage = ctx.notes.llm = LlmUsage()
     try:
-        answers = await ctx.run.llm.extract(
+        answers = await ctx.run.llm.ask(
             provider=params.provider,
             model=params.model,
             answer=answer,
+            system=instructions(params.mode == "list", params.prompt),
             text=text,
             url=page.url,
-            prompt=params.prompt,
             temperature=params.temperature,
-            many=params.mode == "list",
             reasks=params.reasks,
             usage=usage,
         )
@@ -131,6 +131,7 @@ def _selected(ctx: NodeContext, html: str, fields: list[SchemaField]) -> dict[st
             selector_type=f.selector_type,
             value=f.value,
             many=f.many,
+            transforms=typed(f),
         )
         for f in fields
         if f.selector

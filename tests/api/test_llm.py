@@ -113,3 +113,42 @@ async def test_an_accounts_own_endpoint_its_key_kept_secret(
     assert "no model endpoint named 'mine'; configured: ollama" in failed["error"]
     assert (await owner.delete(f"/model-endpoints/{shown['id']}")).status_code == 204
     assert (await owner.get("/model-endpoints")).json() == []
+
+
+async def test_selectors_from_a_schema_for_the_builder(
+    processes: Processes, llm: ModelServer, site: DemoSite, new_user: ApiUser
+) -> None:
+    answer = {
+        "item_selector": "li.product",
+        "fields": [
+            {"name": "name", "selector": "a.title"},
+            {"name": "price", "selector": ".price"},
+        ],
+    }
+    llm.answer("Fields wanted", answer)
+    processes.start("worker", TRAWLER_LLM__OLLAMA_URL=llm.url)
+    client = await new_user()
+    asked = await client.post(
+        "/selectors/from-schema",
+        json={"url": f"{site.base_url}/shop", "fields": FIELDS, "mode": "list"},
+    )
+    assert asked.status_code == 200, asked.text
+    found = asked.json()
+    assert found["items"] == 10
+    assert found["extract"] == {
+        "mode": "list",
+        "item_selector": "li.product",
+        "fields": [
+            {"name": "name", "selector": "a.title", "value": "text"},
+            {"name": "price", "selector": ".price", "value": "text", "transforms": ["number"]},
+        ],
+    }
+    assert found["fields"][1]["samples"] == [float(p.price) for p in PRODUCTS[:3]]
+    usage = (await client.get("/users/me/usage")).json()
+    assert usage["llm_tokens"] == found["tokens_in"] + found["tokens_out"] > 0
+    refused = await client.post(
+        "/selectors/from-schema",
+        json={"url": f"{site.base_url}/shop", "fields": [{"name": "x", "type": "object"}]},
+    )
+    assert refused.status_code == 422
+    assert "is an object, so needs fields" in refused.text
