@@ -167,6 +167,12 @@ def _step_line(event: StepFinished) -> Text:
         line.append(f" +{event.rows} rows")
     if event.attempts > 1:
         line.append(f" after {event.attempts} attempts")
+    if event.llm and event.llm.calls:
+        used = event.llm
+        line.append(
+            f" · {used.model}: {used.calls} call(s), {used.tokens_in}+{used.tokens_out} tokens",
+            style="cyan",
+        )
     if event.url:
         line.append(f" {event.url}", style="dim")
     if event.error:
@@ -193,6 +199,8 @@ def summary_table(finished: RunFinished, steps: Sequence[StepFinished]) -> Table
         table.add_row("error", Text(finished.error, style="red"))
     table.add_row("rows", str(finished.rows))
     table.add_row("pages", str(finished.pages))
+    if finished.llm_tokens:
+        table.add_row("llm tokens", str(finished.llm_tokens))
     steps_text = Text(str(finished.steps))
     if failed:
         steps_text.append(f" ({len(failed)} failed)", style="red")

@@ -23,7 +23,7 @@ import base64
 import html
 import re
 import time
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import IO, Any
 
@@ -188,6 +188,7 @@ class TraceSink:
                 "rows": 0,
                 "attempts": 0,
                 "error": None,
+                "llm": None,
                 "screenshot": None,
                 "html": None,
                 "matches": [],
@@ -212,6 +213,7 @@ class TraceSink:
             rows=event.rows,
             attempts=event.attempts,
             error=event.error,
+            llm=asdict(event.llm) if event.llm else None,
             screenshot=shot,
             html=page,
             matches=list(event.matches),

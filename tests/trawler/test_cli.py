@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.engine.conftest import bot, node
+from tests.site.llm import ModelServer
 from trawler.demo_site import DemoSite
 from trawler.demo_site.catalog import ORDERS, PRODUCTS
 
@@ -217,3 +218,37 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     with closing(sqlite3.connect(database)) as connection:
         tables = {r[0] for r in connection.execute("select name from sqlite_master")}
     assert {"users", "bots", "executions", "result_rows", "alembic_version"} <= tables
+
+
+def test_run_a_bot_that_asks_a_model(
+    site: DemoSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """examples/models/shop.json against a local server speaking Ollama's API, as the README's
+    manual check does against a real one."""
+    expected = [
+        {"name": p.name, "price": float(p.price), "category": p.category, "in_stock": p.stock > 0}
+        for p in PRODUCTS[:10]
+    ]
+    server = ModelServer().start()
+    try:
+        server.answer("Copper Kettle", {"rows": expected})
+        monkeypatch.setenv("TRAWLER_LLM__OLLAMA_URL", server.url)
+        out = tmp_path / "rows.json"
+        trace = tmp_path / "replay"
+        result = trawler(
+            "run", EXAMPLES / "models" / "shop.json", "--var", f"site={site.base_url}",
+            "--out", out, "--trace", trace,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert json.loads(out.read_text()) == expected
+        steps = json.loads((trace / "run.json").read_text())["steps"]
+        llm = next(step["llm"] for step in steps if step["node_id"] == "products")
+        assert (llm["model"], llm["calls"]) == ("llama3.2", 1)
+        assert "products (llm_extract)" in result.stderr
+        assert "llama3.2: 1 call(s)" in result.stderr
+        assert "llm tokens" in result.stderr
+        [chat] = server.chats()
+        assert "Each list item is one product." in chat["messages"][0]["content"]
+        assert "Infinite scroll" not in chat["messages"][1]["content"]  # only ul.products
+    finally:
+        server.stop()
