@@ -1,4 +1,5 @@
-"""A bot's extraction schema, and the pydantic model it becomes at run time for the model to fill.
+"""A bot's extraction schema, the pydantic model it becomes at run time for the model to fill,
+and the rows the model's answers become (merged across chunks, each row once).
 
 Field names are any text (a column name such as "Unit price" is fine): the model sees them as
 they are, through aliases, and the row keeps them.
@@ -7,7 +8,9 @@ they are, through aliases, and the row keeps them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -136,3 +139,43 @@ def typed(field: SchemaField) -> list[str]:
     a link's href an absolute URL)."""
     op = _TRANSFORMS.get(field.type)
     return [op] if op else []
+
+
+# --- answers into rows ---------------------------------------------------------------------
+
+
+def dump(answer: BaseModel) -> dict[str, Any]:
+    return answer.model_dump(mode="json", by_alias=True)
+
+
+def row_key(row: dict[str, Any]) -> str:
+    def norm(value: Any) -> Any:
+        return " ".join(value.split()).casefold() if isinstance(value, str) else value
+
+    return json.dumps({k: norm(v) for k, v in row.items()}, sort_keys=True, default=str)
+
+
+def unique_rows(rows: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in order, each once: a row repeated across chunks (or by the model) is dropped."""
+    seen: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        seen.setdefault(row_key(row), row)
+    return list(seen.values())
+
+
+def merged(answers: list[BaseModel]) -> dict[str, Any]:
+    """One record from the chunks' answers: the first value given wins; lists are joined."""
+    record: dict[str, Any] = {}
+    for answer in answers:
+        for name, value in dump(answer).items():
+            if isinstance(value, list):
+                known = record.setdefault(name, [])
+                known.extend(v for v in value if v not in known)
+            elif record.get(name) is None:
+                record[name] = value
+    return record
+
+
+def in_order(rows: list[dict[str, Any]], fields: list[SchemaField]) -> list[dict[str, Any]]:
+    names = [f.name for f in fields]
+    return [{name: row.get(name) for name in names} for row in rows]

@@ -8,14 +8,23 @@ selector are read from the page as the extract node reads them, so the model onl
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
 from engine._markdown import page_markdown
-from engine._schema import SchemaField, build_model, rows_model, typed, unique_names
+from engine._schema import (
+    SchemaField,
+    build_model,
+    dump,
+    in_order,
+    merged,
+    rows_model,
+    typed,
+    unique_names,
+    unique_rows,
+)
 from engine.events import LlmUsage
 from engine.extract import Document
 from engine.extract import Field as ExtractField
@@ -37,6 +46,12 @@ class LlmExtractParams(NodeParams):
     content_selector: str | None = Field(
         None, description="Give the model only what this CSS or XPath selector matches."
     )
+    item_selector: str | None = Field(
+        None,
+        description="For list: one match per item; the model sees the items numbered and says "
+        "which item each row is, so fields with a selector are read inside that item (without "
+        "it, they are read once from the page and go in every row).",
+    )
     provider: str | None = Field(
         None, description="The model endpoint by name (ollama, openai); empty for the default."
     )
@@ -57,6 +72,10 @@ class LlmExtractParams(NodeParams):
 
     @model_validator(mode="after")
     def _model_has_work(self) -> LlmExtractParams:
+        if self.item_selector and self.mode != "list":
+            raise ValueError("item_selector needs mode 'list'")
+        if self.item_selector and any(f.name == ITEM for f in self.fields):
+            raise ValueError(f"with item_selector, {ITEM!r} names the item: rename that field")
         if all(f.selector for f in self.fields):
             raise ValueError("every field has a selector: use an extract node, no model needed")
         for field in self.fields:
@@ -67,6 +86,8 @@ class LlmExtractParams(NodeParams):
     def selectors(self) -> Selectors:
         if self.content_selector:
             yield "content_selector", self.content_selector, None
+        if self.item_selector:
+            yield "item_selector", self.item_selector, None
         for index, field in enumerate(self.fields):
             if field.selector:
                 yield f"fields[{index}].selector", field.selector, field.selector_type
@@ -74,6 +95,10 @@ class LlmExtractParams(NodeParams):
     def defines(self) -> Iterator[str]:
         if self.save_as:
             yield self.save_as
+
+
+ITEM = "item_number"
+"""With item_selector: the row's item, as the model numbered it (from 1)."""
 
 
 def _nested(field: SchemaField) -> Iterator[SchemaField]:
@@ -85,8 +110,20 @@ def _nested(field: SchemaField) -> Iterator[SchemaField]:
 async def run(ctx: NodeContext, params: LlmExtractParams) -> Outcome:
     page = ctx.page
     html = await page.content()
-    text = page_markdown(html, page.url, params.content_selector)
     row = build_model("Row", params.fields)
+    items: list[str] = []
+    if params.item_selector:
+        items = _items(ctx, html, params.item_selector)
+        if not items:
+            ctx.log("warning", f"item_selector {params.item_selector!r} matched nothing")
+            return None
+        text = "\n\n".join(
+            f"## Item {n}\n\n{page_markdown(item, page.url)}" for n, item in enumerate(items, 1)
+        )
+        number = Field(alias=ITEM, ge=1, le=len(items), description="The item's number.")
+        row = create_model("ItemRow", __base__=row, item_number=(int, number))
+    else:
+        text = page_markdown(html, page.url, params.content_selector)
     answer = rows_model(row) if params.mode == "list" else row
     usage = ctx.notes.llm = LlmUsage()
     try:
@@ -107,23 +144,38 @@ async def run(ctx: NodeContext, params: LlmExtractParams) -> Outcome:
             f"{usage.model}: {usage.calls} call(s), {usage.tokens_in} tokens in, "
             f"{usage.tokens_out} out, {usage.latency_ms:.0f} ms",
         )
-    selected = _selected(ctx, html, params.fields)
     if params.mode == "list":
-        found = _unique_rows(row for a in answers for row in _dump(a)["rows"])
-        rows = [{**row, **selected} for row in found][: params.limit]
+        found = unique_rows(row for a in answers for row in dump(a)["rows"])
+        if items:
+            assert params.item_selector is not None
+            inside = _selected(ctx, html, params.fields, params.item_selector)
+            rows = [{**row, **inside[row.pop(ITEM) - 1]} for row in found][: params.limit]
+        else:
+            page_wide = _selected(ctx, html, params.fields)[0]
+            rows = [{**row, **page_wide} for row in found][: params.limit]
         if params.save_as:
             ctx.set_variable(params.save_as, rows)
-        await ctx.emit_rows(_in_order(rows, params.fields))
+        await ctx.emit_rows(in_order(rows, params.fields))
         return None
-    record = _in_order([_merged(answers) | selected], params.fields)[0]
+    record = in_order([merged(answers) | _selected(ctx, html, params.fields)[0]], params.fields)[0]
     if params.save_as:
         ctx.set_variable(params.save_as, record)
     ctx.merge_record(record)
     return None
 
 
-def _selected(ctx: NodeContext, html: str, fields: list[SchemaField]) -> dict[str, Any]:
-    """The hybrid part: fields with a selector, read from the page itself."""
+def _items(ctx: NodeContext, html: str, item_selector: str) -> list[str]:
+    ctx.note_selector(item_selector)
+    every = ExtractField(name="item", selector=item_selector, value="html", many=True)
+    found: list[str] = Document(html, ctx.page.url).record([every])["item"]
+    return found
+
+
+def _selected(
+    ctx: NodeContext, html: str, fields: list[SchemaField], item_selector: str | None = None
+) -> list[dict[str, Any]]:
+    """The hybrid part: fields with a selector, read from the page itself (once, or in each
+    item)."""
     wanted = [
         ExtractField(
             name=f.name,
@@ -137,48 +189,14 @@ def _selected(ctx: NodeContext, html: str, fields: list[SchemaField]) -> dict[st
         if f.selector
     ]
     if not wanted:
-        return {}
+        return [{}] * (Document(html, ctx.page.url).count(item_selector) if item_selector else 1)
     for field in wanted:
         assert field.selector is not None
         ctx.note_selector(field.selector)
-    return Document(html, ctx.page.url).record(wanted)
-
-
-def _dump(answer: BaseModel) -> dict[str, Any]:
-    return answer.model_dump(mode="json", by_alias=True)
-
-
-def _key(row: dict[str, Any]) -> str:
-    def norm(value: Any) -> Any:
-        return " ".join(value.split()).casefold() if isinstance(value, str) else value
-
-    return json.dumps({k: norm(v) for k, v in row.items()}, sort_keys=True, default=str)
-
-
-def _unique_rows(rows: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows in order, each once: a row repeated across chunks (or by the model) is dropped."""
-    seen: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        seen.setdefault(_key(row), row)
-    return list(seen.values())
-
-
-def _merged(answers: list[BaseModel]) -> dict[str, Any]:
-    """One record from the chunks' answers: the first value given wins; lists are joined."""
-    record: dict[str, Any] = {}
-    for answer in answers:
-        for name, value in _dump(answer).items():
-            if isinstance(value, list):
-                known = record.setdefault(name, [])
-                known.extend(v for v in value if v not in known)
-            elif record.get(name) is None:
-                record[name] = value
-    return record
-
-
-def _in_order(rows: list[dict[str, Any]], fields: list[SchemaField]) -> list[dict[str, Any]]:
-    names = [f.name for f in fields]
-    return [{name: row.get(name) for name in names} for row in rows]
+    document = Document(html, ctx.page.url)
+    if item_selector:
+        return document.items(item_selector, wanted)
+    return [document.record(wanted)]
 
 
 KIND = NodeKind(

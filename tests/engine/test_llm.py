@@ -277,3 +277,41 @@ async def test_an_accounts_endpoint_is_reached_only_where_the_policy_allows(
         finished, sink = await run_bot(shop_bot(), models=Models({"own": endpoint}, "own"))
         assert finished.status == "succeeded", finished.error
         assert sink.rows == expected
+
+
+async def test_items_numbered_for_the_model_and_their_selector_fields_read_inside_each(
+    run_bot: RunBot, llm: ModelServer, site: Any
+) -> None:
+    # the model describes items 2 and 1 (in its own order) and skips the rest
+    llm.answer(
+        "## Item 2",
+        {
+            "rows": [
+                {"name": "Copper Planter", "item_number": 2},
+                {"name": "Copper Kettle", "item_number": 1},
+            ]
+        },
+    )
+    fields = [
+        {"name": "name", "required": True},
+        {"name": "url", "type": "url", "selector": "a.title", "value": "attr:href"},
+        {"name": "price", "type": "number", "selector": ".price"},
+    ]
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("ai", "llm_extract", fields=fields, item_selector="li.product"),
+        renderer="http",
+    )
+    finished, sink = await run_bot(document, models=openai_models(llm))
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [
+        {"name": "Copper Planter", "url": f"{site.base_url}/product/p002", "price": 42.25},
+        {"name": "Copper Kettle", "url": f"{site.base_url}/product/p001", "price": 5.0},
+    ]
+    [chat] = llm.chats()
+    page = chat["messages"][1]["content"]
+    assert "## Item 10\n\n" in page
+    assert "## Item 11" not in page
+    row = chat["tools"][0]["function"]["parameters"]["$defs"]["ItemRow"]
+    assert set(row["properties"]) == {"name", "item_number"}
+    assert row["properties"]["item_number"]["maximum"] == 10
