@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from engine.extract import unique_names
 from engine.selectors import SelectorType
 
 FieldType = Literal["string", "number", "integer", "boolean", "date", "url", "object"]
@@ -85,15 +86,6 @@ class SchemaField(BaseModel):
         if self.type != "object" and self.fields:
             raise ValueError(f"field {self.name!r} has fields, so must be of type object")
         return self
-
-
-def unique_names(fields: list[SchemaField]) -> list[SchemaField]:
-    seen: set[str] = set()
-    for field in fields:
-        if field.name in seen:
-            raise ValueError(f"duplicate field name {field.name!r}")
-        seen.add(field.name)
-    return fields
 
 
 def build_model(name: str, fields: list[SchemaField]) -> type[BaseModel]:

@@ -21,7 +21,7 @@ import html as htmlcodec
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import pydantic
@@ -44,7 +44,16 @@ from engine.transforms import Transform, TransformSpec, apply
 _VALUE_FORM = re.compile(r"text|html|inner_html|attr:[^\s\"'>/=]+")
 
 
-def _unique_names(fields: list[Field]) -> list[Field]:
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def unique_names(fields: list[N]) -> list[N]:
+    """The fields, if no two share a name; ValueError naming the first repeated one."""
     seen: set[str] = set()
     for field in fields:
         if field.name in seen:
@@ -106,7 +115,7 @@ class Field(BaseModel):
     @field_validator("fields")
     @classmethod
     def _fields_unique(cls, fields: list[Field]) -> list[Field]:
-        return _unique_names(fields)
+        return unique_names(fields)
 
     @model_validator(mode="after")
     def _consistent(self) -> Field:
@@ -116,7 +125,7 @@ class Field(BaseModel):
         return self
 
 
-Fields = Annotated[list[Field], AfterValidator(_unique_names)]
+Fields = Annotated[list[Field], AfterValidator(unique_names)]
 """A list of fields with unique names, for use in node parameters."""
 
 
@@ -392,7 +401,7 @@ class Document:
 
     def record(self, fields: Sequence[Field]) -> dict[str, Any]:
         """One record from the whole page; a field without selector reads the `<html>` element."""
-        _unique_names(list(fields))
+        unique_names(list(fields))
         backend = self._backend(_kinds(fields))
         return _record(backend, backend.root, _plans(backend, fields), self.url)
 
@@ -407,7 +416,7 @@ class Document:
         """One record per element matching `item_selector`; field selectors are scoped to it."""
         if limit is not None and limit < 0:
             raise ValueError(f"limit must not be negative, got {limit}")
-        _unique_names(list(fields))
+        unique_names(list(fields))
         kind, expr = _checked(item_selector, selector_type)
         backend = self._backend({kind} | _kinds(fields))
         nodes: list[Any] = backend.select(backend.root, backend.query(kind, expr))

@@ -22,6 +22,7 @@ from browser_pool import LAUNCH_ARGS, find_chromium
 from engine import Network
 from proxies import NetworkPolicy
 from tests.site.lab import start_site
+from tests.site.llm import ModelServer
 from trawler.demo_site import DemoSite
 
 if TYPE_CHECKING:
@@ -143,6 +144,14 @@ def lab() -> Iterator[Lab]:
 
     with start_lab() as started:
         yield started
+
+
+@pytest.fixture
+def llm() -> Iterator[ModelServer]:
+    """A model server speaking Ollama's API and OpenAI's chat completions, for this test."""
+    server = ModelServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -22,11 +22,10 @@ from engine._schema import (
     merged,
     rows_model,
     typed,
-    unique_names,
     unique_rows,
 )
 from engine.events import LlmUsage
-from engine.extract import Document
+from engine.extract import Document, unique_names
 from engine.extract import Field as ExtractField
 from engine.llm import instructions
 from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from tests.api.conftest import ApiUser, error_of, start_api, start_run, wait_finished
 from tests.engine.conftest import bot, node
@@ -17,13 +15,6 @@ from tests.worker.conftest import Processes
 from trawler.demo_site import PRODUCTS, DemoSite
 
 FIELDS = [{"name": "name", "required": True}, {"name": "price", "type": "number"}]
-
-
-@pytest.fixture
-def llm() -> Iterator[ModelServer]:
-    server = ModelServer().start()
-    yield server
-    server.stop()
 
 
 async def test_model_rows_steps_usage_and_the_token_limit(

@@ -4,7 +4,6 @@ fixture site in the browser and over HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,13 +16,6 @@ from tests.site.llm import ModelServer, Raw
 from trawler.demo_site import PRODUCTS
 
 PAGE_ONE = PRODUCTS[:10]
-
-
-@pytest.fixture
-def llm() -> Iterator[ModelServer]:
-    server = ModelServer().start()
-    yield server
-    server.stop()
 
 
 def openai_models(server: ModelServer, **endpoint: Any) -> Models:

@@ -3,11 +3,9 @@ without the model and gives the same rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from engine import Endpoint, Llm, Models, SchemaField, suggest_selectors
 from tests.engine.conftest import RunBot, bot, node
@@ -19,13 +17,6 @@ FIELDS = [
     SchemaField(name="price", type="number", description="Its price"),
     SchemaField(name="url", type="url"),
 ]
-
-
-@pytest.fixture
-def llm() -> Iterator[ModelServer]:
-    server = ModelServer().start()
-    yield server
-    server.stop()
 
 
 def _llm(server: ModelServer) -> Llm:

@@ -4,10 +4,8 @@ tokens counted in the owner's monthly usage, and the plan's token limit kept."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 import store
@@ -18,13 +16,6 @@ from trawler.demo_site import PRODUCTS, DemoSite
 from worker import Runtime, execute
 
 FIELDS = [{"name": "name", "required": True}, {"name": "price", "type": "number"}]
-
-
-@pytest.fixture
-def llm() -> Iterator[ModelServer]:
-    server = ModelServer().start()
-    yield server
-    server.stop()
 
 
 def _bot(site: DemoSite) -> dict[str, Any]:
