@@ -25,6 +25,7 @@ import instructor
 import ollama
 import openai
 from instructor.core import InstructorRetryException
+from instructor.core.hooks import Hooks
 from pydantic import BaseModel, ValidationError
 
 from engine._markdown import chunks, estimate_tokens
@@ -196,7 +197,8 @@ class Llm:
                 self.spent += (used.prompt_tokens or 0) + (used.completion_tokens or 0)
             usage.calls += 1
 
-        client.chat.on("completion:response", counted)
+        hooks = Hooks()  # this call's own: steps running at once share the client
+        hooks.on("completion:response", counted)
         started = time.monotonic()
         try:
             return await client.chat.create(
@@ -206,12 +208,12 @@ class Llm:
                 temperature=temperature,
                 max_tokens=ANSWER_TOKENS,
                 max_retries=reasks + 1,
+                hooks=hooks,
             )
         except Exception as exc:
             raise self._explain(exc, client.endpoint, model, reasks) from exc
         finally:
             usage.latency_ms += (time.monotonic() - started) * 1000
-            client.chat.off("completion:response", counted)
 
     async def _client(self, provider: str | None) -> _Client:
         name, endpoint = self.endpoint(provider)

@@ -307,3 +307,25 @@ async def test_items_numbered_for_the_model_and_their_selector_fields_read_insid
     row = chat["tools"][0]["function"]["parameters"]["$defs"]["ItemRow"]
     assert set(row["properties"]) == {"name", "item_number"}
     assert row["properties"]["item_number"]["maximum"] == 10
+
+
+async def test_steps_asking_at_once_each_count_their_own_calls(
+    run_bot: RunBot, llm: ModelServer
+) -> None:
+    for product in PRODUCTS[:10]:
+        llm.answer(product.sku, {"name": product.name})
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("each", "for_each", selector="li.product", link="a.title"),
+        node("ai", "llm_extract", mode="single", fields=[{"name": "name", "required": True}]),
+        edges=[("open", "each"), ("each", "ai", "body")],
+        renderer="http",
+        concurrency=4,
+    )
+    finished, sink = await run_bot(document, models=openai_models(llm))
+    assert finished.status == "succeeded", finished.error
+    assert sorted(row["name"] for row in sink.rows) == sorted(p.name for p in PRODUCTS[:10])
+    steps = [s for s in sink.steps if s.node_id == "ai"]
+    assert len(steps) == 10
+    assert all(s.llm is not None and s.llm.calls == 1 for s in steps)
+    assert finished.llm_tokens == sum(s.llm.tokens_in + s.llm.tokens_out for s in steps if s.llm)
