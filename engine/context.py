@@ -17,7 +17,7 @@ from engine.errors import NavigationError, NeedsBrowser, StepError
 from engine.events import LlmUsage, LogLevel
 from engine.extract import Document
 from engine.network import check_url, explain_load
-from engine.page import BrowserPage, Page, ScreenshotArea, WaitUntil
+from engine.page import BrowserPage, HttpPage, Page, ScreenshotArea, WaitUntil
 from engine.selectors import selector_kind
 from proxies import Outcome
 
@@ -108,28 +108,41 @@ class NodeContext:
     async def goto(self, url: str, *, wait_until: WaitUntil = "load") -> None:
         """Load a URL in this branch's page (opening one first if needed); counts a page."""
         url = self.absolute_url(url)
-        traffic = self.run.traffic
-        check_url(traffic.network.policy, url)
+        check_url(self.run.traffic.network.policy, url)
         async with self.loading_page():
             page = self.scope.page
             if page is None or (self.run.renderers.mode == "browser" and page.renderer == "http"):
                 self.scope.page = page = await self.run.renderers.open_page()
-            timeout_ms = self.settings.timeouts.navigation_ms
-            mark = traffic.not_sent
-            try:
-                status = await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
-            except NavigationError as exc:
-                explained = explain_load(exc, url, traffic.since(mark))
-                if explained is exc:
-                    if exc.status is not None:  # the site answered: a 403 or 429 is a block
-                        traffic.served(page.url, exc.status)
-                    raise
-                raise explained from exc
-            if traffic.proxy_for(page.url) is not None:  # a challenge page blocks a proxy too
-                outcome = traffic.served(page.url, status or 200, await page.content())
-                if outcome is Outcome.BLOCKED:
-                    proxy = traffic.proxy_for(page.url)
-                    self.log("warning", f"{page.url} looks like a challenge page; {proxy} rests")
+            await self._load(page, url, wait_until)
+
+    async def fetch_ahead(self, url: str) -> Page:
+        """Load a URL over HTTP in a page of its own, while this branch goes on with its page;
+        counts a page. The caller makes it the branch's page when it gets there."""
+        url = self.absolute_url(url)
+        check_url(self.run.traffic.network.policy, url)
+        async with self.loading_page():
+            page = HttpPage(await self.run.renderers.client())
+            await self._load(page, url, "load")
+        return page
+
+    async def _load(self, page: Page, url: str, wait_until: WaitUntil) -> None:
+        traffic = self.run.traffic
+        timeout_ms = self.settings.timeouts.navigation_ms
+        mark = traffic.not_sent
+        try:
+            status = await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
+        except NavigationError as exc:
+            explained = explain_load(exc, url, traffic.since(mark))
+            if explained is exc:
+                if exc.status is not None:  # the site answered: a 403 or 429 is a block
+                    traffic.served(page.url, exc.status)
+                raise
+            raise explained from exc
+        if traffic.proxy_for(page.url) is not None:  # a challenge page blocks a proxy too
+            outcome = traffic.served(page.url, status or 200, await page.content())
+            if outcome is Outcome.BLOCKED:
+                proxy = traffic.proxy_for(page.url)
+                self.log("warning", f"{page.url} looks like a challenge page; {proxy} rests")
 
     @asynccontextmanager
     async def loading_page(self) -> AsyncIterator[None]:

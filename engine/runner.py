@@ -131,6 +131,7 @@ class Run:
         """The steps running now, by number: node id."""
         self.last_step: tuple[int, str] | None = None
         self.refusals = 0
+        self._templated: dict[int, bool] = {}
         self.traffic = Traffic(network, workflow.settings.proxy, on_not_sent=self.not_sent)
         self.llm = Llm(models, workflow.settings.timeouts.llm_ms / 1000)
         self.renderers = Renderers(
@@ -347,6 +348,11 @@ class Run:
         return None
 
     def _render(self, params: NodeParams, scope: Scope, raw: tuple[str, ...]) -> Any:
+        templated = self._templated.get(id(params))
+        if templated is None:  # a node's parameters are frozen: look once per run
+            templated = self._templated[id(params)] = "{{" in params.model_dump_json()
+        if not templated:
+            return params
         if not raw:
             return render_value(params, scope.variables)
         kept = {name: getattr(params, name) for name in raw}

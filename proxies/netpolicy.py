@@ -102,6 +102,10 @@ class Refusal:
         return self.message
 
 
+PASSED_HOSTS = 4096
+"""Hosts remembered as allowed, per policy; past this the memory starts again."""
+
+
 @dataclass(frozen=True, slots=True)
 class NetworkPolicy:
     """The deployment's rules for which hosts bots may reach; immutable and cheap to share."""
@@ -111,6 +115,8 @@ class NetworkPolicy:
     _networks: tuple[IPv4Network | IPv6Network, ...] = field(init=False, repr=False)
     _names: frozenset[str] = field(init=False, repr=False)
     _suffixes: tuple[str, ...] = field(init=False, repr=False)
+    _passed: dict[str, None] = field(init=False, repr=False, compare=False)
+    """Hosts that passed `check_host`: a crawl asks about the same few hosts on every page."""
 
     def __post_init__(self) -> None:
         if isinstance(self.allow, str):
@@ -132,6 +138,7 @@ class NetworkPolicy:
             else:
                 names.add(entry)
         object.__setattr__(self, "allow", tuple(self.allow))
+        object.__setattr__(self, "_passed", {})
         object.__setattr__(self, "_networks", tuple(networks))
         object.__setattr__(self, "_names", frozenset(names))
         object.__setattr__(self, "_suffixes", tuple(suffixes))
@@ -163,6 +170,16 @@ class NetworkPolicy:
 
         `target` is what the message names (the URL, by default the host itself).
         """
+        if host in self._passed:
+            return None
+        refusal = self._check_host(host, target)
+        if refusal is None:
+            if len(self._passed) >= PASSED_HOSTS:
+                self._passed.clear()
+            self._passed[host] = None
+        return refusal
+
+    def _check_host(self, host: str, target: str | None) -> Refusal | None:
         shown = target if target is not None else host
         name = normalise_host(host)
         if not name:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
@@ -16,6 +18,7 @@ from engine.template import render
 
 if TYPE_CHECKING:
     from engine.context import NodeContext
+    from engine.page import Page
 
 
 class PaginateParams(NodeParams):
@@ -56,16 +59,39 @@ def _key(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, sort_keys=True, default=str)
 
 
+async def _next_links(ctx: NodeContext, params: PaginateParams) -> list[str] | None:
+    """Where the next control links to ([] for a button or a script link); None when the
+    page has no usable one (absent or disabled)."""
+    selector = params.next_selector
+    assert selector is not None
+    if playwright_only(selector):
+        return []
+    document = await ctx.document()
+    if document.count(selector) == 0 or _disabled(document, selector):
+        return None
+    return document.links(selector)
+
+
+async def _ahead(ctx: NodeContext, params: PaginateParams, pages: int) -> asyncio.Task[Page] | None:
+    """On a static page whose next link is plain, start loading the next page now, while the
+    body runs on this one (the body of a page never sees the next)."""
+    if params.mode != "next" or pages + 1 >= params.max_pages or ctx.page.renderer != "http":
+        return None
+    if params.wait_for:  # waits in the browser, so the page is not static
+        return None
+    links = await _next_links(ctx, params)
+    if not links:
+        return None
+    return asyncio.ensure_future(ctx.fetch_ahead(links[0]))
+
+
 async def _go_next(ctx: NodeContext, params: PaginateParams) -> bool:
     """Move to the next page; False when there is none (absent, disabled, or going nowhere)."""
     selector = params.next_selector
     assert selector is not None
-    links: list[str] = []
-    if not playwright_only(selector):
-        document = await ctx.document()
-        if document.count(selector) == 0 or _disabled(document, selector):
-            return False
-        links = document.links(selector)
+    links = await _next_links(ctx, params)
+    if links is None:
+        return False
     if links:
         await ctx.goto(links[0])
     else:  # a button, or a link that only scripts can follow
@@ -116,16 +142,23 @@ async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
                     ctx.log("info", f"stopped: page {number} does not exist ({exc.status})")
                     break
                 raise
-        # rows are held back until we know the page is not a repeat of one already seen
-        result = await ctx.run_branch(
-            "body", variables={"page": number}, hold_rows=params.stop_when_no_new_rows
-        )
+        ahead = await _ahead(ctx, params, pages)
+        this_page = ctx.scope.page
+        try:
+            # rows are held back until we know the page is not a repeat of one already seen
+            result = await ctx.run_branch(
+                "body", variables={"page": number}, hold_rows=params.stop_when_no_new_rows
+            )
+        except BaseException:
+            await _drop(ahead)
+            raise
         pages += 1
         fingerprint = _key(result.rows)
         ctx.log("info", f"page {number}: {len(result.rows)} rows")
         if params.stop_when_no_new_rows and (not result.rows or fingerprint in seen):
             why = "has no rows" if not result.rows else "repeats an earlier page"
             ctx.log("info", f"stopped: page {number} {why}")
+            await _drop(ahead)
             break
         seen.add(fingerprint)
         if params.stop_when_no_new_rows:
@@ -133,7 +166,12 @@ async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
         if pages >= params.max_pages:
             ctx.log("info", f"stopped: max_pages {params.max_pages} reached")
             break
-        if params.mode == "next" and not await _go_next(ctx, params):
+        if ahead is not None and ctx.scope.page is not this_page:
+            await _drop(ahead)  # the body moved to the browser: go next there, as usual
+            ahead = None
+        if ahead is not None:
+            ctx.scope.page = await ahead
+        elif params.mode == "next" and not await _go_next(ctx, params):
             ctx.log("info", f"stopped: no next page after page {number}")
             break
         number += 1
@@ -154,3 +192,12 @@ KIND = NodeKind(
     raw_fields=("url_template",),
     loop=True,
 )
+
+
+async def _drop(ahead: asyncio.Task[Page] | None) -> None:
+    """Stop a read-ahead that is not wanted after all; what it loaded is let go."""
+    if ahead is None:
+        return
+    ahead.cancel()
+    with suppress(BaseException):
+        await ahead
