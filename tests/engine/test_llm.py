@@ -4,6 +4,7 @@ fixture site in the browser and over HTTP."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -329,3 +330,27 @@ async def test_steps_asking_at_once_each_count_their_own_calls(
     assert len(steps) == 10
     assert all(s.llm is not None and s.llm.calls == 1 for s in steps)
     assert finished.llm_tokens == sum(s.llm.tokens_in + s.llm.tokens_out for s in steps if s.llm)
+
+
+async def test_a_long_page_in_many_chunks_loses_no_item_and_repeats_none(
+    run_bot: RunBot, llm: ModelServer, site: Any
+) -> None:
+    def reader(page: str) -> dict[str, Any]:  # what a model would read off its chunk
+        found = re.findall(r"\[Item (\d+)\]\((\S+)\)", page)
+        return {"rows": [{"name": f"Item {n}", "url": url} for n, url in found]}
+
+    llm.answer("lab/item", reader)
+    fields = [{"name": "name", "required": True}, {"name": "url", "type": "url"}]
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/big?n=1000"),
+        node("ai", "llm_extract", fields=fields),
+        renderer="http",
+    )
+    finished, sink = await run_bot(document, models=openai_models(llm, context_tokens=4096))
+    assert finished.status == "succeeded", finished.error
+    chats = llm.chats()
+    assert len(chats) >= 4
+    assert all(f"of {len(chats)})" in chat["messages"][1]["content"] for chat in chats)
+    assert sink.rows == [
+        {"name": f"Item {i}", "url": f"{site.base_url}/lab/item/{i}"} for i in range(1, 1001)
+    ]

@@ -4,9 +4,10 @@ It answers from fixtures keyed by the request: an `Answer` whose `contains` occu
 request's last user message (and whose `model` matches, if given) replies with its `replies` in
 order, the last one again for every further call — so a first reply that does not fit the schema
 and a second that does is a validation re-ask. A reply is a JSON value (sent as the tool call's
-arguments when the request offers tools, else as the message content) or a `Raw` string sent
-as it is. The answer is shaped the way the request asked: tool calls, JSON mode
-(`response_format`) or plain content; usage counts a token per four characters.
+arguments when the request offers tools, else as the message content), a `Raw` string sent
+as it is, or a function of the request's page text that returns one of those. The answer is
+shaped the way the request asked: tool calls, JSON mode (`response_format`) or plain content;
+usage counts a token per four characters.
 
 Ollama's native `/api/show` and `/api/tags` know the `pulled` models; a model not pulled is the
 404 a real Ollama gives, on both APIs. Every request is kept in `requests` for assertions.
@@ -140,6 +141,8 @@ class ModelServer:
                     return
                 reply = found.replies[min(found.calls, len(found.replies) - 1)]
                 found.calls += 1
+                if callable(reply):  # a reader of the page, standing in for the model
+                    reply = reply(users[0])
                 text = reply.text if isinstance(reply, Raw) else json.dumps(reply)
                 message_out: dict[str, Any] = {"role": "assistant", "content": text}
                 finish = "stop"
