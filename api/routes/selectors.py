@@ -15,6 +15,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import Field, model_validator
 
+import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError
 from api.quota import check_llm_tokens
@@ -110,7 +111,12 @@ class FromSchema(_Page):
     model: str | None = None
 
 
-async def _ask(ctx: ContextDep, request: dict[str, Any], wait: timedelta) -> dict[str, Any]:
+async def _ask(
+    db: store.Session, ctx: ContextDep, request: dict[str, Any], wait: timedelta
+) -> dict[str, Any]:
+    """A worker's answer to `request`; the request's database connection is given back first,
+    so requests waiting on workers and models cannot take the pool from everyone else."""
+    await db.rollback()
     answer = await ask_probe(
         ctx.broker, ctx.redis, request | {"within_s": wait.total_seconds()}, wait
     )
@@ -123,16 +129,18 @@ async def _ask(ctx: ContextDep, request: dict[str, Any], wait: timedelta) -> dic
     return answer
 
 
-async def _probe(ctx: ContextDep, request: dict[str, Any]) -> Probe:
-    answer = await _ask(ctx, request, ctx.settings.probe_wait)
+async def _probe(db: store.Session, ctx: ContextDep, request: dict[str, Any]) -> Probe:
+    answer = await _ask(db, ctx, request, ctx.settings.probe_wait)
     return Probe.model_validate_json(json.dumps(answer["probe"]))
 
 
 @router.post("/test", responses=errors(422, 504))
-async def test_selectors(body: SelectorTest, user: CurrentUser, ctx: ContextDep) -> SelectorTestOut:
+async def test_selectors(
+    body: SelectorTest, user: CurrentUser, db: SessionDep, ctx: ContextDep
+) -> SelectorTestOut:
     """Open the page on a worker and report, for each selector, how many elements it matches,
     the first ones' text and attributes, and their boxes on a screenshot."""
-    found = await _probe(ctx, body.model_dump(exclude_none=True))
+    found = await _probe(db, ctx, body.model_dump(exclude_none=True))
     shot = found.screenshot
     return SelectorTestOut(
         url=found.url,
@@ -143,7 +151,9 @@ async def test_selectors(body: SelectorTest, user: CurrentUser, ctx: ContextDep)
 
 
 @router.post("/suggest", responses=errors(422, 504))
-async def suggest_selectors(body: Suggestion, user: CurrentUser, ctx: ContextDep) -> SuggestionOut:
+async def suggest_selectors(
+    body: Suggestion, user: CurrentUser, db: SessionDep, ctx: ContextDep
+) -> SuggestionOut:
     """Robust CSS and XPath for a clicked element (ids and data attributes over positions),
     or the item selector of a list from one or two of its items, each with its match count."""
     html = body.html
@@ -154,7 +164,7 @@ async def suggest_selectors(body: Suggestion, user: CurrentUser, ctx: ContextDep
             "screenshot": False,
             "want_html": True,
         }
-        html = (await _probe(ctx, request)).html or ""
+        html = (await _probe(db, ctx, request)).html or ""
     try:
         if body.path is not None:
             return SuggestionOut(candidates=suggest(html, body.path))
@@ -177,5 +187,5 @@ async def selectors_from_schema(
         "selectors": [],
         "schema": {**schema, "user_id": str(user.id)},
     }
-    answer = await _ask(ctx, request, ctx.settings.schema_wait)
+    answer = await _ask(db, ctx, request, ctx.settings.schema_wait)
     return SchemaSelectors.model_validate(answer["schema_selectors"])

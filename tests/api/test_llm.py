@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -143,3 +144,23 @@ async def test_selectors_from_a_schema_for_the_builder(
     )
     assert refused.status_code == 422
     assert "is an object, so needs fields" in refused.text
+
+
+async def test_requests_waiting_on_workers_hold_no_database_connection(
+    new_user: ApiUser, site: DemoSite
+) -> None:
+    # more waiting requests than the API's pool has connections (5 + 10); no worker runs
+    client = await new_user()
+    body = {"url": f"{site.base_url}/shop", "fields": FIELDS}
+    waiting = [
+        asyncio.create_task(client.post("/selectors/from-schema", json=body)) for _ in range(18)
+    ]
+    try:
+        await asyncio.sleep(2)
+        assert not any(task.done() for task in waiting)
+        listed = await client.get("/bots")
+        assert listed.status_code == 200, listed.text
+    finally:
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
