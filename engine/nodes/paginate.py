@@ -143,37 +143,33 @@ async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
                     break
                 raise
         ahead = await _ahead(ctx, params, pages)
-        this_page = ctx.scope.page
+        this_page, this_url = ctx.scope.page, ctx.page.url
         try:
             # rows are held back until we know the page is not a repeat of one already seen
             result = await ctx.run_branch(
                 "body", variables={"page": number}, hold_rows=params.stop_when_no_new_rows
             )
-        except BaseException:
-            await _drop(ahead)
-            raise
-        pages += 1
-        fingerprint = _key(result.rows)
-        ctx.log("info", f"page {number}: {len(result.rows)} rows")
-        if params.stop_when_no_new_rows and (not result.rows or fingerprint in seen):
-            why = "has no rows" if not result.rows else "repeats an earlier page"
-            ctx.log("info", f"stopped: page {number} {why}")
-            await _drop(ahead)
-            break
-        seen.add(fingerprint)
-        if params.stop_when_no_new_rows:
-            await ctx.emit_rows(result.rows)
-        if pages >= params.max_pages:
-            ctx.log("info", f"stopped: max_pages {params.max_pages} reached")
-            break
-        if ahead is not None and ctx.scope.page is not this_page:
-            await _drop(ahead)  # the body moved to the browser: go next there, as usual
-            ahead = None
-        if ahead is not None:
-            ctx.scope.page = await ahead
-        elif params.mode == "next" and not await _go_next(ctx, params):
-            ctx.log("info", f"stopped: no next page after page {number}")
-            break
+            pages += 1
+            fingerprint = _key(result.rows)
+            ctx.log("info", f"page {number}: {len(result.rows)} rows")
+            if params.stop_when_no_new_rows and (not result.rows or fingerprint in seen):
+                why = "has no rows" if not result.rows else "repeats an earlier page"
+                ctx.log("info", f"stopped: page {number} {why}")
+                break
+            seen.add(fingerprint)
+            if params.stop_when_no_new_rows:
+                await ctx.emit_rows(result.rows)
+            if pages >= params.max_pages:
+                ctx.log("info", f"stopped: max_pages {params.max_pages} reached")
+                break
+            if ahead is not None and ctx.scope.page is this_page and ctx.page.url == this_url:
+                ctx.scope.page, ahead = await ahead, None
+            elif params.mode == "next" and not await _go_next(ctx, params):
+                # (a read-ahead the body made stale, by moving the page, is dropped below)
+                ctx.log("info", f"stopped: no next page after page {number}")
+                break
+        finally:
+            await _drop(ahead)  # not wanted after all: stopped, failed, or made stale
         number += 1
     return None
 

@@ -438,6 +438,41 @@ async def test_paginate_next_link(run_bot: RunBot) -> None:
     assert logged(sink, f"stopped: no next page after page {PAGE_COUNT}")
 
 
+async def test_paginate_over_http_reads_ahead_without_loading_past_its_limits(
+    run_bot: RunBot,
+) -> None:
+    document = paginate_bot(node("pages", "paginate", next_selector="a.next"), renderer="http")
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == name_price(PRODUCTS)
+    assert finished.pages == PAGE_COUNT
+    two = paginate_bot(
+        node("pages", "paginate", next_selector="a.next", max_pages=2), renderer="http"
+    )
+    finished, sink = await run_bot(two)
+    assert sink.rows == name_price(PRODUCTS[:20])
+    assert finished.pages == 2  # no page read ahead past max_pages
+
+
+async def test_paginate_over_http_goes_next_from_where_the_body_left_the_page(
+    run_bot: RunBot,
+) -> None:
+    # the body moves the page to a product, which has no next link: the page read ahead
+    # from the list is not used, as going next from the product finds nothing
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("pages", "paginate", next_selector="a.next"),
+        node("away", "navigate", url="{{site}}/product/p001"),
+        node("sku", "extract", mode="single", fields=[{"name": "sku", "selector": ".sku"}]),
+        edges=[("open", "pages"), ("pages", "away", "body"), ("away", "sku")],
+        renderer="http",
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"sku": PRODUCTS[0].sku}]
+    assert logged(sink, "stopped: no next page after page 1")
+
+
 async def test_paginate_next_button_on_the_javascript_shop(run_bot: RunBot) -> None:
     document = paginate_bot(
         node("pages", "paginate", next_selector="button.next"), url="{{site}}/js/shop"
