@@ -40,6 +40,7 @@ from engine.llm import Endpoint, Llm, ModelError, Models
 from engine.llm_suggest import SchemaSelectors, SuggestedField, suggest_selectors
 from engine.network import Network
 from engine.nodes import KINDS, NodeKind
+from engine.nodes.llm_extract import asks_model
 from engine.probe import Probe, SelectorMatches, probe
 from engine.runner import run
 from engine.suggest import Candidate, PathStep, suggest, suggest_list
@@ -92,6 +93,7 @@ __all__ = [
     "VariableError",
     "Workflow",
     "WorkflowInvalid",
+    "asks_model",
     "json_schema",
     "load_workflow",
     "parse_json",

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from engine.extract import Field as ExtractField
 from engine.extract import unique_names
 from engine.selectors import SelectorType
 
@@ -131,6 +132,20 @@ def typed(field: SchemaField) -> list[str]:
     a link's href an absolute URL)."""
     op = _TRANSFORMS.get(field.type)
     return [op] if op else []
+
+
+def extract_field(
+    field: SchemaField, selector: str | None = None, value: str | None = None
+) -> ExtractField:
+    """The field as an extract node reads it: by its selector (or the one given), typed."""
+    return ExtractField(
+        name=field.name,
+        selector=selector or field.selector,
+        selector_type=None if selector else field.selector_type,
+        value=value or field.value,
+        many=field.many,
+        transforms=typed(field),
+    )
 
 
 # --- answers into rows ---------------------------------------------------------------------

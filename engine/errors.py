@@ -17,6 +17,7 @@ EngineError
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -111,3 +112,13 @@ class RunCancelled(EngineError):
 
 class LimitReached(Exception):
     """The run hit max pages or max rows; the runner stops and keeps what was collected."""
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and those it was raised from or while handling, nearest first."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__

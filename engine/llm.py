@@ -29,7 +29,7 @@ from instructor.core.hooks import Hooks
 from pydantic import BaseModel, ValidationError
 
 from engine._markdown import chunks, estimate_tokens
-from engine.errors import StepError
+from engine.errors import StepError, causes
 from engine.events import LlmUsage
 from proxies import NetworkPolicy, NetworkRefused, PinnedTransport
 
@@ -310,14 +310,7 @@ class Llm:
 
 def _cause(exc: BaseException, kind: type[E]) -> E | None:
     """`exc`, or what caused it, of type `kind`."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, kind):
-            return current
-        current = current.__cause__ or current.__context__
-    return None
+    return next((c for c in causes(exc) if isinstance(c, kind)), None)
 
 
 def _refused(endpoint: Endpoint, exc: NetworkRefused) -> ModelError:

@@ -12,11 +12,10 @@ from pydantic import BaseModel, Field
 from selectolax.lexbor import LexborHTMLParser
 
 from engine._markdown import drop
-from engine._schema import SchemaField, typed
+from engine._schema import SchemaField, extract_field, typed
 from engine.errors import SelectorError, StepError
 from engine.events import LlmUsage
 from engine.extract import Document
-from engine.extract import Field as ExtractField
 from engine.llm import Llm
 from engine.selectors import validate_selector
 
@@ -215,13 +214,7 @@ def _field(
     if problem:
         return base.model_copy(update={"error": problem})
     try:
-        spec = ExtractField(
-            name=field.name,
-            selector=proposal.selector,
-            value=proposal.value,
-            many=field.many,
-            transforms=typed(field),
-        )
+        spec = extract_field(field, proposal.selector, proposal.value)
     except ValueError as exc:
         return base.model_copy(update={"error": str(exc).splitlines()[-1]})
     try:

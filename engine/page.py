@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -13,7 +13,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page as PlaywrightPage
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from engine.errors import NavigationError, Refused
+from engine.errors import NavigationError, Refused, causes
 from engine.events import Box
 from proxies import NetworkRefused, NoProxyAvailable
 
@@ -85,16 +85,6 @@ class Page(Protocol):
 
 def _host(url: str) -> str:
     return urlsplit(url).hostname or url
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and those it was raised from or while handling."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
 
 
 def check_url(url: str) -> None:
@@ -192,9 +182,9 @@ class HttpPage:
             ) from exc
         except httpx.ConnectError as exc:
             text = str(exc)
-            causes = list(_causes(exc))  # several addresses tried: the first says "All ... failed"
+            # several addresses tried: the first says "All ... failed", a cause says why
             if "refused" in text.lower() or any(
-                isinstance(c, ConnectionRefusedError) for c in causes
+                isinstance(c, ConnectionRefusedError) for c in causes(exc)
             ):
                 raise NavigationError(f"connection refused by {host}: {url}", url) from exc
             if any(s in text for s in ("Name or service", "resolution", "nodename", "getaddrinfo")):

@@ -23,6 +23,7 @@ from engine.errors import (
     StepError,
     StepFailed,
     VariableError,
+    causes,
 )
 from engine.events import (
     Highlight,
@@ -70,14 +71,11 @@ _BROWSER_GONE = ("Target crashed", "has been closed", "Browser closed", "Connect
 def _infrastructure(exc: BaseException | None) -> bool:
     """Whether the failure (or its cause) is the browser's, not the bot's: a rerun may well
     succeed."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, BrowserPoolError):
-            return not isinstance(exc, ChromiumNotFound)
-        if isinstance(exc, PlaywrightError) and any(m in exc.message for m in _BROWSER_GONE):
+    for cause in causes(exc) if exc is not None else ():
+        if isinstance(cause, BrowserPoolError):
+            return not isinstance(cause, ChromiumNotFound)
+        if isinstance(cause, PlaywrightError) and any(m in cause.message for m in _BROWSER_GONE):
             return True
-        exc = exc.__cause__ or exc.__context__
     return False
 
 
@@ -131,7 +129,8 @@ class Run:
         """The steps running now, by number: node id."""
         self.last_step: tuple[int, str] | None = None
         self.refusals = 0
-        self._templated: dict[int, bool] = {}
+        self.templated = {n.id: "{{" in n.data.model_dump_json() for n in workflow.nodes}
+        """Nodes whose parameters hold a {{template}}: the others are not rendered per step."""
         self.traffic = Traffic(network, workflow.settings.proxy, on_not_sent=self.not_sent)
         self.llm = Llm(models, workflow.settings.timeouts.llm_ms / 1000)
         self.renderers = Renderers(
@@ -302,7 +301,11 @@ class Run:
         while True:
             attempts += 1
             try:
-                rendered = self._render(params, scope, kind.raw_fields)
+                rendered = (
+                    self._render(params, scope, kind.raw_fields)
+                    if self.templated[node_id]
+                    else params
+                )
                 timeout = self._timeout(params, kind)
                 async with asyncio.timeout(timeout) if timeout else nullcontext():
                     outcome = await self._unless_cancelled(kind.run(ctx, rendered))
@@ -348,11 +351,6 @@ class Run:
         return None
 
     def _render(self, params: NodeParams, scope: Scope, raw: tuple[str, ...]) -> Any:
-        templated = self._templated.get(id(params))
-        if templated is None:  # a node's parameters are frozen: look once per run
-            templated = self._templated[id(params)] = "{{" in params.model_dump_json()
-        if not templated:
-            return params
         if not raw:
             return render_value(params, scope.variables)
         kept = {name: getattr(params, name) for name in raw}

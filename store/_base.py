@@ -8,8 +8,12 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Enum, Integer, MetaData, func
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from store.errors import Conflict
 
 # Stable names let Alembic drop and alter constraints by name on every backend.
 NAMING_CONVENTION = {
@@ -83,3 +87,14 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+async def add_unique(session: AsyncSession, row: Base, conflict: str) -> None:
+    """Insert `row`, raising `Conflict(conflict)` when a unique constraint refuses it; the
+    session stays usable."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(conflict) from None

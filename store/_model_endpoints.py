@@ -8,13 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store._base import Base, created_at_column
+from store._base import Base, add_unique, created_at_column
 from store.crypto import SecretBox
-from store.errors import Conflict
 
 
 class UserModelEndpoint(Base):
@@ -98,12 +96,7 @@ async def add_model_endpoint(
     )
     if api_key:
         row.api_key_encrypted = box.encrypt(api_key.encode(), _associated(row))
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
-        raise Conflict(f"a model endpoint named {name!r} exists") from None
+    await add_unique(session, row, f"a model endpoint named {name!r} exists")
     return _record(box, row)
 
 

@@ -9,13 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from store._base import Base, JSONType, created_at_column
+from store._base import Base, JSONType, add_unique, created_at_column
 from store.crypto import SecretBox
-from store.errors import Conflict
 
 
 class UserProxy(Base):
@@ -80,12 +78,7 @@ async def add_user_proxy(
     """Store a proxy for the user; `Conflict` if the user has one by that name."""
     row = UserProxy(id=uuid.uuid4(), user_id=user_id, name=name, tags=sorted(set(tags)), tier=tier)
     row.url_encrypted = box.encrypt(url.encode(), _associated(row))
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
-        raise Conflict(f"a proxy named {name!r} exists") from None
+    await add_unique(session, row, f"a proxy named {name!r} exists")
     return _record(box, row)
 
 

@@ -29,6 +29,7 @@ from engine import (
     RunFinished,
     Workflow,
     WorkflowInvalid,
+    asks_model,
     load_workflow,
     run,
 )
@@ -154,7 +155,7 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
         return
     rotator = rt.rotators.choose(held.user_id, own)
     models = rt.models
-    if any(node.type == "llm_extract" for node in workflow.nodes):
+    if asks_model(held.workflow):
         try:
             models = await _patiently(rt, account_models(rt, held.user_id))
         except store.SecretUnreadable as exc:

@@ -4,11 +4,17 @@ own, and what is left of its monthly token limit."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import store
 from engine import Endpoint, Models
 from worker._runtime import Runtime
+
+
+def limits_of(plan_limits: Mapping[str, Mapping[str, Any]], user: store.User) -> dict[str, Any]:
+    """The user's plan limits, with the overrides stored on the user."""
+    return {**plan_limits.get(user.plan, {}), **(user.limits or {})}
 
 
 def account_models(rt: Runtime, user_id: uuid.UUID) -> Callable[[], Awaitable[Models]]:
@@ -20,9 +26,7 @@ def account_models(rt: Runtime, user_id: uuid.UUID) -> Callable[[], Awaitable[Mo
         async with rt.db.transaction() as session:
             own = await store.model_endpoints(session, rt.secrets, user_id)
             user = await session.get(store.User, user_id)
-            plan = user.plan if user else "free"
-            limits = {**rt.plan_limits.get(plan, {}), **((user.limits if user else None) or {})}
-            limit = limits.get("llm_tokens_per_month")
+            limit = limits_of(rt.plan_limits, user).get("llm_tokens_per_month") if user else None
             usage = await store.usage_of(session, user_id, rt.clock().strftime("%Y-%m"))
         endpoints = dict(rt.models.endpoints)
         for record in own:

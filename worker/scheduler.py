@@ -27,7 +27,9 @@ import dramatiq
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import store
+from engine import asks_model
 from worker._config import SchedulerSettings, WorkerSettings
+from worker._models import limits_of
 from worker.cron import next_run
 from worker.dispatch import send, wants_priority
 
@@ -117,12 +119,9 @@ class Scheduler:
             return "the bot was deleted; schedule disabled"
         if due.version is None:
             return "the bot has no saved version"
-        limits = {**self.plan_limits.get(due.owner.plan, {}), **(due.owner.limits or {})}
+        limits = limits_of(self.plan_limits, due.owner)
         usage = await store.usage_of(session, due.owner.id, now.strftime("%Y-%m"))
-        nodes = due.version.workflow.get("nodes", [])
-        return over_quota(
-            limits, usage, now, llm=any(n.get("type") == "llm_extract" for n in nodes)
-        )
+        return over_quota(limits, usage, now, llm=asks_model(due.version.workflow))
 
     async def reap(self) -> list[uuid.UUID]:
         """Queue again what dead workers left and what lost its message; returns those sent."""

@@ -28,7 +28,7 @@ from api.schemas import (
     VersionOut,
     errors,
 )
-from engine import load_workflow
+from engine import asks_model, load_workflow
 from store import FINISHED
 from worker.dispatch import send, wants_priority
 
@@ -140,8 +140,7 @@ async def _queue(
 ) -> store.Execution:
     """Create the execution, commit, then enqueue (a worker must find it committed)."""
     version = await store.current_version(db, bot)
-    uses_llm = any(n.get("type") == "llm_extract" for n in version.workflow.get("nodes", []))
-    await check_execution(db, ctx, user, llm=uses_llm)
+    await check_execution(db, ctx, user, llm=asks_model(version.workflow))
     execution = await store.create_execution(db, version, user.id, trigger, now=ctx.now())
     await db.commit()
     await send(ctx.broker, execution.id, priority=wants_priority(trigger, user.plan))

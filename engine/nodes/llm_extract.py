@@ -8,7 +8,7 @@ selector are read from the page as the extract node reads them, so the model onl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, create_model, field_validator, model_validator
@@ -18,10 +18,10 @@ from engine._schema import (
     SchemaField,
     build_model,
     dump,
+    extract_field,
     in_order,
     merged,
     rows_model,
-    typed,
     unique_rows,
 )
 from engine.events import LlmUsage
@@ -109,10 +109,11 @@ def _nested(field: SchemaField) -> Iterator[SchemaField]:
 async def run(ctx: NodeContext, params: LlmExtractParams) -> Outcome:
     page = ctx.page
     html = await page.content()
+    document = Document(html, page.url)
     row = build_model("Row", params.fields)
     items: list[str] = []
     if params.item_selector:
-        items = _items(ctx, html, params.item_selector)
+        items = _items(ctx, document, params.item_selector)
         if not items:
             ctx.log("warning", f"item_selector {params.item_selector!r} matched nothing")
             return None
@@ -143,56 +144,38 @@ async def run(ctx: NodeContext, params: LlmExtractParams) -> Outcome:
             f"{usage.model}: {usage.calls} call(s), {usage.tokens_in} tokens in, "
             f"{usage.tokens_out} out, {usage.latency_ms:.0f} ms",
         )
+    # the hybrid part: fields with a selector, read once from the page or in each item
+    selected = _selected(ctx, document, params.fields, params.item_selector if items else None)
     if params.mode == "list":
         found = unique_rows(row for a in answers for row in dump(a)["rows"])
-        if items:
-            assert params.item_selector is not None
-            inside = _selected(ctx, html, params.fields, params.item_selector)
-            rows = [{**row, **inside[row.pop(ITEM) - 1]} for row in found][: params.limit]
-        else:
-            page_wide = _selected(ctx, html, params.fields)[0]
-            rows = [{**row, **page_wide} for row in found][: params.limit]
+        rows = [
+            {**row, **(selected[row.pop(ITEM) - 1] if items else selected[0])} for row in found
+        ][: params.limit]
         if params.save_as:
             ctx.set_variable(params.save_as, rows)
         await ctx.emit_rows(in_order(rows, params.fields))
         return None
-    record = in_order([merged(answers) | _selected(ctx, html, params.fields)[0]], params.fields)[0]
+    record = in_order([merged(answers) | selected[0]], params.fields)[0]
     if params.save_as:
         ctx.set_variable(params.save_as, record)
     ctx.merge_record(record)
     return None
 
 
-def _items(ctx: NodeContext, html: str, item_selector: str) -> list[str]:
+def _items(ctx: NodeContext, document: Document, item_selector: str) -> list[str]:
     ctx.note_selector(item_selector)
     every = ExtractField(name="item", selector=item_selector, value="html", many=True)
-    found: list[str] = Document(html, ctx.page.url).record([every])["item"]
+    found: list[str] = document.record([every])["item"]
     return found
 
 
 def _selected(
-    ctx: NodeContext, html: str, fields: list[SchemaField], item_selector: str | None = None
+    ctx: NodeContext, document: Document, fields: list[SchemaField], item_selector: str | None
 ) -> list[dict[str, Any]]:
-    """The hybrid part: fields with a selector, read from the page itself (once, or in each
-    item)."""
-    wanted = [
-        ExtractField(
-            name=f.name,
-            selector=f.selector,
-            selector_type=f.selector_type,
-            value=f.value,
-            many=f.many,
-            transforms=typed(f),
-        )
-        for f in fields
-        if f.selector
-    ]
-    if not wanted:
-        return [{}] * (Document(html, ctx.page.url).count(item_selector) if item_selector else 1)
+    """The values of the fields with a selector: one record for the page, or one per item."""
+    wanted = [extract_field(f) for f in fields if f.selector]
     for field in wanted:
-        assert field.selector is not None
-        ctx.note_selector(field.selector)
-    document = Document(html, ctx.page.url)
+        ctx.note_selector(field.selector or "")
     if item_selector:
         return document.items(item_selector, wanted)
     return [document.record(wanted)]
@@ -206,3 +189,8 @@ KIND = NodeKind(
     description="A language model reads the page and fills the schema: one record or many rows.",
     self_limited=True,
 )
+
+
+def asks_model(document: Mapping[str, Any]) -> bool:
+    """Whether a bot document (as stored) has a node of this kind: its runs spend LLM tokens."""
+    return any(node.get("type") == KIND.type for node in document.get("nodes", []))

@@ -75,14 +75,20 @@ async def _next_links(ctx: NodeContext, params: PaginateParams) -> list[str] | N
 async def _ahead(ctx: NodeContext, params: PaginateParams, pages: int) -> asyncio.Task[Page] | None:
     """On a static page whose next link is plain, start loading the next page now, while the
     body runs on this one (the body of a page never sees the next)."""
-    if params.mode != "next" or pages + 1 >= params.max_pages or ctx.page.renderer != "http":
-        return None
-    if params.wait_for:  # waits in the browser, so the page is not static
+    static = ctx.page.renderer == "http" and not params.wait_for  # wait_for needs the browser
+    if params.mode != "next" or pages + 1 >= params.max_pages or not static:
         return None
     links = await _next_links(ctx, params)
-    if not links:
-        return None
-    return asyncio.ensure_future(ctx.fetch_ahead(links[0]))
+    return asyncio.ensure_future(ctx.fetch_ahead(links[0])) if links else None
+
+
+async def _drop(ahead: asyncio.Task[Page] | None) -> None:
+    """Stop a read-ahead that is not wanted after all; what it loaded is let go."""
+    if ahead is None:
+        return
+    ahead.cancel()
+    with suppress(BaseException):
+        await ahead
 
 
 async def _go_next(ctx: NodeContext, params: PaginateParams) -> bool:
@@ -188,12 +194,3 @@ KIND = NodeKind(
     raw_fields=("url_template",),
     loop=True,
 )
-
-
-async def _drop(ahead: asyncio.Task[Page] | None) -> None:
-    """Stop a read-ahead that is not wanted after all; what it loaded is let go."""
-    if ahead is None:
-        return
-    ahead.cancel()
-    with suppress(BaseException):
-        await ahead
