@@ -171,7 +171,10 @@ class NodeContext:
         page = self.page
         html = await page.content()
         doc = Document(html, page.url)
-        if not expect or doc.count(expect) > 0:
+        # a static page has nothing to wait for; whoever reads it reports what is missing
+        if not expect or (not required and self.settings.renderer == "http"):
+            return doc
+        if doc.count(expect) > 0:
             return doc
         if page.renderer == "http":
             if self.settings.renderer == "auto" and "<script" in html.lower():

@@ -165,7 +165,6 @@ class HttpPage:
 
     async def goto(self, url: str, *, wait_until: WaitUntil, timeout_ms: int) -> int | None:
         check_url(url)
-        host = _host(url)
         # like the browser, a failed load leaves the page at the new URL, not on the old page
         self._url, self._html = url, ""
         try:
@@ -181,7 +180,7 @@ class HttpPage:
                 f"page did not finish loading within {timeout_ms / 1000:g} s: {url}", url
             ) from exc
         except httpx.ConnectError as exc:
-            text = str(exc)
+            text, host = str(exc), _host(url)
             # several addresses tried: the first says "All ... failed", a cause says why
             if "refused" in text.lower() or any(
                 isinstance(c, ConnectionRefusedError) for c in causes(exc)
@@ -211,15 +210,21 @@ class HttpPage:
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
 )
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 
 
 def decode(response: httpx.Response) -> str:
-    """The page's text: the charset from the headers, else from a <meta> tag, else UTF-8."""
-    if "charset" not in response.headers.get("content-type", "").lower():
-        match = _META_CHARSET.search(response.content[:4096])
-        if match:
-            try:
-                return response.content.decode(match.group(1).decode("ascii"), errors="replace")
-            except LookupError:
-                pass  # an unknown charset name: fall back to what httpx guesses
-    return response.text
+    """The page's text: the charset from the headers, else from a <meta> tag, else UTF-8;
+    bytes that do not decode are replaced, as a browser does."""
+    content = response.content
+    header = _HEADER_CHARSET.search(response.headers.get("content-type", ""))
+    if header is not None:
+        charset = header.group(1)
+    elif meta := _META_CHARSET.search(content[:4096]):
+        charset = meta.group(1).decode("ascii")
+    else:
+        charset = "utf-8"
+    try:
+        return content.decode(charset, errors="replace")
+    except LookupError:  # an unknown charset name
+        return content.decode("utf-8", errors="replace")

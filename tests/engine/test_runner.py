@@ -346,15 +346,34 @@ async def test_a_page_that_trickles_in_forever(run_bot: RunBot, renderer: str) -
 
 
 @RENDERERS
-async def test_charset_declared_only_in_a_meta_tag(run_bot: RunBot, renderer: str) -> None:
+@pytest.mark.parametrize("where", ["", "?header=1"], ids=["meta", "header"])
+async def test_charset_declared_in_a_meta_tag_or_the_header(
+    run_bot: RunBot, renderer: str, where: str
+) -> None:
     document = bot(
-        node("open", "navigate", url="{{site}}/lab/cp1252"),
+        node("open", "navigate", url="{{site}}/lab/cp1252" + where),
         node("title", "extract", mode="single", fields=[{"name": "h", "selector": "h1"}]),
         renderer=renderer,
     )
     finished, sink = await run_bot(document)
     assert finished.status == "succeeded", finished.error
     assert sink.rows == [{"h": CP1252_TEXT}]
+
+
+@RENDERERS
+async def test_cookies_a_page_sets_go_with_the_next_requests(
+    run_bot: RunBot, renderer: str
+) -> None:
+    document = bot(
+        node("first", "navigate", url="{{site}}/lab/cookie"),
+        node("before", "extract", mode="single", fields=[{"name": "before", "selector": ".seen"}]),
+        node("again", "navigate", url="{{site}}/lab/cookie"),
+        node("after", "extract", mode="single", fields=[{"name": "after", "selector": ".seen"}]),
+        renderer=renderer,
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"before": "none", "after": "earlier"}]
 
 
 async def test_pages_of_a_timed_out_loop_free_their_slots(run_bot: RunBot) -> None:
@@ -525,7 +544,7 @@ async def test_run_time_limit_while_for_each_items_are_loading(run_bot: RunBot) 
         node("each", "for_each", selector="li.product", link="a.title", concurrency=4),
         node("slow", "navigate", url="{{site}}/lab/slow?item={{item.index}}"),
         edges=[("open", "each"), ("each", "slow", "body")],
-        timeouts={**FAST, "navigation_ms": 30_000, "run_ms": 1500},
+        timeouts={**FAST, "navigation_ms": 30_000, "run_ms": 4000},
     )
     started = time.perf_counter()
     finished, sink = await run_bot(document)

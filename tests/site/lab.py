@@ -65,6 +65,7 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/mixed-links": mixed_links,
         "/lab/trickle": trickle,
         "/lab/cp1252": cp1252,
+        "/lab/cookie": cookie,
         "/lab/paged": paged,
         "/lab/paced": paced,
         "/lab/selectors": selectors,
@@ -289,10 +290,21 @@ CP1252_TEXT = "Café crème € 5"
 
 
 def cp1252(request: Request) -> Response:
-    """A Windows-1252 page that says so only in a <meta> tag."""
+    """A Windows-1252 page that says so only in a <meta> tag (`?header=1`: only in the
+    Content-Type header)."""
+    if request.query.get("header"):
+        page = f"<html><body><h1>{CP1252_TEXT}</h1></body></html>"
+        return Response(200, page.encode("cp1252"), "text/html; charset=windows-1252")
     head = '<html><head><meta charset="windows-1252"></head>'
     page = f"{head}<body><h1>{CP1252_TEXT}</h1></body></html>"
     return Response(200, page.encode("cp1252"), content_type="text/html")
+
+
+def cookie(request: Request) -> Response:
+    """Shows the `visit` cookie it set on an earlier visit (`none` on the first)."""
+    seen = request.cookies.get("visit", "none")
+    page = _page("Cookie", f'<p class="seen">{seen}</p>')
+    return Response(200, page.body, page.content_type, (("Set-Cookie", "visit=earlier; Path=/"),))
 
 
 PAGED = 3
