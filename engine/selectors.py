@@ -19,6 +19,7 @@ _XPATH_STARTS = ("/", "./", "../", "(")
 _PREFIXES: tuple[tuple[str, SelectorType], ...] = (("xpath:", "xpath"), ("css:", "css"))
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every field of every page a run reads
 def selector_kind(
     selector: str, selector_type: SelectorType | None = None
 ) -> tuple[SelectorType, str]:

@@ -3,6 +3,7 @@ checks for the name, checks every redirect hop, and tunnels to the address throu
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 
 import httpx
@@ -152,6 +153,31 @@ async def test_through_an_upstream_proxy_the_tunnel_goes_to_the_checked_address(
             with pytest.raises(httpx.ProxyError, match="answered 407"):
                 await http.get(lab.base + "/ok")
     assert lab.canary.hits == 0
+
+
+async def test_a_kept_alive_connection_the_server_closed_is_not_reused(
+    policy: NetworkPolicy,
+) -> None:
+    # the server answers as if keeping the connection, then closes it: the pool must see the
+    # closed socket while the connection is idle and open a new one, not fail the next request
+    connections = 0
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, client(policy) as http:
+        for _ in range(3):
+            response = await http.get(f"http://127.0.0.1:{port}/")
+            assert response.text == "ok"
+            await asyncio.sleep(0.05)  # the close reaches the idle connection
+    assert connections == 3
 
 
 def test_an_upstream_must_be_an_http_proxy(policy: NetworkPolicy) -> None:
