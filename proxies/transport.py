@@ -10,7 +10,6 @@ proxy (CONNECT to the address, never to the name).
 from __future__ import annotations
 
 import asyncio
-import select
 import socket
 import ssl
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from typing import Any
 
 import httpcore
 import httpx
+from httpcore._utils import is_socket_readable  # the pool's own check, given the socket
 
 from proxies._resolve import (
     Resolver,
@@ -234,11 +234,7 @@ class PooledStream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable" and self._socket is not None:
-            if self._socket.fileno() < 0:  # closed: the next read gives b""
-                return True
-            poll = select.poll()
-            poll.register(self._socket, select.POLLIN)
-            return bool(poll.poll(0))
+            return is_socket_readable(self._socket)
         return self._inner.get_extra_info(info)
 
 

@@ -303,8 +303,8 @@ def cp1252(request: Request) -> Response:
 def cookie(request: Request) -> Response:
     """Shows the `visit` cookie it set on an earlier visit (`none` on the first)."""
     seen = request.cookies.get("visit", "none")
-    page = _page("Cookie", f'<p class="seen">{seen}</p>')
-    return Response(200, page.body, page.content_type, (("Set-Cookie", "visit=earlier; Path=/"),))
+    page = render_page("Cookie", f'<p class="seen">{seen}</p>')
+    return Response.html(page, headers=(("Set-Cookie", "visit=earlier; Path=/"),))
 
 
 PAGED = 3
