@@ -81,11 +81,14 @@ async def start_run(client: httpx.AsyncClient, name: str, document: dict[str, An
 async def wait_finished(
     client: httpx.AsyncClient, execution_id: str, *, every: float = 0.5, within: float = 60
 ) -> dict[str, Any]:
-    """The execution once it is no longer queued or running, polled `every` seconds (the
-    free plan allows 60 requests a minute)."""
+    """The execution once it is no longer queued or running, polled `every` seconds; a 429
+    (the free plan allows 60 requests a minute) waits its Retry-After, as a client should."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         answer = await client.get(f"/executions/{execution_id}")
+        if answer.status_code == 429:
+            await asyncio.sleep(float(answer.headers["Retry-After"]))
+            continue
         assert answer.status_code == 200, answer.text
         body: dict[str, Any] = answer.json()
         if body["status"] not in ("queued", "running"):

@@ -37,7 +37,7 @@ async def test_create_execute_and_download_exact_rows(
     started = await client.post(f"/bots/{bot['id']}/execute")
     assert started.status_code == 202, started.text
     execution_id = started.json()["execution_id"]
-    execution = await wait_finished(client, execution_id, every=0.1)
+    execution = await wait_finished(client, execution_id)
     assert execution["status"] == "succeeded", execution["error"]
     assert execution["rows"] == 9
     assert [step["node_id"] for step in execution["steps"]][:2] == ["open", "pages"]

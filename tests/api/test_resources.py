@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
-from tests.api.conftest import ApiUser, error_of
+from tests.api.conftest import ApiUser, error_of, wait_finished
 from tests.worker.conftest import Processes, paced_bot
 from trawler.demo_site import DemoSite
 
@@ -70,12 +69,8 @@ async def test_executions_listed_with_logs_usage_and_the_concurrency_quota(
     assert error_of(second)["details"]["limit"] == "concurrent_executions"
 
     processes.start("worker")
-    for _ in range(60):  # every 0.5 s: the free plan allows 60 requests a minute
-        execution = (await client.get(f"/executions/{first}")).json()
-        if execution["status"] == "succeeded":
-            break
-        await asyncio.sleep(0.5)
-    assert execution["status"] == "succeeded"
+    execution = await wait_finished(client, first)
+    assert execution["status"] == "succeeded", execution["error"]
 
     listed = (await client.get("/executions", params={"bot_id": bot["id"]})).json()
     assert [e["id"] for e in listed["items"]] == [first]
