@@ -207,10 +207,9 @@ class HttpPage:
         return None
 
 
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
-)
-_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_CHARSET = r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)"""
+_HEADER_CHARSET = re.compile(_CHARSET, re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+" + _CHARSET.encode(), re.IGNORECASE)
 
 
 def decode(response: httpx.Response) -> str:
