@@ -28,9 +28,9 @@ from browser_pool.errors import BrowserCrashed
 if TYPE_CHECKING:
     from browser_pool._lease import Lease
 
-# flags that let Chromium run as root in a container with no network beyond what it is asked for
+# flags that let Chromium run in a container with no network beyond what it is asked for;
+# Playwright adds --no-sandbox unless the launch asks for the sandbox (as root it cannot have it)
 LAUNCH_ARGS = (
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-dev-shm-usage",
     "--disable-background-networking",
@@ -80,12 +80,18 @@ class PooledBrowser:
         return self.browser is not None and self.browser.is_connected()
 
     async def launch(
-        self, playwright: Playwright, executable: Path, headless: bool, limit: timedelta
+        self,
+        playwright: Playwright,
+        executable: Path,
+        headless: bool,
+        limit: timedelta,
+        sandbox: bool = False,
     ) -> None:
         """Start Chromium and find its process."""
         self.browser = await playwright.chromium.launch(
             executable_path=executable,
             headless=headless,
+            chromium_sandbox=sandbox,
             args=[*LAUNCH_ARGS, f"{MARKER}={self.id}"],
             timeout=limit.total_seconds() * 1000,
         )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
@@ -65,6 +66,8 @@ class BrowserPool:
 
     `max_pages` and `max_contexts` (default: `max_pages`) are per browser. `watchdog_timeout`
     None turns the hang check off; `max_memory_mb` and the recycle counts None turn those off.
+    `sandbox` launches Chromium with its own sandbox (renderers in namespaces and seccomp); it
+    needs a user other than root and a kernel that lets that user create user namespaces.
     """
 
     def __init__(
@@ -83,10 +86,14 @@ class BrowserPool:
         watchdog_timeout: timedelta | None = timedelta(seconds=15),
         lease_timeout: timedelta = timedelta(minutes=2),
         close_timeout: timedelta = timedelta(seconds=5),
+        sandbox: bool = False,
     ) -> None:
         if browsers < 1 or max_pages < 1:
             raise ValueError("a pool needs at least one browser and one page")
+        if sandbox and os.geteuid() == 0:
+            raise ValueError("Chromium's sandbox cannot run as root: run as another user")
         self.headless = headless
+        self.sandbox = sandbox
         self.executable = executable
         self.launch_timeout = launch_timeout
         self.max_pages = max_pages
@@ -342,13 +349,17 @@ class BrowserPool:
 
             driver = await self._driver()
             try:
-                await browser.launch(driver, executable, self.headless, self.launch_timeout)
+                await browser.launch(
+                    driver, executable, self.headless, self.launch_timeout, self.sandbox
+                )
             except Exception:
                 if any(b.connected for b in self._running()):
                     raise
                 # nothing of ours runs: the driver itself may be gone, so start a new one
                 driver = await self._driver(replace=driver)
-                await browser.launch(driver, executable, self.headless, self.launch_timeout)
+                await browser.launch(
+                    driver, executable, self.headless, self.launch_timeout, self.sandbox
+                )
         except BaseException as exc:
             browser.state = "dead"
             browser.kill()

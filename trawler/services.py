@@ -90,6 +90,7 @@ def browser_pool(settings: Settings, *, headless: bool = True) -> BrowserPool:
         watchdog_interval=browser.watchdog_interval,
         watchdog_timeout=browser.watchdog_timeout,
         lease_timeout=browser.lease_timeout,
+        sandbox=browser.sandbox,
     )
 
 

@@ -19,6 +19,12 @@ class BrowserSettings(BaseModel):
     executable: Path | None = Field(
         None, description="Chromium to launch; default: Playwright's own, else the system's."
     )
+    sandbox: bool = Field(
+        False,
+        description="Launch Chromium with its own sandbox (as the worker image does). Needs a "
+        "user other than root and unprivileged user namespaces (in Docker: the worker's "
+        "security_opt in docker-compose.yml).",
+    )
     max_pages: int = Field(8, ge=1, le=256, description="Pages open at once per browser.")
     browsers: int = Field(
         1, ge=1, le=32, description="Chromiums per worker; a crash or hang fails only its runs."
