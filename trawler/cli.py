@@ -168,13 +168,13 @@ def user_create(
     Console(stderr=True).print(f"created {email} ({plan}): {user_id}")
 
 
-def _service_logging() -> None:
-    import logging
+def _service_settings() -> Settings:
+    """The settings of a long-running service, its logging set up from them."""
+    from trawler.logs import configure_logging
 
-    logging.basicConfig(
-        level=os.environ.get("TRAWLER_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s [%(process)d]: %(message)s",
-    )
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
 
 
 @app.command()
@@ -183,8 +183,7 @@ def worker() -> None:
     from trawler.services import worker_config
     from worker import run_worker
 
-    _service_logging()
-    run_worker(worker_config(Settings()))
+    run_worker(worker_config(_service_settings()))
 
 
 @app.command()
@@ -198,8 +197,14 @@ def api(
     from api import create_app
     from trawler.services import api_config
 
-    _service_logging()
-    uvicorn.run(create_app(api_config(Settings())), host=host, port=port, proxy_headers=True)
+    settings = _service_settings()
+    uvicorn.run(
+        create_app(api_config(settings)),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_config=None,  # uvicorn's records go through ours (JSON lines)
+    )
 
 
 @app.command()
@@ -211,8 +216,7 @@ def serve(
     unless TRAWLER_DATABASE_URL / TRAWLER_REDIS_URL say otherwise."""
     from trawler.serve import serve as run_all
 
-    _service_logging()
-    run_all(Settings(), host=host, port=port)
+    run_all(_service_settings(), host=host, port=port)
 
 
 @app.command()
@@ -221,8 +225,7 @@ def scheduler() -> None:
     from trawler import services
     from worker import serve_scheduler
 
-    _service_logging()
-    asyncio.run(serve_scheduler(services.scheduler(Settings())))
+    asyncio.run(serve_scheduler(services.scheduler(_service_settings())))
 
 
 @app.command("demo-site")

@@ -56,7 +56,12 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: None)
     try:
-        uvicorn.run(create_app(services.api_config(settings)), host=host, port=port)
+        uvicorn.run(
+            create_app(services.api_config(settings)),
+            host=host,
+            port=port,
+            log_config=None,  # uvicorn's records go through ours (trawler.logs)
+        )
     finally:
         loop.call_soon_threadsafe(stop_scheduler.set)
         clock_thread.join(30)

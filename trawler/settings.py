@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from api import ApiSettings
 from engine import Endpoint, Models
 from proxies import NetworkPolicy, ProxySettings
+from trawler.logs import LogFormat
 from worker import SchedulerSettings, WorkerSettings
 
 
@@ -170,6 +171,20 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="The least severe records the services write (any case)."
+    )
+    log_format: LogFormat = Field(
+        "auto",
+        description="json: one JSON object a line (timestamp, level, logger, event, and "
+        "execution_id and bot_id inside an execution); console: lines for people; auto: "
+        "json unless stderr is a terminal.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("allowed_networks")
     @classmethod
