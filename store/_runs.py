@@ -44,6 +44,7 @@ class Claim:
     user_id: uuid.UUID
     workflow: dict[str, Any]
     trigger: Trigger
+    bot_id: uuid.UUID
 
 
 def _owned(held: Claim) -> tuple[ColumnElement[bool], ...]:
@@ -109,13 +110,17 @@ async def claim(
                 finished_at=None,
             )
             .returning(
-                Execution.attempt, Execution.user_id, Execution.bot_version_id, Execution.trigger
+                Execution.attempt,
+                Execution.user_id,
+                Execution.bot_version_id,
+                Execution.trigger,
+                Execution.bot_id,
             )
         )
     ).one_or_none()
     if claimed is None:
         return None
-    attempt, user_id, version_id, trigger = claimed
+    attempt, user_id, version_id, trigger, bot_id = claimed
     if attempt > 1:
         # a fresh start: what an earlier attempt stored is produced again by this one, so the
         # result is exactly one attempt's, never a mix (its artifact files are the caller's)
@@ -123,7 +128,7 @@ async def claim(
             await session.execute(delete(model).where(model.execution_id == execution_id))
     workflow = await session.scalar(select(BotVersion.workflow).where(BotVersion.id == version_id))
     assert workflow is not None  # the foreign key keeps the version while the execution exists
-    return Claim(execution_id, attempt, user_id, workflow, trigger)
+    return Claim(execution_id, attempt, user_id, workflow, trigger, bot_id)
 
 
 async def holds(session: AsyncSession, held: Claim) -> bool:

@@ -51,6 +51,17 @@ class WorkerSettings(BaseModel):
         timedelta(seconds=60),
         description="Silence after which the broker hands a dead worker's messages to others.",
     )
+    metrics_port: int = Field(
+        9191,
+        ge=0,
+        le=65535,
+        description="Where the worker serves its Prometheus metrics (/metrics); 0: nowhere.",
+    )
+    metrics_host: str = Field(
+        "0.0.0.0",
+        description="The address it listens on: all, so Prometheus in another container can "
+        "reach it (the numbers carry no ids and no credentials); 127.0.0.1 keeps it local.",
+    )
 
 
 class SchedulerSettings(BaseModel):
@@ -70,3 +81,10 @@ class SchedulerSettings(BaseModel):
     housekeeping: timedelta = Field(
         timedelta(minutes=5), description="How often retention and usage housekeeping runs."
     )
+    metrics_port: int = Field(
+        9192,
+        ge=0,
+        le=65535,
+        description="Where the scheduler serves its Prometheus metrics (/metrics); 0: nowhere.",
+    )
+    metrics_host: str = Field("0.0.0.0", description="The address it listens on.")

@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from structlog.contextvars import bound_contextvars
+
 import store
 from engine import (
     Network,
@@ -34,6 +36,7 @@ from engine import (
     run,
 )
 from worker._config import WorkerSettings
+from worker._metrics import execution_metrics
 from worker._models import account_models
 from worker._proxies import Rotators
 from worker._runtime import Runtime
@@ -117,19 +120,29 @@ class _Watch:
 
 
 async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = False) -> None:
-    """Run one execution to a consistent end (see the table above)."""
-    if rt.stopping.is_set():  # taken off the queue while shutting down: leave it to others
-        await send(rt.broker, execution_id, priority=priority)
-        return
+    """Run one execution to a consistent end (see the table above). Records logged meanwhile,
+    in the tasks it starts too, carry `execution_id` and, once claimed, `bot_id`."""
+    with bound_contextvars(execution_id=str(execution_id)):
+        if rt.stopping.is_set():  # taken off the queue while shutting down: leave it to others
+            await send(rt.broker, execution_id, priority=priority)
+            return
 
-    async def take() -> store.Claim | None:
-        async with rt.db.transaction() as session:
-            return await store.claim(session, execution_id, now=rt.clock(), lease=rt.settings.lease)
+        async def take() -> store.Claim | None:
+            async with rt.db.transaction() as session:
+                return await store.claim(
+                    session, execution_id, now=rt.clock(), lease=rt.settings.lease
+                )
 
-    held = await _patiently(rt, take)
-    if held is None:
-        log.info("execution %s: already taken, finished or cancelled", execution_id)
-        return
+        held = await _patiently(rt, take)
+        if held is None:
+            log.info("execution %s: already taken, finished or cancelled", execution_id)
+            return
+        with bound_contextvars(bot_id=str(held.bot_id)):
+            await _claimed(rt, held, priority)
+
+
+async def _claimed(rt: Runtime, held: store.Claim, priority: bool) -> None:
+    execution_id = held.execution_id
     if held.attempt > 1:  # the claim dropped the earlier attempts' records; now their files
         await _quietly(rt.artifacts.delete_prefix(str(execution_id)))
     if held.attempt > rt.settings.max_attempts:
@@ -165,12 +178,16 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
     sink = StoreSink(rt, held)
     watch = _Watch(rt, held)
     watcher = asyncio.create_task(watch.run())  # heart-beats until the outcome is stored
+    metrics = execution_metrics()
+    metrics.running.inc()
+    log.info("execution %s: attempt %d started", execution_id, held.attempt)
     try:
         try:
             network = Network.of(rt.egress, rotator)
             finished = await run(
                 workflow, sink, pool=rt.pool, cancel=watch.cancel, network=network, models=models
             )
+            metrics.pages.inc(finished.pages)
         except Exception as exc:  # ours, not the bot's: fail the execution, say why
             log.exception("execution %s: internal error", execution_id)
             finished = RunFinished(
@@ -195,6 +212,7 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
         else:
             await _settle(rt, held, finished)
     finally:
+        metrics.running.dec()
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
@@ -255,6 +273,16 @@ async def _settle(rt: Runtime, held: store.Claim, finished: RunFinished) -> None
             )
 
     if await _patiently(rt, write):
+        execution_metrics().ended(finished)
+        log.info(
+            "execution %s: %s, %d rows, %d pages in %.1f s",
+            held.execution_id,
+            finished.status,
+            finished.rows,
+            finished.pages,
+            finished.duration_ms / 1000,
+            extra={"status": finished.status, "rows": finished.rows, "pages": finished.pages},
+        )
         await StoreSink(rt, held).publish(
             {
                 "type": "finished",
@@ -282,6 +310,7 @@ async def _hand_back(
             return await store.requeue(session, held, now=rt.clock(), error=why, refund=refund)
 
     if await _patiently(rt, write):
+        execution_metrics().requeued.inc()
         await _note(
             rt,
             held,
@@ -296,6 +325,7 @@ async def _give_up(rt: Runtime, held: store.Claim, why: str) -> None:
             await store.fail(session, held.execution_id, now=rt.clock(), error=why)
 
     await _patiently(rt, write)
+    execution_metrics().failed()
     await StoreSink(rt, held).publish({"type": "finished", "status": "failed", "error": why})
 
 

@@ -19,8 +19,11 @@ import store
 from browser_pool import BrowserPool
 from engine import Models
 from proxies import EgressProxy, NetworkPolicy, ProxySettings
+from worker._collector import runtime_collector
 from worker._config import WorkerSettings
 from worker._execution import execute
+from worker._metrics import execution_metrics, serve_metrics
+from worker._presence import Presence
 from worker._probe import answer_probe
 from worker._proxies import Rotators
 from worker._runtime import Runtime
@@ -67,6 +70,7 @@ class Boot(Middleware):
     def __init__(self, config: WorkerConfig) -> None:
         self.config = config
         self._runtime: Runtime | None = None
+        self._presence: Presence | None = None
 
     @property
     def runtime(self) -> Runtime:
@@ -82,18 +86,22 @@ class Boot(Middleware):
         client = redis_async(config.redis_url)
         pool = config.pool()
         egress = EgressProxy(config.policy)
+        presence = Presence(client)
         try:
             await db.ping()
             await client.ping()
             await _check_eviction(client)
             await pool.browser()
             await egress.start()
+            await presence.start()
         except BaseException:
+            await presence.stop()
             await egress.stop()
             await pool.close()
             await client.aclose()
             await db.dispose()
             raise
+        self._presence = presence
         return Runtime(
             settings=config.settings,
             db=db,
@@ -114,6 +122,8 @@ class Boot(Middleware):
         except Exception as exc:
             # Dramatiq only logs other errors here and would then take messages it cannot run
             raise BootFailed(f"the worker cannot start: {type(exc).__name__}: {exc}") from exc
+        execution_metrics()  # its series exist (at zero) before the first execution ends
+        runtime_collector().watch(self._runtime, _loop().loop)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         # running executions hand themselves back to the queue rather than being lost
@@ -123,7 +133,13 @@ class Boot(Middleware):
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         if self._runtime is not None:
-            _loop().run_coroutine(self._runtime.aclose())
+            runtime_collector().forget(self._runtime)
+            _loop().run_coroutine(self._close(self._runtime))
+
+    async def _close(self, runtime: Runtime) -> None:
+        if self._presence is not None:
+            await self._presence.stop()
+        await runtime.aclose()
 
 
 async def _check_eviction(client: aioredis.Redis) -> None:
@@ -218,5 +234,7 @@ def run_worker(config: WorkerConfig) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: signalled.set())
     stop = start_worker(config)
+    stop_metrics = serve_metrics(config.settings.metrics_host, config.settings.metrics_port)
     signalled.wait()
+    stop_metrics()
     stop()

@@ -13,7 +13,7 @@ import uuid
 from collections import OrderedDict
 
 import store
-from proxies import Proxy, ProxyRotator, ProxySettings
+from proxies import Proxy, ProxyRotator, ProxySettings, ProxyStats
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,14 @@ class Rotators:
         while len(self._accounts) > ACCOUNTS_KEPT:
             self._accounts.popitem(last=False)
         return rotator
+
+    def health(self) -> list[tuple[str, ProxyStats]]:
+        """Every proxy's stats under a label without credentials: a deployment proxy's
+        `scheme://host:port`, "account" for all the accounts' own (theirs, and many)."""
+        found = [(s.proxy.server, s) for s in self.deployment.stats()]
+        for _, rotator in list(self._accounts.values()):
+            found.extend(("account", s) for s in rotator.stats())
+        return found
 
     @staticmethod
     def disabled(rotator: ProxyRotator, own: list[store.ProxyRecord]) -> dict[uuid.UUID, str]:

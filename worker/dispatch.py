@@ -43,6 +43,23 @@ ACTORS = {QUEUE: "run_execution", PRIORITY_QUEUE: "run_execution_priority"}
 PROBE_ACTOR = "probe_selectors"
 """Selector probes for the builder, on the priority queue: a person is waiting for them."""
 
+NAMESPACE = "dramatiq"
+"""The prefix of the broker's Redis keys (Dramatiq's default, named so readers agree on it)."""
+WORKERS_KEY = "trawler:workers"
+"""A sorted set: each running worker process, scored by the Redis time of its last beat.
+(Dramatiq's own `dramatiq:__heartbeats__` cannot count workers: every broker that sends a
+message beats there too, the API's and the scheduler's included.)"""
+WORKER_BEAT = timedelta(seconds=5)
+"""How often a worker process beats."""
+WORKER_ALIVE = timedelta(seconds=30)
+"""A worker whose last beat is older than this is counted as gone."""
+
+
+def queue_key(queue: str) -> str:
+    """The Redis list of the message ids waiting in `queue` (the messages themselves are in the
+    hash `<key>.msgs`; delayed ones wait in the queue `<queue>.DQ`, fetched ones are in none)."""
+    return f"{NAMESPACE}:{queue}"
+
 
 def make_broker(
     redis_url: str,
@@ -57,6 +74,7 @@ def make_broker(
     """
     broker = RedisBroker(  # type: ignore[no-untyped-call]
         client=redis_sync(redis_url),
+        namespace=NAMESPACE,
         heartbeat_timeout=int(redelivery_after.total_seconds() * 1000),
         middleware=[
             AgeLimit(),

@@ -29,6 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 import store
 from engine import asks_model
 from worker._config import SchedulerSettings, WorkerSettings
+from worker._metrics import scheduler_metrics, serve_metrics
 from worker._models import limits_of
 from worker.cron import next_run
 from worker.dispatch import send, wants_priority
@@ -88,6 +89,7 @@ class Scheduler:
                     continue
                 if fired_one is not None:
                     fired.append(fired_one)
+        scheduler_metrics().fired.inc(len(fired))
         for execution_id, priority in fired:
             await send(self.broker, execution_id, priority=priority)
         return [execution_id for execution_id, _ in fired]
@@ -103,6 +105,7 @@ class Scheduler:
         reason = await self._refusal(session, due, now)
         if reason:
             schedule.last_skip_reason = reason
+            scheduler_metrics().skipped.inc()
             log.warning("schedule %s skipped: %s", schedule.id, reason)
             return None
         assert due.version is not None
@@ -158,6 +161,7 @@ class Scheduler:
                     execution.finished_at = now
                     continue
                 resend.append((execution.id, wants_priority(execution.trigger, plan)))
+        scheduler_metrics().requeued.inc(len(resend))
         for execution_id, priority in resend:
             await send(self.broker, execution_id, priority=priority)
         return [execution_id for execution_id, _ in resend]
@@ -209,12 +213,15 @@ class Scheduler:
 
 
 async def serve_scheduler(scheduler: Scheduler) -> None:
-    """`trawler scheduler`: serve until SIGTERM or SIGINT."""
+    """`trawler scheduler`: serve until SIGTERM or SIGINT, with its metrics on their port."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    scheduler_metrics()  # its series exist (at zero) before the first firing
+    stop_metrics = serve_metrics(scheduler.settings.metrics_host, scheduler.settings.metrics_port)
     try:
         await scheduler.serve(stop)
     finally:
+        stop_metrics()
         await scheduler.db.dispose()

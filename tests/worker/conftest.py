@@ -50,6 +50,9 @@ WORKER_ENV = {
     "TRAWLER_SCHEDULER__TICK": "PT0.2S",
     "TRAWLER_SCHEDULER__REQUEUE_AFTER": "PT2S",
     "TRAWLER_LOG_LEVEL": "INFO",
+    # no metrics port unless a test asks for one: processes of parallel tests would contend
+    "TRAWLER_WORKER__METRICS_PORT": "0",
+    "TRAWLER_SCHEDULER__METRICS_PORT": "0",
 }
 
 
