@@ -23,7 +23,8 @@ chromium: $(STAMP)
 # the --headed test needs a display: Xvfb gives it one
 xvfb:
 	@command -v Xvfb >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb >/dev/null; } || \
+		{ apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq xvfb >/dev/null; }; } || \
 		echo "Xvfb missing: the --headed test will fail (apt-get install xvfb)" >&2
 
 # Node and npm (Debian's, with apt-get when root): the Compose schema the deployment tests use
