@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 import store
-from api import errors
+from api import errors, metrics
 from api._config import ApiSettings
 from api.deps import Context
 from api.ratelimit import RateLimiter
@@ -84,6 +84,7 @@ def create_app(config: ApiConfig) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "X-API-Key"],
             expose_headers=["ETag", "Retry-After", "Content-Disposition"],
         )
+    app.add_middleware(metrics.RequestMetrics)  # the outermost: it sees every answer
     v1 = APIRouter(prefix="/api/v1", responses=documented(400, 401, 404, 422, 429, 500))
     for router in (
         auth.router,
@@ -101,5 +102,6 @@ def create_app(config: ApiConfig) -> FastAPI:
         v1.include_router(router)
     app.include_router(v1)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     pages.install(app)
     return app

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store._accounts import ApiKey, MonthlyUsage, Payment, RefreshToken, Subscription, User
 from store._base import Base
 from store._bots import Bot, BotVersion, Schedule
+from store._census import ExecutionCensus, execution_census
 from store._enums import (
     ArtifactKind,
     DeliveryStatus,
@@ -124,6 +125,7 @@ __all__ = [
     "DestinationKind",
     "DueSchedule",
     "Execution",
+    "ExecutionCensus",
     "ExecutionLog",
     "ExecutionStatus",
     "ExecutionStep",
@@ -175,6 +177,7 @@ __all__ = [
     "disable_user_proxy",
     "downgrade",
     "due_schedules",
+    "execution_census",
     "executions_of_user",
     "expired",
     "fail",
