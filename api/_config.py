@@ -49,6 +49,8 @@ DEFAULT_PLANS = {
 
 
 class ApiSettings(BaseModel):
+    """`TRAWLER_API__*`: tokens, cookies, CORS, plans and rate limits of the REST API."""
+
     access_ttl: timedelta = Field(timedelta(minutes=15), description="Life of an access token.")
     refresh_ttl: timedelta = Field(timedelta(days=7), description="Life of a refresh token.")
     secure_cookies: bool = Field(

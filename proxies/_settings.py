@@ -46,7 +46,8 @@ class ProxyEntry(BaseModel):
 
 
 class ProxySettings(BaseModel):
-    """How traffic leaves through the deployment's proxies, and how their health is judged."""
+    """`TRAWLER_PROXIES__*`: how traffic leaves through the deployment's proxies, and how
+    their health is judged."""
 
     model_config = ConfigDict(hide_input_in_errors=True)
 

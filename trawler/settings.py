@@ -17,6 +17,8 @@ from worker import SchedulerSettings, WorkerSettings
 
 
 class BrowserSettings(BaseModel):
+    """`TRAWLER_BROWSER__*`: how a worker launches, shares and recycles Chromium."""
+
     executable: Path | None = Field(
         None, description="Chromium to launch; default: Playwright's own, else the system's."
     )

@@ -1,0 +1,36 @@
+# The API, the scheduler and the migration: trawler without a browser.
+#   docker build -t trawler .
+# Bases pinned to a release; pin them by digest as well where images are mirrored.
+ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python -m venv /opt/trawler
+COPY pyproject.toml README.md /src/
+COPY trawler /src/trawler
+COPY api /src/api
+COPY worker /src/worker
+COPY engine /src/engine
+COPY browser_pool /src/browser_pool
+COPY proxies /src/proxies
+COPY store /src/store
+COPY migrations /src/migrations
+RUN /opt/trawler/bin/pip install /src
+
+FROM ${PYTHON_IMAGE}
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tini \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --uid 10001 --create-home --shell /usr/sbin/nologin trawler \
+    && install -d -o trawler -g trawler /var/lib/trawler /var/lib/trawler/artifacts
+COPY --from=build /opt/trawler /opt/trawler
+ENV PATH=/opt/trawler/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    TRAWLER_ARTIFACTS__PATH=/var/lib/trawler/artifacts \
+    TRAWLER_SECRET_KEY_FILE=/var/lib/trawler/trawler.secret \
+    TRAWLER_LOG_FORMAT=json
+USER trawler
+WORKDIR /var/lib/trawler
+EXPOSE 8080
+ENTRYPOINT ["tini", "--"]
+CMD ["trawler", "api", "--host", "0.0.0.0", "--port", "8080"]
