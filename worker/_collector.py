@@ -31,6 +31,8 @@ from worker._runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+RECYCLE_REASONS = ("pages", "memory", "context")
+"""Why the pool retires a browser or renews a context: each has its series from the start."""
 READ_WAIT = 2.0
 """Seconds a scrape waits for a worker's event loop to hand over its snapshot."""
 
@@ -154,7 +156,7 @@ def _families(pools: list[PoolMetrics], health: list[tuple[str, ProxyStats]]) ->
         )
         recent.add_metric(["0.5"], max(p.lease_wait_p50_s for p in pools))
         recent.add_metric(["0.95"], max(p.lease_wait_p95_s for p in pools))
-        reasons: Counter[str] = Counter()
+        reasons: Counter[str] = Counter(dict.fromkeys(RECYCLE_REASONS, 0))
         for pool in pools:
             reasons.update(pool.recycles)
         for reason, count in sorted(reasons.items()):
