@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import free_port
+from tests.prometheus import Scraped
 from tests.worker.conftest import paced_bot, paced_rows
 from trawler.demo_site import DemoSite
 
@@ -79,6 +80,19 @@ async def test_serve_runs_a_bot_end_to_end_on_sqlite_with_nothing_else(
             )
             assert probed.status_code == 200, probed.text
             assert probed.json()["selectors"][0]["count"] == 1
+            # one registry: the in-process worker's and scheduler's metrics on the API's
+            scraped = Scraped.parse((await client.get(f"{base}/metrics")).text)
+            assert (
+                scraped.value("trawler_worker_executions_finished_total", status="succeeded") == 1
+            )
+            assert scraped.value("trawler_worker_pages_total") == 3
+            assert scraped.value("trawler_browser_pool_browsers", state="alive") == 1
+            assert scraped.value("trawler_workers_alive") == 1
+            assert scraped.value("trawler_executions", status="succeeded") == 1
+            assert scraped.value("trawler_queue_depth", queue="executions") == 0
+            assert scraped.value("trawler_scheduler_schedules_fired_total") == 0
+            posted = {"method": "POST", "route": "/api/v1/bots", "status": "201"}
+            assert scraped.value("trawler_api_requests_total", **posted) == 1
         assert (tmp_path / "trawler.db").exists()
     finally:
         server.send_signal(signal.SIGTERM)
@@ -89,6 +103,9 @@ async def test_serve_runs_a_bot_end_to_end_on_sqlite_with_nothing_else(
             code = server.wait(10)
         log.close()
     assert code == 0, (tmp_path / "serve.log").read_text()[-3000:]
+    # stderr is no terminal: JSON lines, uvicorn's access log included
+    lines = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines()]
+    assert any(line["logger"] == "uvicorn.access" for line in lines)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:  # Chromium went with it
         alive = subprocess.run(["pgrep", "-g", str(server.pid)], capture_output=True, text=True)
