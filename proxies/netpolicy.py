@@ -69,6 +69,10 @@ THIS_NETWORK = ip_network("0.0.0.0/8")
 OPENED_BY_ALLOW_PRIVATE = frozenset({"loopback", "private", "link-local"})
 """Rules `allow_private_networks` lifts; metadata, unspecified, multicast and reserved stay."""
 
+ALLOW_HINT = "a deployment can allow it with TRAWLER_ALLOWED_NETWORKS"
+"""How a refusal under one of `OPENED_BY_ALLOW_PRIVATE` can be lifted. Only a hint: this
+library reads no settings; the name is the variable of trawler's own settings."""
+
 _DESCRIPTIONS = {
     "metadata": "a cloud metadata address",
     "unspecified": "an unspecified address",
@@ -203,7 +207,8 @@ class NetworkPolicy:
         ):
             return Refusal(
                 "loopback",
-                f"{_shown(shown)} names this machine (loopback); the network policy refuses it",
+                f"{_shown(shown)} names this machine (loopback); the network policy refuses it;"
+                f" {ALLOW_HINT}",
                 shown,
             )
         return None
@@ -237,6 +242,8 @@ class NetworkPolicy:
         else:
             message = f"{spelled} is {what}"
         message += f"; the network policy refuses it (rule {rule!r})"
+        if rule in OPENED_BY_ALLOW_PRIVATE:
+            message += f"; {ALLOW_HINT}"
         return Refusal(rule, message, shown, str(address))
 
     def _name_allowed(self, name: str) -> bool:

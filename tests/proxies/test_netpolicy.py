@@ -79,6 +79,28 @@ def test_literal_addresses_are_refused_in_every_spelling(url: str, rule: str, ad
 
 
 @pytest.mark.parametrize(
+    ("url", "hinted"),
+    [
+        ("http://127.0.0.1/", True),
+        ("http://localhost/", True),
+        ("http://[::1]/", True),
+        ("http://10.1.2.3/", True),
+        ("http://169.254.1.1/", True),
+        ("http://169.254.169.254/", False),
+        ("http://metadata.google.internal/", False),
+        ("http://0.0.0.0/", False),
+        ("http://224.0.0.1/", False),
+    ],
+)
+def test_a_refusal_a_deployment_may_lift_names_the_setting_that_lifts_it(
+    url: str, hinted: bool
+) -> None:
+    refusal = DEFAULT.check_url(url)
+    assert refusal is not None
+    assert ("a deployment can allow it with TRAWLER_ALLOWED_NETWORKS" in refusal.message) is hinted
+
+
+@pytest.mark.parametrize(
     ("url", "rule"),
     [
         ("http://metadata.google.internal/computeMetadata/v1/", "metadata"),
