@@ -32,6 +32,7 @@ from proxies import (
     Proxy,
     ProxyRotator,
     Refusal,
+    Resolver,
 )
 from proxies.netpolicy import normalise_host
 
@@ -44,12 +45,16 @@ class Network:
     """What the deployment lets a run reach, and the way out.
 
     `egress` is a running egress proxy shared by the runs of a process; a run without one
-    starts its own. `rotator` picks the upstream proxy of each new connection (none: direct).
+    starts its own. `rotator` picks the upstream proxy of each new connection (none: direct);
+    a proxy that is not `trusted` (an account's) must pass `policy` like a page. `resolver`
+    resolves host names for the HTTP renderer and an egress proxy the run starts (None: the
+    system's); a shared `egress` has its own.
     """
 
     policy: NetworkPolicy = field(default_factory=NetworkPolicy)
     egress: EgressProxy | None = None
     rotator: ProxyRotator | None = None
+    resolver: Resolver | None = None
 
     def __post_init__(self) -> None:
         if self.egress is not None and self.egress.policy != self.policy:
@@ -97,8 +102,8 @@ class Traffic:
     def id(self) -> str | None:
         return self._key
 
-    def upstream(self, host: str) -> str | None:
-        """The upstream proxy URL for a new connection to `host`; None: direct.
+    def upstream(self, host: str) -> Proxy | None:
+        """The upstream proxy for a new connection to `host`; None: direct.
 
         Raises `NoProxyAvailable` when the bot asks for tags no usable proxy has.
         """
@@ -108,7 +113,7 @@ class Traffic:
         if proxy is None:
             return None
         self._chosen[normalise_host(host)] = proxy
-        return proxy.url
+        return proxy
 
     def proxy_for(self, url: str) -> Proxy | None:
         """The proxy the last connection to `url`'s host went through, if any."""
@@ -117,11 +122,17 @@ class Traffic:
     def refused(self, target: str, refusal: Refusal) -> None:
         self._note(NotSent(target, describe(target, refusal), refusal.rule))
 
-    def failed(self, target: str, message: str, upstream: str | None) -> None:
-        if upstream is not None and self._rotator is not None:
-            proxy = next((p for p in self._rotator.proxies if p.url == upstream), None)
-            if proxy is not None:
-                self._rotator.report(proxy, Outcome.ERROR, url=_as_url(target))
+    def failed(
+        self, target: str, message: str, upstream: Proxy | None, refusal: Refusal | None = None
+    ) -> None:
+        """A request not sent; the proxy that failed rests, one the policy refuses is
+        disabled (its host would be refused again)."""
+        rotator = self._rotator
+        if upstream is not None and rotator is not None and upstream in rotator.proxies:
+            if refusal is not None:
+                rotator.disable(upstream, str(refusal))
+            else:
+                rotator.report(upstream, Outcome.ERROR, url=_as_url(target))
         self._note(NotSent(target, message))
 
     def served(self, url: str, status: int, text: str | None = None) -> Outcome | None:
@@ -166,7 +177,10 @@ async def policed_context(
     async with AsyncExitStack() as stack:
         egress = traffic.network.egress
         if egress is None:
-            egress = await stack.enter_async_context(EgressProxy(traffic.network.policy))
+            network = traffic.network
+            egress = await stack.enter_async_context(
+                EgressProxy(network.policy, resolver=network.resolver)
+            )
         credentials = stack.enter_context(egress.registered(traffic))
         options = replace(options or ContextOptions(), proxy=egress.playwright_proxy(credentials))
         yield await stack.enter_async_context(pool.context(options, log, wait=wait))
@@ -192,8 +206,13 @@ def policed_client(traffic: Traffic, headers: dict[str, str]) -> httpx.AsyncClie
     """An httpx client that follows redirects and connects only where the network allows,
     every hop checked, through the proxies `traffic` picks. Proxy variables of the
     environment are not read: they would route around the check."""
+    network = traffic.network
     transport = PinnedTransport(
-        traffic.network.policy, session=traffic, verify=tls_context(), trust_env=False
+        network.policy,
+        session=traffic,
+        resolver=network.resolver,
+        verify=tls_context(),
+        trust_env=False,
     )
     client = httpx.AsyncClient(
         transport=transport,

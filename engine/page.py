@@ -189,8 +189,8 @@ class HttpPage:
             if any(s in text for s in ("Name or service", "resolution", "nodename", "getaddrinfo")):
                 raise NavigationError(f"could not resolve host {host}: {url}", url) from exc
             raise NavigationError(f"could not connect to {host} ({text}): {url}", url) from exc
-        except httpx.ProxyError as exc:
-            raise NavigationError(f"could not load {url} through its proxy: {exc}", url) from exc
+        except httpx.ProxyError as exc:  # ours name the proxy and why, as the browser's do
+            raise NavigationError(f"{exc} (loading {url})", url) from exc
         except httpx.HTTPError as exc:
             raise NavigationError(f"could not load {url}: {exc!r}", url) from exc
         self._url, self._html = str(response.url), decode(response)

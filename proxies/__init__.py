@@ -13,6 +13,7 @@ from proxies._proxy import PlaywrightProxy, Proxy, for_httpx, for_playwright
 from proxies._resolve import Resolver
 from proxies._rotator import ProxyRotator
 from proxies._settings import ProxyEntry, ProxySettings, Strategy
+from proxies._upstream import UNREACHABLE, check_proxy
 from proxies.egress import Credentials, EgressProxy, EgressSession
 from proxies.errors import NetworkRefused, NoProxyAvailable, ProxiesError
 from proxies.netpolicy import NetworkPolicy, Refusal
@@ -21,6 +22,7 @@ from proxies.transport import PinnedTransport
 __all__ = [
     "DEFAULT_BLOCK_MARKERS",
     "DEFAULT_BLOCK_STATUSES",
+    "UNREACHABLE",
     "Credentials",
     "EgressProxy",
     "EgressSession",
@@ -39,6 +41,7 @@ __all__ = [
     "Refusal",
     "Resolver",
     "Strategy",
+    "check_proxy",
     "classify",
     "for_httpx",
     "for_playwright",

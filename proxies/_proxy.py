@@ -10,10 +10,27 @@ from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
+from proxies.netpolicy import parse_ip
+
 SCHEMES = frozenset({"http", "https", "socks5"})
-"""Proxy protocols both httpx (socks5 needs the `socksio` extra) and Chromium speak."""
+"""Upstream protocols the egress proxy and `PinnedTransport` chain to (HTTP CONNECT, or SOCKS5
+CONNECT to the checked address); browsers never talk to an upstream themselves."""
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "socks5": 1080}
+
+UNSUPPORTED = {
+    "socks5h": "socks5h:// has the proxy resolve host names, past the network policy's check; "
+    "use socks5:// (trawler resolves and checks every host, then sends the proxy the address)",
+    "socks4": "SOCKS4 has no passwords and no IPv6; use socks5://",
+    "socks4a": "SOCKS4a has no passwords and no IPv6; use socks5://",
+    "socks": "say which SOCKS version: socks5://",
+}
+"""Proxy schemes people try, and why each is refused."""
+
+SOCKS_FIELD_BYTES = 255
+"""Longest SOCKS5 user name or password (RFC 1929), in UTF-8 bytes."""
+
+_NOT_IN_HOSTS = frozenset(" %/\\@")
 
 MASK = "***"
 """What a password is shown as."""
@@ -34,8 +51,14 @@ class Proxy:
     tags: frozenset[str]
     tier: int
     """Cost rank: 0 is the cheapest; the tiered strategy escalates upwards."""
+    trusted: bool
+    """Set by the deployment's operator: connected to without the network policy's check
+    (it may sit on a private network). Any other proxy (an account's) is user input: its
+    host must pass the policy like a page's."""
 
-    def __init__(self, url: str, *, tags: Iterable[str] = (), tier: int = 0) -> None:
+    def __init__(
+        self, url: str, *, tags: Iterable[str] = (), tier: int = 0, trusted: bool = False
+    ) -> None:
         scheme, host, port, username, password = _parse(url)
         if isinstance(tags, str):
             raise TypeError("tags must be an iterable of tags, not one string")
@@ -49,6 +72,7 @@ class Proxy:
             ("password", password),
             ("tags", frozenset(t.strip().lower() for t in tags if t.strip())),
             ("tier", tier),
+            ("trusted", bool(trusted)),
         ):
             object.__setattr__(self, name, value)
 
@@ -81,7 +105,8 @@ class Proxy:
 
     def __repr__(self) -> str:
         tags = f", tags={sorted(self.tags)!r}" if self.tags else ""
-        return f"Proxy({self.redacted!r}{tags}, tier={self.tier})"
+        trusted = ", trusted=True" if self.trusted else ""
+        return f"Proxy({self.redacted!r}{tags}, tier={self.tier}{trusted})"
 
 
 def _parse(url: str) -> tuple[str, str, int, str | None, str | None]:
@@ -90,12 +115,20 @@ def _parse(url: str) -> tuple[str, str, int, str | None, str | None]:
         raise TypeError("a proxy URL is a string")
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
+    if scheme in UNSUPPORTED:
+        raise ValueError(f"proxy scheme {scheme!r} is not supported: {UNSUPPORTED[scheme]}")
     if scheme not in SCHEMES:
         shown = f"{scheme!r}" if scheme else "none"
         raise ValueError(f"proxy scheme {shown} is not one of {', '.join(sorted(SCHEMES))}")
     host = parts.hostname
     if not host:
         raise ValueError(f"a {scheme} proxy URL needs a host")
+    if any(c in host for c in _NOT_IN_HOSTS) or not host.isprintable():
+        raise ValueError(f"a {scheme} proxy URL's host {host[:100]!r} is not valid")
+    try:
+        parse_ip(host if ":" not in host else f"[{host}]")
+    except ValueError as exc:
+        raise ValueError(f"proxy {scheme}://{host}: {exc}") from None
     try:
         port = parts.port
     except ValueError:
@@ -108,6 +141,13 @@ def _parse(url: str) -> tuple[str, str, int, str | None, str | None]:
     password = None if parts.password is None else unquote(parts.password)
     if password is not None and not username:
         raise ValueError(f"proxy {scheme}://{host}: a password needs a user name")
+    if scheme == "socks5" and any(
+        len(part.encode()) > SOCKS_FIELD_BYTES for part in (username or "", password or "")
+    ):
+        raise ValueError(
+            f"proxy {scheme}://{host}: a SOCKS5 user name and password are at most "
+            f"{SOCKS_FIELD_BYTES} bytes each"
+        )
     return scheme, host, port or DEFAULT_PORTS[scheme], username or None, password
 
 

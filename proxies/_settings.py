@@ -42,7 +42,8 @@ class ProxyEntry(BaseModel):
         return url
 
     def proxy(self) -> Proxy:
-        return Proxy(self.url.get_secret_value(), tags=self.tags, tier=self.tier)
+        """The proxy, trusted: the operator put it there, maybe on a private network."""
+        return Proxy(self.url.get_secret_value(), tags=self.tags, tier=self.tier, trusted=True)
 
 
 class ProxySettings(BaseModel):
@@ -54,7 +55,9 @@ class ProxySettings(BaseModel):
     proxies: list[ProxyEntry] = Field(
         default_factory=list,
         description='Upstream proxies: ["http://user:pw@host:port", {"url": ..., "tags": '
-        '["residential"], "tier": 1}]. Empty: connect directly.',
+        '["residential"], "tier": 1}]. Empty: connect directly. Trusted: they may be on a '
+        "private network, which the network policy does not check (accounts' own proxies "
+        "must pass it).",
     )
     strategy: Strategy = Field(
         "round_robin",

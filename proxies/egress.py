@@ -3,8 +3,11 @@
 Every request names its session with Proxy-Authorization basic credentials (407 otherwise).
 Its host is resolved once, every answer is checked against the network policy, and the
 connection goes to exactly a checked address: directly, or through the upstream proxy the
-session picks for that host (a CONNECT to the address, never to the name). A refused request
-gets 403 and is reported; nothing reaches a refused address, and no upstream is contacted.
+session picks for that host (an HTTP or SOCKS5 CONNECT to the address, never to the name). A
+refused request gets 403 and is reported; nothing reaches a refused address, and no upstream
+is contacted. An account's upstream (not `trusted`) passes the same check: it is reached only
+at a checked address of its host, and a refused or failing one gets 502 with one message,
+whatever it answered.
 
 HTTPS and WebSocket traffic arrive as CONNECT tunnels; plain HTTP as absolute-URI requests,
 forwarded one per client connection (`Connection: close` both ways), so a kept-alive client
@@ -29,15 +32,9 @@ from types import TracebackType
 from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
-from proxies._proxy import PlaywrightProxy
-from proxies._resolve import (
-    Resolver,
-    Upstream,
-    authority,
-    reply_status,
-    resolve_checked,
-    system_resolver,
-)
+from proxies._proxy import PlaywrightProxy, Proxy
+from proxies._resolve import Resolver, reply_status, resolve_checked, system_resolver
+from proxies._upstream import failure, open_tunnel, proxy_hosts, refused
 from proxies.errors import NetworkRefused, ProxiesError
 from proxies.netpolicy import IPAddress, NetworkPolicy, Refusal
 
@@ -63,17 +60,20 @@ class EgressSession(Protocol):
         """The execution id reported with refusals."""
         ...
 
-    def upstream(self, host: str) -> str | None:
-        """The upstream proxy URL (with credentials) for a request to `host`; None: direct."""
+    def upstream(self, host: str) -> Proxy | None:
+        """The upstream proxy for a request to `host`; None: direct."""
         ...
 
     def refused(self, target: str, refusal: Refusal) -> None:
         """A request of this session to `target` was refused."""
         ...
 
-    def failed(self, target: str, message: str, upstream: str | None) -> None:
+    def failed(
+        self, target: str, message: str, upstream: Proxy | None, refusal: Refusal | None = None
+    ) -> None:
         """A request of this session to `target` could not be sent: its name did not
-        resolve, nothing answered, or `upstream` (the proxy it chose) failed."""
+        resolve, nothing answered, or `upstream` (the proxy it chose) failed; `refusal` when
+        the network policy refused that proxy's host."""
         ...
 
 
@@ -292,35 +292,67 @@ class EgressProxy:
         except (OSError, TimeoutError) as exc:
             why = f"could not resolve host {host} ({exc or 'timed out'})"
             raise self._failed(session, target, why) from None
-        chosen: str | None = None
         try:
-            chosen = session.upstream(host)
-            upstream = Upstream.parse(chosen) if chosen is not None else None
-        except (ProxiesError, ValueError) as exc:
+            upstream = session.upstream(host)
+        except ProxiesError as exc:
             raise self._failed(session, target, f"no upstream proxy for {host}: {exc}") from None
-        failure: Exception | None = None
+        if upstream is not None:
+            return await self._through(session, upstream, host, target, addresses, port)
+        failed: Exception | None = None
         for address in addresses:
             try:
                 async with asyncio.timeout(self._timeout):
-                    if upstream is None:
-                        return await asyncio.open_connection(str(address), port, limit=MAX_HEAD)
-                    return await _tunnel(upstream, address, port)
-            except (OSError, TimeoutError, ValueError) as exc:
-                failure = exc
-        if upstream is not None:
-            why = f"could not connect to {host} through proxy {upstream} ({failure or 'timed out'})"
-        elif isinstance(failure, ConnectionRefusedError):
+                    return await asyncio.open_connection(str(address), port, limit=MAX_HEAD)
+            except (OSError, TimeoutError) as exc:
+                failed = exc
+        if isinstance(failed, ConnectionRefusedError):
             why = f"connection refused by {host}"
         else:
-            why = f"could not connect to {host} ({failure or 'timed out'})"
-        raise self._failed(session, target, why, chosen)
+            why = f"could not connect to {host} ({failed or 'timed out'})"
+        raise self._failed(session, target, why)
+
+    async def _through(
+        self,
+        session: EgressSession,
+        upstream: Proxy,
+        host: str,
+        target: str,
+        addresses: tuple[IPAddress, ...],
+        port: int,
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A tunnel to a checked address of `host` through `upstream`, itself reached at a
+        checked address unless trusted."""
+        cause: BaseException | None = None
+        try:
+            async with asyncio.timeout(self._timeout):
+                hops = await proxy_hosts(self.policy, upstream, self._resolver)
+        except NetworkRefused as exc:
+            message = refused(upstream, host, exc.refusal)
+            raise self._failed(session, target, message, upstream, exc.refusal) from None
+        except (OSError, TimeoutError) as exc:
+            hops, cause = (), exc
+        for address in addresses:
+            for hop in hops:
+                try:
+                    async with asyncio.timeout(self._timeout):
+                        return await _tunnel(upstream, hop, address, port)
+                except (OSError, TimeoutError) as exc:
+                    cause = exc
+        if not upstream.trusted:
+            log.info("upstream %s failed for %s: %s", upstream.server, host, cause)
+        raise self._failed(session, target, failure(upstream, host, cause), upstream)
 
     def _failed(
-        self, session: EgressSession, target: str, message: str, upstream: str | None = None
+        self,
+        session: EgressSession,
+        target: str,
+        message: str,
+        upstream: Proxy | None = None,
+        refusal: Refusal | None = None,
     ) -> _Answer:
         """Tell the session why `target` could not be reached; the 502 answer that says so."""
         try:
-            session.failed(target, message, upstream)
+            session.failed(target, message, upstream, refusal)
         except Exception:
             log.exception("reporting a failed request failed")
         return _Answer(502, message, (("X-Trawler-Failed", "1"),))
@@ -335,24 +367,34 @@ class EgressProxy:
             log.exception("reporting a refusal failed")
 
 
+class _StreamWire:
+    """An asyncio connection as the handshakes use it."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader, self._writer = reader, writer
+
+    async def send(self, data: bytes) -> None:
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def receive(self, limit: int) -> bytes:
+        return await self._reader.read(limit)
+
+
 async def _tunnel(
-    upstream: Upstream, address: IPAddress, port: int
+    upstream: Proxy, hop: str, address: IPAddress, port: int
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """A connection through `upstream` to exactly `address:port` (CONNECT to the address)."""
-    context = ssl.create_default_context() if upstream.scheme == "https" else None
+    """A connection through `upstream`, reached at `hop`, to exactly `address:port`."""
+    tls = upstream.scheme == "https"
     reader, writer = await asyncio.open_connection(
-        upstream.host, upstream.port, ssl=context, limit=MAX_HEAD
+        hop,
+        upstream.port,
+        ssl=ssl.create_default_context() if tls else None,
+        server_hostname=upstream.host if tls else None,
+        limit=MAX_HEAD,
     )
     try:
-        target = authority(address, port)
-        writer.write(upstream.connect_request(target))
-        await writer.drain()
-        head = await _read_head(reader)
-        if head is None:
-            raise OSError(f"upstream proxy {upstream} closed the connection")
-        status = reply_status(head)
-        if not 200 <= status < 300:
-            raise OSError(f"upstream proxy {upstream} answered {status} to CONNECT {target}")
+        await open_tunnel(upstream, _StreamWire(reader, writer), address, port)
     except BaseException:
         writer.close()
         raise

@@ -4,12 +4,14 @@ An httpcore network backend resolves each new connection's host once, checks eve
 and opens the socket to a checked address; httpcore still sends the name as Host and SNI and
 verifies the certificate for it. Redirects are followed by the client, so every hop opens its
 own checked connection. With `proxy=`, the backend tunnels to the checked address through the
-proxy (CONNECT to the address, never to the name).
+proxy (an HTTP or SOCKS5 CONNECT to the address, never to the name); a proxy that is not
+`trusted` is itself reached only at a checked address, as the egress proxy does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 from collections.abc import Iterable
@@ -19,23 +21,22 @@ import httpcore
 import httpx
 from httpcore._utils import is_socket_readable  # the pool's own check, given the socket
 
-from proxies._resolve import (
-    Resolver,
-    Upstream,
-    authority,
-    reply_status,
-    resolve_checked,
-    system_resolver,
-)
+from proxies._proxy import Proxy
+from proxies._resolve import Resolver, resolve_checked, system_resolver
+from proxies._upstream import failure, open_tunnel, proxy_hosts, refused
 from proxies.egress import EgressSession
 from proxies.errors import NetworkRefused, ProxiesError
-from proxies.netpolicy import NetworkPolicy
+from proxies.netpolicy import IPAddress, NetworkPolicy
 
 SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 )
 
-MAX_HEAD = 64 * 1024
+log = logging.getLogger(__name__)
+
+_FAILURES = (OSError, TimeoutError, httpcore.NetworkError, httpcore.TimeoutException)
+"""How reaching an upstream proxy or its tunnel fails."""
+
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
@@ -43,17 +44,18 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
     """`httpx.AsyncHTTPTransport` that checks every connection against `policy`.
 
     A refused connection raises `proxies.NetworkRefused` out of the request; a name that does
-    not resolve raises `httpx.ConnectError`; an upstream proxy that refuses the tunnel raises
-    `httpx.ProxyError`. `proxy` is an upstream proxy URL (`http(s)://user:pw@host:port`) or an
-    `httpx.Proxy`; or a `session` picks one for each new connection and hears of refusals
-    and failures, as with the egress proxy. `verify` is True, False or an `ssl.SSLContext`
-    (client certificates go in the context).
+    not resolve raises `httpx.ConnectError`; an upstream proxy that is refused by the policy,
+    unreachable or refuses the tunnel raises `httpx.ProxyError`. `proxy` is an upstream
+    `Proxy`, or its URL (`http(s)://` or `socks5://user:pw@host:port`) or an `httpx.Proxy`,
+    both read as not trusted; or a `session` picks one for each new connection and hears of
+    refusals and failures, as with the egress proxy. `verify` is True, False or an
+    `ssl.SSLContext` (client certificates go in the context).
     """
 
     def __init__(
         self,
         policy: NetworkPolicy,
-        proxy: str | httpx.Proxy | None = None,
+        proxy: Proxy | str | httpx.Proxy | None = None,
         *,
         session: EgressSession | None = None,
         resolver: Resolver | None = None,
@@ -88,7 +90,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     def __init__(
         self,
         policy: NetworkPolicy,
-        upstream: Upstream | None = None,
+        upstream: Proxy | None = None,
         *,
         session: EgressSession | None = None,
         resolver: Resolver | None = None,
@@ -113,7 +115,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         With a session, each new connection asks it for its upstream proxy, and refusals and
         failures are reported to it, as the egress proxy does.
         """
-        target, chosen = f"{host}:{port}", None
+        target = f"{host}:{port}"
         try:
             try:
                 async with asyncio.timeout(timeout):
@@ -128,65 +130,86 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
                 raise httpcore.ConnectError(f"could not resolve host {host} ({exc})") from exc
             upstream = self.upstream
             if self.session is not None:
-                chosen = self.session.upstream(host)
-                upstream = Upstream.parse(chosen) if chosen is not None else None
-            failure: Exception | None = None
-            for address in addresses:
-                try:
-                    if upstream is None:
-                        stream = await self._inner.connect_tcp(
-                            str(address), port, timeout, local_address, socket_options
-                        )
-                    else:
-                        stream = await self._tunnel(
-                            upstream, authority(address, port), timeout, socket_options
-                        )
-                    return PooledStream(stream)
-                except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                    failure = exc
-            assert failure is not None
-            raise failure
-        except (httpcore.ConnectError, httpcore.ConnectTimeout, httpcore.ProxyError) as exc:
+                upstream = self.session.upstream(host)
+        except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
             if self.session is not None:
-                self.session.failed(target, str(exc), chosen)
+                self.session.failed(target, str(exc), None)
             raise
         except ProxiesError as exc:  # the session has no usable upstream proxy
             if self.session is not None and not isinstance(exc, NetworkRefused):
                 self.session.failed(target, f"no upstream proxy for {host}: {exc}", None)
             raise
+        if upstream is not None:
+            tunnel = await self._through(
+                upstream, host, target, addresses, port, timeout, socket_options
+            )
+            return PooledStream(tunnel)
+        failed: Exception | None = None
+        for address in addresses:
+            try:
+                stream = await self._inner.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
+                return PooledStream(stream)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failed = exc
+        assert failed is not None
+        if self.session is not None:
+            self.session.failed(target, str(failed), None)
+        raise failed
+
+    async def _through(
+        self,
+        upstream: Proxy,
+        host: str,
+        target: str,
+        addresses: tuple[IPAddress, ...],
+        port: int,
+        seconds: float | None,
+        options: Iterable[SocketOption] | None,
+    ) -> httpcore.AsyncNetworkStream:
+        """A tunnel to a checked address of `host` through `upstream`, itself reached at a
+        checked address unless trusted; `httpcore.ProxyError` when it cannot be had."""
+        cause: BaseException | None = None
+        try:
+            async with asyncio.timeout(seconds):
+                hops = await proxy_hosts(self.policy, upstream, self._resolver)
+        except NetworkRefused as exc:
+            message = refused(upstream, host, exc.refusal)
+            if self.session is not None:
+                self.session.failed(target, message, upstream, exc.refusal)
+            raise httpcore.ProxyError(message) from None
+        except (OSError, TimeoutError) as exc:
+            hops, cause = (), exc
+        for address in addresses:
+            for hop in hops:
+                try:
+                    return await self._tunnel(upstream, hop, address, port, seconds, options)
+                except _FAILURES as exc:
+                    cause = exc
+        message = failure(upstream, host, cause)
+        if not upstream.trusted:
+            log.info("upstream %s failed for %s: %s", upstream.server, host, cause)
+        if self.session is not None:
+            self.session.failed(target, message, upstream)
+        raise httpcore.ProxyError(message)
 
     async def _tunnel(
         self,
-        upstream: Upstream,
-        target: str,
+        upstream: Proxy,
+        hop: str,
+        address: IPAddress,
+        port: int,
         seconds: float | None,
-        socket_options: Iterable[SocketOption] | None,
+        options: Iterable[SocketOption] | None,
     ) -> httpcore.AsyncNetworkStream:
-        stream = await self._inner.connect_tcp(
-            upstream.host, upstream.port, seconds, socket_options=socket_options
-        )
+        stream = await self._inner.connect_tcp(hop, upstream.port, seconds, socket_options=options)
         try:
             if upstream.scheme == "https":
                 stream = await stream.start_tls(
                     ssl.create_default_context(), server_hostname=upstream.host, timeout=seconds
                 )
-            await stream.write(upstream.connect_request(target), seconds)
-            head = b""
-            while b"\r\n\r\n" not in head:
-                data = await stream.read(MAX_HEAD, seconds)
-                if not data or len(head) + len(data) > MAX_HEAD:
-                    raise httpcore.ProxyError(f"upstream proxy {upstream} broke off CONNECT")
-                head += data
-            try:
-                status = reply_status(head)
-            except ValueError as exc:
-                raise httpcore.ProxyError(str(exc)) from exc
-            if not 200 <= status < 300:
-                raise httpcore.ProxyError(
-                    f"upstream proxy {upstream} answered {status} to CONNECT {target}"
-                )
-            if not head.endswith(b"\r\n\r\n"):
-                raise httpcore.ProxyError(f"upstream proxy {upstream} spoke before the client")
+            await open_tunnel(upstream, _StreamWire(stream, seconds), address, port)
         except BaseException:
             await stream.aclose()
             raise
@@ -238,12 +261,25 @@ class PooledStream(httpcore.AsyncNetworkStream):
         return self._inner.get_extra_info(info)
 
 
-def _upstream(proxy: str | httpx.Proxy | None) -> Upstream | None:
-    if proxy is None:
-        return None
+class _StreamWire:
+    """An httpcore stream as the handshakes use it."""
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream, seconds: float | None) -> None:
+        self._stream, self._seconds = stream, seconds
+
+    async def send(self, data: bytes) -> None:
+        await self._stream.write(data, self._seconds)
+
+    async def receive(self, limit: int) -> bytes:
+        return await self._stream.read(limit, self._seconds)
+
+
+def _upstream(proxy: Proxy | str | httpx.Proxy | None) -> Proxy | None:
+    if proxy is None or isinstance(proxy, Proxy):
+        return proxy
     if isinstance(proxy, str):
-        return Upstream.parse(proxy)
+        return Proxy(proxy)
     url = proxy.url
     if proxy.auth is not None:
         url = url.copy_with(username=proxy.auth[0], password=proxy.auth[1])
-    return Upstream.parse(str(url))
+    return Proxy(str(url))

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from proxies import Proxy
 from proxies.netpolicy import NetworkPolicy, Refusal
 
 
@@ -33,23 +34,32 @@ def policy() -> NetworkPolicy:
 
 @dataclass
 class Session:
-    """An egress session for tests: a fixed upstream, refusals recorded."""
+    """An egress session for tests: a fixed upstream (an account's unless `trusted`),
+    refusals and failures recorded."""
 
     id: str
     upstream_url: str | None = None
+    trusted: bool = False
     asked: list[str] = field(default_factory=list)
     refusals: list[tuple[str, Refusal]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    proxy_refusals: list[tuple[Proxy, Refusal]] = field(default_factory=list)
 
-    def upstream(self, host: str) -> str | None:
+    def upstream(self, host: str) -> Proxy | None:
         self.asked.append(host)
-        return self.upstream_url
+        if self.upstream_url is None:
+            return None
+        return Proxy(self.upstream_url, trusted=self.trusted)
 
     def refused(self, target: str, refusal: Refusal) -> None:
         self.refusals.append((target, refusal))
 
-    def failed(self, target: str, message: str, upstream: str | None) -> None:
+    def failed(
+        self, target: str, message: str, upstream: Proxy | None, refusal: Refusal | None = None
+    ) -> None:
         self.failures.append((target, message))
+        if upstream is not None and refusal is not None:
+            self.proxy_refusals.append((upstream, refusal))
 
 
 Report = tuple[str | None, str, Refusal]

@@ -8,6 +8,7 @@ async with LoopbackProxy("auth", credentials=("user", "pw")) as proxy, EchoTarge
 A proxy forwards absolute-form requests (`GET http://host/path`) and tunnels CONNECT, one
 request per connection, adding `X-Trawler-Proxy: <name>` to what it forwards. Modes:
 `forward`; `deny` answers `status` (403) to everything; `drop` closes the connection unanswered.
+`SocksProxy` speaks SOCKS5 (RFC 1928, with RFC 1929 user name and password) in the same modes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Self
@@ -285,3 +287,101 @@ class EchoTarget(_Server):
             + body
         )
         await writer.drain()
+
+
+SOCKS_ANSWERS = {200: 0x00, 403: 0x02, 502: 0x05}
+"""The SOCKS5 reply code for each outcome `SocksProxy.seen` records as an HTTP-like status."""
+
+
+class SocksProxy(_Server):
+    """A SOCKS5 proxy for tests: CONNECT only, to an IPv4, IPv6 or name destination.
+
+    `seen` records each request as `Seen("CONNECT", "host:port", {"address": kind}, answer)`
+    (kind `ipv4`, `ipv6` or `name`) with an HTTP-like answer: 200 tunnelled, 407 credentials
+    refused, 403 denied (`deny`), 502 destination unreachable, 0 dropped (`drop`).
+    """
+
+    def __init__(
+        self,
+        *,
+        mode: Literal["forward", "deny", "drop"] = "forward",
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.mode = mode
+        self.credentials = credentials
+
+    @property
+    def server(self) -> str:
+        return f"socks5://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        if self.credentials is None:
+            return self.server
+        user, password = (quote(part, safe="") for part in self.credentials)
+        return f"socks5://{user}:{password}@127.0.0.1:{self.port}"
+
+    @property
+    def served(self) -> list[Seen]:
+        return [seen for seen in self.seen if seen.answer == 200]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        version, count = await reader.readexactly(2)
+        methods = await reader.readexactly(count)
+        if version != 5:
+            return
+        if self.mode == "drop":
+            self.seen.append(Seen("CONNECT", "", {}, 0))
+            return
+        if not await self._authenticate(methods, reader, writer):
+            self.seen.append(Seen("CONNECT", "", {}, 407))
+            return
+        _, command, _, kind = await reader.readexactly(4)
+        if kind == 1:
+            host, shape = str(ipaddress.IPv4Address(await reader.readexactly(4))), "ipv4"
+        elif kind == 4:
+            host, shape = str(ipaddress.IPv6Address(await reader.readexactly(16))), "ipv6"
+        else:
+            size = (await reader.readexactly(1))[0]
+            host, shape = (await reader.readexactly(size)).decode(), "name"
+        port = int.from_bytes(await reader.readexactly(2), "big")
+        target = f"[{host}]:{port}" if shape == "ipv6" else f"{host}:{port}"
+
+        async def answer(status: int) -> None:
+            self.seen.append(Seen("CONNECT", target, {"address": shape}, status))
+            writer.write(bytes([5, SOCKS_ANSWERS[status], 0, 1, 0, 0, 0, 0, 0, 0]))
+            await writer.drain()
+
+        if self.mode == "deny" or command != 1:
+            await answer(403)
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection(host, port)
+        except OSError:
+            await answer(502)
+            return
+        await answer(200)
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+    async def _authenticate(
+        self, methods: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
+        if self.credentials is None:
+            writer.write(b"\x05\x00" if 0 in methods else b"\x05\xff")
+            await writer.drain()
+            return 0 in methods
+        if 2 not in methods:
+            writer.write(b"\x05\xff")
+            await writer.drain()
+            return False
+        writer.write(b"\x05\x02")
+        await writer.drain()
+        _, size = await reader.readexactly(2)
+        user = (await reader.readexactly(size)).decode()
+        size = (await reader.readexactly(1))[0]
+        password = (await reader.readexactly(size)).decode()
+        granted = (user, password) == self.credentials
+        writer.write(b"\x01\x00" if granted else b"\x01\x01")
+        await writer.drain()
+        return granted

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page
 
-from proxies import Credentials, EgressProxy, NetworkPolicy
+from proxies import UNREACHABLE, Credentials, EgressProxy, NetworkPolicy
 from tests.proxies.conftest import Refusals, Session, TlsSite
 from tests.proxies.servers import LoopbackProxy
 from tests.site.canary import (
@@ -272,7 +272,13 @@ async def test_requests_chain_through_the_sessions_upstream(
         async with httpx.AsyncClient(proxy=via(egress, egress.register(wrong))) as http:
             failed = await http.get(lab.base + "/ok")
         assert failed.status_code == 502
-        assert "answered 407" in failed.text
+        assert failed.text.strip().endswith(UNREACHABLE)  # an account's: not what answered
+        assert "407" not in failed.text
+        trusted = Session("exec-trusted", upstream.server, trusted=True)
+        async with httpx.AsyncClient(proxy=via(egress, egress.register(trusted))) as http:
+            failed = await http.get(lab.base + "/ok")
+        assert failed.status_code == 502
+        assert "answered 407" in failed.text  # the deployment's: the cause, for its operator
     assert lab.canary.hits == 0
 
 

@@ -96,6 +96,11 @@ def test_a_proxy_parses_its_url_and_never_shows_the_password() -> None:
         f"http://user:{SECRET}@host:8080/path",
         f"http://user:{SECRET}@:8080",
         "host:8080",
+        f"socks5h://user:{SECRET}@host:1080",
+        f"socks4://user:{SECRET}@host:1080",
+        f"http://user:{SECRET}@999.1.1.1:8080",
+        f"http://user:{SECRET}@%31%32%37.0.0.1:8080",
+        f"socks5://{'u' * 256}:{SECRET}@host:1080",
     ],
 )
 def test_invalid_proxy_urls_are_refused_without_showing_the_password(url: str) -> None:
@@ -141,10 +146,11 @@ def test_settings_read_urls_and_entries_and_hide_passwords() -> None:
             "cool_down_base": "PT2S",
         }
     )
-    assert settings.proxy_values() == [
-        Proxy(f"http://user:{SECRET}@dc.test:8080"),
-        Proxy(f"http://user:{SECRET}@res.test:8080", tags={"residential"}, tier=1),
+    assert settings.proxy_values() == [  # the operator's: trusted, unlike an account's
+        Proxy(f"http://user:{SECRET}@dc.test:8080", trusted=True),
+        Proxy(f"http://user:{SECRET}@res.test:8080", tags={"residential"}, tier=1, trusted=True),
     ]
+    assert not Proxy(f"http://user:{SECRET}@dc.test:8080").trusted
     assert SECRET not in repr(settings)
     rotation = ProxyRotator.from_settings(settings)
     assert rotation.strategy == "tiered"

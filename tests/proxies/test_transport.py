@@ -9,7 +9,7 @@ import ssl
 import httpx
 import pytest
 
-from proxies import NetworkPolicy, NetworkRefused, PinnedTransport
+from proxies import UNREACHABLE, NetworkPolicy, NetworkRefused, PinnedTransport, Proxy
 from tests.proxies.conftest import TlsSite
 from tests.proxies.servers import LoopbackProxy
 from tests.site.canary import PUBLIC, Lab, Resolver
@@ -19,7 +19,7 @@ def client(
     policy: NetworkPolicy,
     *,
     resolver: Resolver | None = None,
-    proxy: str | httpx.Proxy | None = None,
+    proxy: Proxy | str | httpx.Proxy | None = None,
     verify: ssl.SSLContext | bool = True,
 ) -> httpx.AsyncClient:
     transport = PinnedTransport(policy, proxy, resolver=resolver, verify=verify)
@@ -149,7 +149,13 @@ async def test_through_an_upstream_proxy_the_tunnel_goes_to_the_checked_address(
         proxy = httpx.Proxy(upstream.server, auth=("user", "p@ss word"))
         async with client(policy, proxy=proxy) as http:
             assert (await http.get(lab.base + "/ok")).status_code == 200
-        async with client(policy, proxy=upstream.server) as http:
+        async with client(policy, proxy=upstream.server) as http:  # an account's: one message
+            with pytest.raises(httpx.ProxyError) as failed:
+                await http.get(lab.base + "/ok")
+            assert str(failed.value).endswith(UNREACHABLE)
+            assert "407" not in str(failed.value)
+        trusted = Proxy(upstream.server, trusted=True)  # the deployment's: the cause
+        async with client(policy, proxy=trusted) as http:
             with pytest.raises(httpx.ProxyError, match="answered 407"):
                 await http.get(lab.base + "/ok")
     assert lab.canary.hits == 0
@@ -180,6 +186,16 @@ async def test_a_kept_alive_connection_the_server_closed_is_not_reused(
     assert connections == 3
 
 
-def test_an_upstream_must_be_an_http_proxy(policy: NetworkPolicy) -> None:
-    with pytest.raises(ValueError, match="http:// or https://"):
-        PinnedTransport(policy, proxy="socks5://127.0.0.1:1080")
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("socks5h://127.0.0.1:1080", "use socks5://"),
+        ("socks4://127.0.0.1:1080", "use socks5://"),
+        ("ftp://127.0.0.1:21", "not one of http, https, socks5"),
+    ],
+)
+def test_an_upstream_speaks_http_connect_or_socks5(
+    policy: NetworkPolicy, url: str, says: str
+) -> None:
+    with pytest.raises(ValueError, match=says):
+        PinnedTransport(policy, proxy=url)
