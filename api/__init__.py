@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from api._config import ApiSettings
 from api.app import ApiConfig, create_app
+from api.credentials import check_password, normalize_email
 
-__all__ = ["ApiConfig", "ApiSettings", "create_app"]
+__all__ = ["ApiConfig", "ApiSettings", "check_password", "create_app", "normalize_email"]

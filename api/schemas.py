@@ -6,7 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.credentials import Email, Password
 
 T = TypeVar("T")
 
@@ -96,8 +98,8 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 class Credentials(Request):
-    email: EmailStr = Field(examples=["ada@example.com"])
-    password: str = Field(min_length=8, max_length=256, examples=["correct horse battery"])
+    email: Email = Field(examples=["ada@example.com"])
+    password: Password = Field(examples=["correct horse battery"])
 
 
 class UserOut(Response):
@@ -295,8 +297,8 @@ class UserUpdate(Request):
         json_schema_extra={"examples": [{"email": "ada.lovelace@example.com"}]}
     )
 
-    email: EmailStr | None = None
-    password: str | None = Field(None, min_length=8, max_length=256)
+    email: Email | None = None
+    password: Password | None = None
 
 
 class Usage(Response):

@@ -152,14 +152,23 @@ def user_create(
     ],
     plan: Annotated[str, typer.Option(help="free, starter, pro or enterprise.")] = "free",
 ) -> None:
-    """Create an account (for a first admin, or where registration is closed)."""
+    """Create an account (for a first admin, or where registration is closed); the email and
+    password must be ones registering would accept."""
+    from api import check_password, normalize_email
     from trawler.services import create_user
 
     settings = Settings()
     if plan not in settings.api.plans:
-        raise typer.BadParameter(f"unknown plan {plan!r}", param_hint="--plan")
-    if len(password) < 8:
-        raise typer.BadParameter("at least 8 characters", param_hint="--password")
+        known = ", ".join(settings.api.plans)
+        raise typer.BadParameter(f"unknown plan {plan!r} (one of {known})", param_hint="--plan")
+    try:
+        email = normalize_email(email)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{email!r}: {exc}", param_hint="--email") from None
+    try:
+        check_password(password)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--password") from None
     try:
         user_id = asyncio.run(create_user(settings, email, password, plan))
     except ValueError as exc:

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 import store
-from api import ApiConfig
+from api import ApiConfig, check_password, normalize_email
 from api.security import hash_password
 from browser_pool import BrowserPool
 from trawler.settings import Settings
@@ -43,6 +43,7 @@ def api_config(settings: Settings) -> ApiConfig:
         signing_key=signing_key(settings),
         artifacts=artifact_store(settings),
         secrets=secret_box(settings),
+        policy=settings.network_policy(),
     )
 
 
@@ -124,7 +125,10 @@ def scheduler(settings: Settings) -> Scheduler:
 
 
 async def create_user(settings: Settings, email: str, password: str, plan: str) -> uuid.UUID:
-    """An account, as registering would make it but on any plan; ValueError if it exists."""
+    """An account, as registering would make it but on any plan; ValueError if it exists, or
+    if registering would refuse the email or the password (saying why)."""
+    email = normalize_email(email)
+    check_password(password)
     db = store.Database(settings.database_url)
     try:
         async with db.transaction() as session:

@@ -58,12 +58,52 @@ def test_user_create_makes_an_account_once(tmp_path: Path) -> None:
         )
 
     assert trawler("migrate").returncode == 0
-    made = trawler("user", "create", "--email", "Admin@Example.com", "--plan", "pro")
+    made = trawler("user", "create", "--email", " Admin@Example.com ", "--plan", "pro")
     assert made.returncode == 0, made.stderr
-    assert "created Admin@Example.com (pro)" in made.stderr
+    assert "created admin@example.com (pro)" in made.stderr  # as it is stored and signed in
     again = trawler("user", "create", "--email", "admin@example.com")
     assert again.returncode == 1
     assert "admin@example.com exists" in again.stderr
     unknown = trawler("user", "create", "--email", "b@example.com", "--plan", "gold")
     assert unknown.returncode == 2
     assert "unknown plan 'gold'" in unknown.stderr
+
+
+def test_user_create_refuses_what_registering_refuses(tmp_path: Path) -> None:
+    """An address login would refuse (no @, a special-use domain) is refused with the reason,
+    and so is a password registering would refuse; nothing is created."""
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'trawler.db'}"
+    env = {**os.environ, "TRAWLER_DATABASE_URL": url, "TRAWLER_NEW_USER_PASSWORD": "long-enough"}
+
+    def trawler(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "trawler", *args],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+        )
+
+    assert trawler("migrate").returncode == 0
+    for email, reason in (
+        ("admin", "must have an @-sign"),
+        ("admin@localhost", "It should have a period"),
+        ("admin@trawler.test", "special-use or reserved name"),
+    ):
+        refused = trawler("user", "create", "--email", email)
+        assert refused.returncode == 2, (email, refused.stderr)
+        assert "--email" in refused.stderr, email
+        assert reason in " ".join(refused.stderr.split()), email  # rich wraps long lines
+    short = trawler("user", "create", "--email", "a@example.com", TRAWLER_NEW_USER_PASSWORD="short")
+    assert short.returncode == 2
+    assert "--password" in short.stderr
+    assert "at least 8 characters" in short.stderr
+    long = trawler(
+        "user", "create", "--email", "a@example.com", TRAWLER_NEW_USER_PASSWORD="x" * 257
+    )
+    assert long.returncode == 2
+    assert "at most 256 characters" in long.stderr
+    assert trawler("user", "create", "--email", "a@example.com").returncode == 0
