@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -30,6 +30,7 @@ from api.routes import (
 from api.schemas import errors as documented
 from api.security import AccessTokens
 from api.viewer import pages
+from proxies import NetworkPolicy
 from worker.dispatch import make_broker, redis_async
 
 
@@ -43,6 +44,8 @@ class ApiConfig:
     signing_key: bytes
     artifacts: store.ArtifactStore
     secrets: store.SecretBox
+    policy: NetworkPolicy = field(default_factory=NetworkPolicy)
+    """The deployment's network policy: accounts' own proxies must pass it to be saved."""
 
 
 def create_app(config: ApiConfig) -> FastAPI:
@@ -60,6 +63,7 @@ def create_app(config: ApiConfig) -> FastAPI:
             secrets=config.secrets,
             redis=client,
             limiter=RateLimiter(client),
+            policy=config.policy,
         )
         try:
             yield

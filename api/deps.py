@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -17,6 +17,7 @@ from api._config import ApiSettings
 from api.errors import ApiError
 from api.ratelimit import RateLimiter
 from api.security import AccessTokens, api_key_prefix, digest
+from proxies import NetworkPolicy
 from worker.dispatch import Broker
 
 
@@ -32,6 +33,7 @@ class Context:
     secrets: store.SecretBox
     redis: aioredis.Redis
     limiter: RateLimiter
+    policy: NetworkPolicy = field(default_factory=NetworkPolicy)
 
     @staticmethod
     def now() -> datetime:
