@@ -3,7 +3,8 @@
 A worker keeps one rotator for the deployment's proxies and one per account with proxies of
 its own, so health (cool-downs, blocks, disabled proxies) is shared by every run of the
 process. A proxy the rotator disables is disabled in the store too, with the reason, so the
-account sees it.
+account sees it. The deployment's proxies are trusted (the operator may put them on a private
+network); an account's are not: the network policy checks their hosts at every connection.
 """
 
 from __future__ import annotations
@@ -42,8 +43,14 @@ class Rotators:
         if kept is not None and kept[0] == key:
             self._accounts.move_to_end(user_id)
             return kept[1]
-        values = [Proxy(record.url, tags=record.tags, tier=record.tier) for record in own]
-        rotator = ProxyRotator.from_settings(self.settings, proxies=values)
+        values: dict[str, Proxy] = {}  # one per URL: two names for one proxy are one proxy
+        for record in own:
+            if isinstance(value := _value(record), Proxy):
+                values.setdefault(value.url, value)
+        if not values:
+            self._accounts.pop(user_id, None)
+            return self.deployment if self.deployment.proxies else None
+        rotator = ProxyRotator.from_settings(self.settings, proxies=values.values())
         self._accounts[user_id] = (key, rotator)
         while len(self._accounts) > ACCOUNTS_KEPT:
             self._accounts.popitem(last=False)
@@ -59,6 +66,20 @@ class Rotators:
 
     @staticmethod
     def disabled(rotator: ProxyRotator, own: list[store.ProxyRecord]) -> dict[uuid.UUID, str]:
-        """The account's proxies `rotator` has disabled, by id: the reason."""
+        """The account's proxies `rotator` has disabled, or that are no longer valid, by id:
+        the reason."""
         reasons = {s.proxy.url: s.disabled_reason for s in rotator.stats() if s.disabled_reason}
-        return {record.id: reasons[record.url] for record in own if record.url in reasons}
+        found = {record.id: reasons[record.url] for record in own if record.url in reasons}
+        for record in own:
+            if isinstance(invalid := _value(record), str):
+                found[record.id] = invalid
+        return found
+
+
+def _value(record: store.ProxyRecord) -> Proxy | str:
+    """The record's proxy (not trusted: an account's), or why its URL is no longer accepted
+    (saved before a rule it breaks)."""
+    try:
+        return Proxy(record.url, tags=record.tags, tier=record.tier)
+    except ValueError as exc:  # names the scheme and host, never the password
+        return f"its URL is no longer accepted: {exc}"

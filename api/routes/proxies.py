@@ -1,10 +1,13 @@
 """A user's own proxies: stored encrypted, shown without their passwords, used by their runs
-before the deployment's."""
+before the deployment's. They are user input: a host the network policy refuses (loopback,
+private, metadata… in any spelling, or a name resolving there) is refused when the proxy is
+saved or enabled, and again at every connection the worker makes through it."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from pydantic import Field, field_validator
@@ -13,7 +16,7 @@ import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError, not_found
 from api.schemas import Request, Response, errors
-from proxies import Proxy
+from proxies import NetworkPolicy, Proxy, check_proxy
 
 router = APIRouter(prefix="/proxies", tags=["proxies"])
 
@@ -23,7 +26,8 @@ class ProxyIn(Request):
     url: str = Field(
         min_length=1,
         max_length=2000,
-        description="http, https or socks5, with credentials if it needs them.",
+        description="http://, https:// or socks5://, with user:password@ if it needs them. "
+        "Its host must pass the network policy, as pages do.",
         examples=["http://user:secret@proxy.example:8080"],
     )
     tags: list[str] = Field(
@@ -56,7 +60,7 @@ def _out(record: store.ProxyRecord) -> ProxyOut:
     return ProxyOut(
         id=record.id,
         name=record.name,
-        url=Proxy(record.url).redacted,
+        url=_redacted(record.url),
         tags=list(record.tags),
         tier=record.tier,
         created_at=record.created_at,
@@ -64,14 +68,44 @@ def _out(record: store.ProxyRecord) -> ProxyOut:
     )
 
 
+def _redacted(url: str) -> str:
+    try:
+        return Proxy(url).redacted
+    except ValueError:  # saved before a rule it breaks: show it without its credentials
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def _same(stored: str, url: str) -> bool:
+    try:
+        return Proxy(stored).url == url
+    except ValueError:
+        return False
+
+
+async def _allowed(policy: NetworkPolicy, url: str, field: str) -> None:
+    """422 naming `field` and the rule when the network policy refuses the proxy's host."""
+    refusal = await check_proxy(policy, Proxy(url))
+    if refusal is not None:
+        message = f"the network policy refuses this proxy: {refusal}"
+        detail = {"field": field, "message": message, "rule": refusal.rule}
+        raise ApiError(422, "invalid_request", message, [detail])
+
+
 @router.get("")
 async def list_proxies(user: CurrentUser, db: SessionDep, ctx: ContextDep) -> list[ProxyOut]:
     return [_out(record) for record in await store.user_proxies(db, ctx.secrets, user.id)]
 
 
-@router.post("", status_code=201, responses=errors(409))
+@router.post("", status_code=201, responses=errors(409, 422))
 async def add_proxy(body: ProxyIn, user: CurrentUser, db: SessionDep, ctx: ContextDep) -> ProxyOut:
-    """Store a proxy, its URL encrypted; a name the user already has answers 409."""
+    """Store a proxy, its URL encrypted; a name or URL the user already has answers 409, a
+    host the network policy refuses 422 with the rule (`loopback`, `private`, `metadata`…)."""
+    await _allowed(ctx.policy, body.url, "body.url")
+    url = Proxy(body.url).url
+    for record in await store.user_proxies(db, ctx.secrets, user.id):
+        if _same(record.url, url):
+            raise ApiError(409, "conflict", f"this proxy exists already, named {record.name!r}")
     try:
         record = await store.add_user_proxy(
             db, ctx.secrets, user.id, body.name, body.url, tags=body.tags, tier=body.tier
@@ -82,10 +116,17 @@ async def add_proxy(body: ProxyIn, user: CurrentUser, db: SessionDep, ctx: Conte
     return _out(record)
 
 
-@router.put("/{proxy_id}/state")
+@router.put("/{proxy_id}/state", responses=errors(404, 422))
 async def set_proxy_state(
     proxy_id: uuid.UUID, body: ProxyState, user: CurrentUser, db: SessionDep, ctx: ContextDep
 ) -> ProxyOut:
+    """Disable or enable a proxy; enabling checks its host against the network policy again
+    (422 with the rule), as it may have been disabled for a refused address."""
+    if not body.disabled:
+        record = await store.own_user_proxy(db, ctx.secrets, user.id, proxy_id)
+        if record is None:
+            raise not_found("proxy")
+        await _allowed(ctx.policy, record.url, "url")
     reason = "disabled by its owner" if body.disabled else None
     if not await store.disable_user_proxy(db, user.id, proxy_id, reason):
         raise not_found("proxy")
