@@ -54,10 +54,10 @@ class ProxySettings(BaseModel):
 
     proxies: list[ProxyEntry] = Field(
         default_factory=list,
-        description='Upstream proxies: ["http://user:pw@host:port", {"url": ..., "tags": '
-        '["residential"], "tier": 1}]. Empty: connect directly. Trusted: they may be on a '
-        "private network, which the network policy does not check (accounts' own proxies "
-        "must pass it).",
+        description="Upstream proxies, http://, https:// or socks5://: "
+        '["http://user:pw@host:port", {"url": ..., "tags": ["residential"], "tier": 1}]. '
+        "Empty: connect directly. Trusted: they may be on a private network (an account's own "
+        "proxies must pass the network policy).",
     )
     strategy: Strategy = Field(
         "round_robin",

@@ -163,6 +163,13 @@ def test_settings_read_urls_and_entries_and_hide_passwords() -> None:
         Outer.model_validate({"proxies": {"proxies": [f"http://user:{SECRET}@host:port"]}})
     assert "port" in str(raised.value)
     assert SECRET not in str(raised.value)
+    for url, says in (
+        (f"socks5h://user:{SECRET}@host:1080", "use socks5://"),
+        (f"socks4://user:{SECRET}@host:1080", "use socks5://"),
+    ):
+        with pytest.raises(pydantic.ValidationError, match=says) as raised:
+            Outer.model_validate({"proxies": {"proxies": [url]}})
+        assert SECRET not in str(raised.value)
     with pytest.raises(pydantic.ValidationError, match="cool_down_max"):
         ProxySettings(cool_down_base=timedelta(minutes=5), cool_down_max=timedelta(minutes=1))
 
