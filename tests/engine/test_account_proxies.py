@@ -5,6 +5,7 @@ without anything it answered. Real Chromium, the canary lab, a resolver the test
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -30,6 +31,11 @@ async def _run(
     return finished, sink
 
 
+def _portless(text: str) -> str:
+    """`text` with its port numbers out of the way of a search for a status code."""
+    return re.sub(r":\d+", ":PORT", text)
+
+
 def _reading(lab: Lab, renderer: str, retries: int = 1) -> dict[str, Any]:
     return bot(
         node("open", "navigate", url=f"{lab.base}/ok", retries=retries, retry_delay_ms=10),
@@ -50,7 +56,7 @@ async def test_a_proxy_name_rebound_to_the_canary_reaches_nothing(lab: Lab, rend
     error = finished.error or ""
     assert "rebind.test resolves to 127.0.0.2, a loopback address" in error, error
     assert "canary" not in error
-    assert "200" not in error
+    assert "200" not in _portless(error)
     assert sink.rows == []
     [step] = [step for step in sink.steps if step.node_id == "open"]
     assert step.attempts == 2  # the retry found the proxy out of rotation
@@ -74,7 +80,7 @@ async def test_a_failing_accounts_proxy_is_reported_without_its_answer(
         assert finished.status == "failed"
         error = finished.error or ""
         assert f"through proxy {teapot.server}: {UNREACHABLE}" in error, error
-        assert "418" not in error
+        assert "418" not in _portless(error)
         deployment = ProxyRotator([Proxy(operator.url, trusted=True)])
         finished, _ = await _run(_reading(lab, renderer, 0), deployment, Resolver({}))
         assert "answered 418" in (finished.error or ""), finished.error
