@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class PlanLimits(BaseModel):
@@ -76,11 +77,51 @@ class ApiSettings(BaseModel):
         description="Limits by plan name (TRAWLER_API__PLANS as JSON to change them).",
     )
     login_per_address: int = Field(
-        30, ge=1, description="Login attempts a minute from one client address."
+        30, ge=1, description="Sign-in attempts a minute from one client address, any account."
     )
-    login_per_account: int = Field(
-        10, ge=1, description="Login attempts in 15 minutes for one account."
+    login_per_address_account: int = Field(
+        10,
+        ge=1,
+        description="Sign-in attempts in 15 minutes for one account from one client address "
+        "(a success starts the count again); past it, only that address waits.",
+    )
+    login_delay_after: int = Field(
+        5,
+        ge=1,
+        description="Failed sign-ins to one account, from any address, before each further "
+        "attempt waits login_delay_base, doubling with each failure; a success starts again.",
+    )
+    login_delay_base: timedelta = Field(
+        timedelta(seconds=1),
+        gt=timedelta(0),
+        description="The first wait after login_delay_after failed sign-ins to an account.",
+    )
+    login_delay_max: timedelta = Field(
+        timedelta(minutes=5),
+        gt=timedelta(0),
+        description="The longest wait between sign-in attempts to one account.",
+    )
+    login_failure_memory: timedelta = Field(
+        timedelta(days=1),
+        gt=timedelta(0),
+        description="How long an account's failed sign-ins count after the last one.",
+    )
+    login_known_address_ttl: timedelta = Field(
+        timedelta(days=30),
+        ge=timedelta(0),
+        description="An address that signed in to an account within this long skips the "
+        "account's wait (failures elsewhere cannot lock its owner out); 0 turns this off.",
     )
     test_wait: timedelta = Field(
         timedelta(seconds=30), description="How long POST /bots/{id}/test waits for rows."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "login_per_account" in data:
+            raise ValueError(
+                "login_per_account is gone (it locked owners out): set "
+                "login_per_address_account and login_delay_* instead"
+            )
+        return data

@@ -13,7 +13,7 @@ import store
 from api import errors, metrics
 from api._config import ApiSettings
 from api.deps import Context
-from api.ratelimit import RateLimiter
+from api.ratelimit import Backoff, RateLimiter
 from api.routes import (
     auth,
     bots,
@@ -63,6 +63,7 @@ def create_app(config: ApiConfig) -> FastAPI:
             secrets=config.secrets,
             redis=client,
             limiter=RateLimiter(client),
+            backoff=Backoff(client),
             policy=config.policy,
         )
         try:
@@ -89,7 +90,7 @@ def create_app(config: ApiConfig) -> FastAPI:
             expose_headers=["ETag", "Retry-After", "Content-Disposition"],
         )
     app.add_middleware(metrics.RequestMetrics)  # the outermost: it sees every answer
-    v1 = APIRouter(prefix="/api/v1", responses=documented(400, 401, 404, 422, 429, 500))
+    v1 = APIRouter(prefix="/api/v1", responses=documented(400, 401, 404, 422, 429, 500, 503))
     for router in (
         auth.router,
         keys.router,

@@ -15,7 +15,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 import store
 from api._config import ApiSettings
 from api.errors import ApiError
-from api.ratelimit import RateLimiter
+from api.ratelimit import Backoff, RateLimiter
 from api.security import AccessTokens, api_key_prefix, digest
 from proxies import NetworkPolicy
 from worker.dispatch import Broker
@@ -33,6 +33,7 @@ class Context:
     secrets: store.SecretBox
     redis: aioredis.Redis
     limiter: RateLimiter
+    backoff: Backoff
     policy: NetworkPolicy = field(default_factory=NetworkPolicy)
 
     @staticmethod

@@ -1,6 +1,7 @@
 """Every error the API returns has one shape: `{"error": {"code", "message", "details"}}`.
 
 Domain errors map here, in one place; routes raise `ApiError` or let a domain error through.
+Redis not answering is a 503 with `Retry-After` (`Unavailable`), wherever it is noticed.
 No stack trace or SQL ever reaches a client: anything unexpected is a bare 500.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -29,6 +31,28 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.details = details
+
+
+class Unavailable(ApiError):
+    """A service the request needs does not answer (Redis: the queue, live progress, rate
+    limits): 503 with `Retry-After`, nothing was done, and the client tries again later."""
+
+    RETRY_AFTER = 5  # seconds: a restarted or failed-over Redis is back within a few
+
+    def __init__(self, service: str) -> None:
+        super().__init__(
+            503,
+            "service_unavailable",
+            f"{service} is unavailable: try again in a few seconds",
+            {"service": service, "retry_after": self.RETRY_AFTER},
+        )
+
+
+REDIS_ERRORS: tuple[type[Exception], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+"""What a Redis client (ours, or the broker's) raises when Redis does not answer."""
 
 
 def not_found(what: str) -> ApiError:
@@ -59,6 +83,7 @@ _CODES = {
     405: "method_not_allowed",
     409: "conflict",
     429: "rate_limited",
+    503: "service_unavailable",
 }
 
 
@@ -68,9 +93,17 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        if exc.status == 429 and isinstance(exc.details, dict) and exc.details.get("retry_after"):
-            headers["Retry-After"] = str(exc.details["retry_after"])
+        retry = exc.details.get("retry_after") if isinstance(exc.details, dict) else None
+        if exc.status in (429, 503) and retry:
+            headers["Retry-After"] = str(retry)
         return JSONResponse(_body(exc.code, exc.message, exc.details), exc.status, headers)
+
+    async def redis_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("Redis unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return await api_error(request, Unavailable("redis"))
+
+    for redis_error in REDIS_ERRORS:
+        app.add_exception_handler(redis_error, redis_down)
 
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Request, Response
 
 import store
-from api.deps import Context, ContextDep, CurrentUser, SessionDep
+from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError
 from api.quota import limits_of
 from api.schemas import AccessToken, Credentials, Usage, UserOut, UserUpdate, errors
-from api.security import DUMMY_HASH, digest, hash_password, new_refresh_token, verify_password
+from api.security import digest, hash_password, new_refresh_token
+from api.signin import authenticate, client_address
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 users = APIRouter(prefix="/users", tags=["users"])
 
-MINUTE, QUARTER = timedelta(minutes=1), timedelta(minutes=15)
 COOKIE = "trawler_refresh"
 COOKIE_PATH = "/api/v1/auth"
 
@@ -26,7 +26,8 @@ COOKIE_PATH = "/api/v1/auth"
 @router.post("/register", status_code=201, responses=errors(409))
 async def register(body: Credentials, db: SessionDep) -> UserOut:
     """Create an account on the free plan."""
-    user = await store.create_user(db, body.email, hash_password(body.password))
+    password_hash = await asyncio.to_thread(hash_password, body.password)  # off the loop
+    user = await store.create_user(db, body.email, password_hash)
     await db.commit()
     return UserOut.model_validate(user)
 
@@ -55,39 +56,16 @@ async def _issue(
     )
 
 
-async def authenticate(
-    ctx: Context, db: store.Session, client: str, email: str, password: str
-) -> store.User:
-    """The user these credentials belong to, within the login rate limits (per client address
-    a minute, per account in 15 minutes); the API and the viewer's sign-in share them."""
-    now = ctx.now()
-    limits = ctx.settings
-    await ctx.limiter.hit(
-        "login_per_address", client, limit=limits.login_per_address, window=MINUTE, now=now
-    )
-    await ctx.limiter.hit(
-        "login_per_account",
-        email.strip().lower(),
-        limit=limits.login_per_account,
-        window=QUARTER,
-        now=now,
-    )
-    user = await store.user_by_email(db, email)
-    if not verify_password(user.password_hash if user else DUMMY_HASH, password) or not user:
-        raise ApiError(401, "invalid_credentials", "wrong email or password")
-    return user
-
-
 @router.post("/login")
 async def login(
     body: Credentials, ctx: ContextDep, db: SessionDep, request: Request, response: Response
 ) -> AccessToken:
     """An access token in the body, a refresh token in an HttpOnly cookie.
 
-    Attempts are limited per account (in 15 minutes) and per client address (a minute).
+    Attempts are limited per client address, per address and account, and per account with a
+    growing wait after repeated failures (429 with Retry-After says how long).
     """
-    client = request.client.host if request.client else "unknown"
-    user = await authenticate(ctx, db, client, body.email, body.password)
+    user = await authenticate(ctx, db, client_address(request), body.email, body.password)
     return await _issue(ctx, db, response, user.id, uuid.uuid4())
 
 

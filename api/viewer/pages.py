@@ -21,9 +21,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 import store
 from api.deps import ContextDep, SessionDep
 from api.errors import ApiError, not_found
-from api.routes.auth import authenticate
 from api.routes.executions import owned_execution, result_download
 from api.routes.live import event_stream
+from api.signin import authenticate, client_address
 from api.viewer import render_replay, served_csp
 from api.viewer._document import links, run_document
 
@@ -119,12 +119,15 @@ async def login(request: Request, ctx: ContextDep, db: SessionDep) -> Response:
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     email = form.get("email", [""])[0].strip()
     target = _local(form.get("next", [""])[0])
-    client = request.client.host if request.client else "unknown"
     try:
-        user = await authenticate(ctx, db, client, email, form.get("password", [""])[0])
+        password = form.get("password", [""])[0]
+        user = await authenticate(ctx, db, client_address(request), email, password)
     except ApiError as exc:
         values = {"user": None, "next": target, "email": email, "error": exc.message}
-        return _page("login.html", exc.status, **values)
+        refused = _page("login.html", exc.status, **values)
+        if isinstance(exc.details, dict) and exc.details.get("retry_after"):
+            refused.headers["Retry-After"] = str(exc.details["retry_after"])
+        return refused
     ttl = ctx.settings.page_session_ttl
     token = ctx.tokens.issue(user.id, ctx.now(), typ="page", ttl=ttl)
     answer = RedirectResponse(target, 303)
