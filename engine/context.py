@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import ChainMap
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin
 
 from playwright.async_api import Error as PlaywrightError
@@ -17,6 +18,7 @@ from engine.errors import NavigationError, NeedsBrowser, StepError
 from engine.events import LlmUsage, LogLevel
 from engine.extract import Document
 from engine.network import check_url, explain_load
+from engine.offload import off_loop
 from engine.page import BrowserPage, HttpPage, Page, ScreenshotArea, WaitUntil
 from engine.selectors import selector_kind
 from proxies import Outcome
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 
     from engine.runner import Run
     from engine.workflow import BotSettings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -81,6 +85,12 @@ class NodeContext:
 
     def log(self, level: LogLevel, message: str) -> None:
         self.run.log(level, message, self.node_id, self.step)
+
+    async def off_loop(self, work: Callable[[], T]) -> T:
+        """Run pure work (extraction, transforms, the bot's patterns) in an extraction thread,
+        each pattern limited by `timeouts.pattern_ms`: other runs' steps go on meanwhile."""
+        limit = timedelta(milliseconds=self.settings.timeouts.pattern_ms)
+        return await off_loop(work, pattern_limit=limit)
 
     def note_selector(self, selector: str) -> None:
         self.notes.selectors.append(selector)

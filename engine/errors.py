@@ -9,6 +9,8 @@ EngineError
     │   └── Refused        the network policy refused the page's address; never retried
     ├── NeedsBrowser       a node needs the browser renderer but the run is HTTP-only
     ├── SelectorError      a selector does not parse or cannot be evaluated
+    ├── PatternTooSlow     a regular expression ran past its time limit on one value
+    ├── StepAbandoned      the step stopped waiting for work it had sent to a thread
     └── VariableError      a {{variable}} has no value at run time
 ```
 `StepFailed` carries a failure whose policy is `fail` up to the run, which ends failed.
@@ -88,6 +90,36 @@ class NeedsBrowser(StepError):
 
 class SelectorError(StepError):
     """A selector does not parse or cannot be evaluated; the step fails without a retry."""
+
+    retryable = False
+
+
+class PatternTooSlow(StepError):
+    """A regular expression ran past its time limit on one value; the step fails without a
+    retry (the same value would be as slow again), then the node's on_error policy applies."""
+
+    retryable = False
+
+    def __init__(self, pattern: str, chars: int, limit_ms: int, field: str | None = None) -> None:
+        self.pattern = pattern
+        self.chars = chars
+        self.limit_ms = limit_ms
+        self.field = field
+        where = f"field {field!r}: " if field else ""
+        super().__init__(
+            f"{where}the pattern '{pattern}' took longer than {limit_ms} ms on a value of "
+            f"{chars} characters"
+        )
+
+    def within(self, name: str) -> PatternTooSlow:
+        """The same error, located in field `name` (around the sub-field it names already)."""
+        field = f"{name}.{self.field}" if self.field else name
+        return PatternTooSlow(self.pattern, self.chars, self.limit_ms, field)
+
+
+class StepAbandoned(StepError):
+    """Raised in a worker thread whose step stopped waiting (timed out or cancelled): the
+    thread stops early; nobody reads the error."""
 
     retryable = False
 

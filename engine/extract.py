@@ -29,7 +29,7 @@ from parsel import Selector
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator, model_validator
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from engine.errors import SelectorError
+from engine.errors import PatternTooSlow, SelectorError
 from engine.selectors import (
     SelectorType,
     css_to_xpath,
@@ -321,17 +321,24 @@ def _record(backend: Any, scope: Any, plans: tuple[_Plan, ...], url: str | None)
             nodes = found[plan.query]
         else:
             nodes = found[plan.query] = backend.select(scope, plan.query)
-        value: Any
-        if plan.fields is not None:
-            row[plan.name] = [_record(backend, node, plan.fields, url) for node in nodes]
-            continue
-        if plan.many:
-            values = (backend.value(node, plan.how, plan.attr) for node in nodes)
-            value = [v for v in values if v is not None]
-        else:
-            value = backend.value(nodes[0], plan.how, plan.attr) if nodes else None
-        row[plan.name] = apply(plan.transforms, value, url) if plan.transforms else value
+        try:
+            row[plan.name] = _value(backend, nodes, plan, url)
+        except PatternTooSlow as exc:
+            raise exc.within(plan.name) from None
     return row
+
+
+def _value(backend: Any, nodes: list[Any], plan: _Plan, url: str | None) -> Any:
+    """One field's value from the nodes its selector matched."""
+    value: Any
+    if plan.fields is not None:
+        return [_record(backend, node, plan.fields, url) for node in nodes]
+    if plan.many:
+        values = (backend.value(node, plan.how, plan.attr) for node in nodes)
+        value = [v for v in values if v is not None]
+    else:
+        value = backend.value(nodes[0], plan.how, plan.attr) if nodes else None
+    return apply(plan.transforms, value, url) if plan.transforms else value
 
 
 def _kinds(fields: Sequence[Field]) -> set[SelectorType]:

@@ -2,6 +2,8 @@
 
 A field's `transforms` run in order. Once a value is `None` the rest pass it along, except
 `default`, which replaces it. A list (a `many` field) is transformed element by element.
+`regex` and `replace` run the bot's pattern with a time limit (`engine.patterns`): past it they
+raise `PatternTooSlow`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from urllib.parse import urljoin, urlsplit
 from dateutil import parser as dateparser
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from engine import patterns
+
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -25,11 +29,10 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as e:
-        raise ValueError(f"invalid regular expression '{pattern}': {e}") from None
+def _compile(pattern: str) -> patterns.Pattern:
+    if problem := patterns.problem(pattern):
+        raise ValueError(problem)
+    return patterns.compiled(pattern)
 
 
 class Trim(BaseModel):
@@ -70,7 +73,9 @@ class Regex(BaseModel):
 
     model_config = _FROZEN
     op: Literal["regex"] = Field("regex", description="Transform kind.")
-    pattern: str = Field(description="Python regular expression, searched anywhere in the text.")
+    pattern: str = Field(
+        description="Regular expression (Python syntax), searched anywhere in the text.",
+    )
     group: int | str = Field(
         1, description="Group number or name to keep; the whole match if the pattern has no groups."
     )
@@ -83,7 +88,7 @@ class Regex(BaseModel):
 
     @model_validator(mode="after")
     def _valid_group(self) -> Regex:
-        compiled = re.compile(self.pattern)
+        compiled = _compile(self.pattern)
         if isinstance(self.group, str):
             if self.group not in compiled.groupindex:
                 raise ValueError(f"pattern '{self.pattern}' has no group named {self.group!r}")
@@ -93,20 +98,19 @@ class Regex(BaseModel):
 
     def run(self, value: Any, base_url: str | None) -> Any:
         """Apply to one non-None value."""
-        compiled = re.compile(self.pattern)
-        match = compiled.search(_text(value))
+        match = patterns.search(self.pattern, _text(value))
         if match is None:
             return None
-        group = 0 if self.group == 1 and compiled.groups == 0 else self.group
+        group = 0 if self.group == 1 and match.re.groups == 0 else self.group
         return match.group(group)
 
 
 class Replace(BaseModel):
-    """Replace every regular-expression match (`re.sub`)."""
+    """Replace every regular-expression match."""
 
     model_config = _FROZEN
     op: Literal["replace"] = Field("replace", description="Transform kind.")
-    pattern: str = Field(description="Python regular expression to replace.")
+    pattern: str = Field(description="Regular expression (Python syntax) to replace.")
     replacement: str = Field("", description=r"Replacement text; `\1` or `\g<name>` insert groups.")
 
     @field_validator("pattern")
@@ -119,16 +123,16 @@ class Replace(BaseModel):
     def _valid_replacement(self) -> Replace:
         # Expand the replacement against an always-matching pattern with the same groups, so a
         # bad group reference fails here rather than in the middle of a run.
-        compiled = re.compile(self.pattern)
+        compiled = _compile(self.pattern)
         names = {index: name for name, index in compiled.groupindex.items()}
         same_groups = "".join(
             f"(?P<{names[i]}>)" if i in names else "()" for i in range(1, compiled.groups + 1)
         )
-        match = re.match(same_groups, "")
+        match = patterns.compiled(same_groups).match("")
         assert match is not None
         try:
             match.expand(self.replacement)
-        except (re.error, IndexError) as e:
+        except (patterns.Error, IndexError) as e:
             raise ValueError(
                 f"invalid replacement '{self.replacement}' for pattern '{self.pattern}': {e}"
             ) from None
@@ -136,7 +140,7 @@ class Replace(BaseModel):
 
     def run(self, value: Any, base_url: str | None) -> Any:
         """Apply to one non-None value."""
-        return re.sub(self.pattern, self.replacement, _text(value))
+        return patterns.sub(self.pattern, self.replacement, _text(value))
 
 
 # Digit groups separated by thousands separators, or plain digits, each with an optional decimal
@@ -312,6 +316,11 @@ Transform = Annotated[
     Field(discriminator="op"),
 ]
 """One transform; the `op` key selects the kind."""
+
+OPS = frozenset(
+    ("trim", "lower", "upper", "regex", "replace", "number", "date", "absolute_url", "default")
+)
+"""Every transform's `op`: validation leaves them out of error locations."""
 
 _SHORTHAND: dict[str, type[BaseModel]] = {
     "trim": Trim,

@@ -12,6 +12,7 @@ from engine.errors import Issue, WorkflowInvalid
 from engine.graph import Graph
 from engine.nodes import KINDS
 from engine.selectors import playwright_only, validate_selector
+from engine.transforms import OPS
 from engine.workflow import VARIABLE_TAGS, Edge, Workflow
 
 LOOP_VARIABLES = {"paginate": "page", "for_each": "item"}
@@ -26,16 +27,29 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def _untagged(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The location without the tags pydantic adds for a union's member: variables.site.value,
+    not variables.site.object.value; transforms[0].pattern, not transforms[0].regex.pattern."""
+    if loc[:1] == ("variables",):
+        return tuple(part for i, part in enumerate(loc) if i != 2 or part not in VARIABLE_TAGS)
+    return tuple(
+        part
+        for i, part in enumerate(loc)
+        if not (i >= 2 and loc[i - 2] == "transforms" and isinstance(loc[i - 1], int))
+        or part not in OPS
+    )
+
+
 def _issues(error: ValidationError, node_id: str | None = None, prefix: str = "") -> list[Issue]:
     issues = []
     for item in error.errors(include_url=False):
-        loc = tuple(item["loc"])
-        if loc[:1] == ("variables",):  # drop the union's shape tag: variables.site.object.value
-            loc = tuple(part for i, part in enumerate(loc) if i != 2 or part not in VARIABLE_TAGS)
+        loc = _untagged(tuple(item["loc"]))
         field = _path((prefix, *loc) if prefix else loc)
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown field"
+        elif item["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
         issues.append(Issue(message, node_id, field or None))
     return issues
 

@@ -35,6 +35,13 @@ class Timeouts(Strict):
     )
     run_ms: int | None = Field(None, gt=0, description="Time limit for the whole run.")
     llm_ms: int = Field(120_000, gt=0, description="Time for one answer of a language model.")
+    pattern_ms: int = Field(
+        1_000,
+        gt=0,
+        le=60_000,
+        description="Time one regular expression (regex, replace, matches) may take on one "
+        "value; past it the step fails, naming the field and the pattern.",
+    )
 
 
 class ProxyUse(Strict):

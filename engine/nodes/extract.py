@@ -57,7 +57,8 @@ async def run(ctx: NodeContext, params: ExtractParams) -> Outcome:
     if params.mode == "list":
         assert params.item_selector is not None
         document = await ctx.document(expect=params.item_selector)
-        rows = document.items(params.item_selector, params.fields, limit=params.limit)
+        selector, fields, limit = params.item_selector, params.fields, params.limit
+        rows = await ctx.off_loop(lambda: document.items(selector, fields, limit=limit))
         ctx.note_selector(params.item_selector)
         if not rows:
             ctx.log("warning", f"item_selector {params.item_selector!r} matched nothing")
@@ -67,7 +68,7 @@ async def run(ctx: NodeContext, params: ExtractParams) -> Outcome:
         return None
     first = next((f.selector for f in params.fields if f.selector), "")
     document = await ctx.document(expect=first)
-    record = document.record(params.fields)
+    record = await ctx.off_loop(lambda: document.record(params.fields))
     missing = [name for name, value in record.items() if value in (None, [])]
     if missing:
         ctx.log("warning", f"fields matched nothing: {', '.join(missing)}")

@@ -63,7 +63,8 @@ def _concurrency(ctx: NodeContext, params: ForEachParams) -> int:
 async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
     document = await ctx.document(expect=params.selector)
     ctx.note_selector(params.selector)
-    items = document.items(params.selector, _link_fields(params), limit=params.limit)
+    fields = _link_fields(params)
+    items = await ctx.off_loop(lambda: document.items(params.selector, fields, limit=params.limit))
     if not items:
         ctx.log("warning", f"selector {params.selector!r} matched nothing")
     limit = asyncio.Semaphore(_concurrency(ctx, params))

@@ -145,7 +145,8 @@ async def run(ctx: NodeContext, params: LlmExtractParams) -> Outcome:
             f"{usage.tokens_out} out, {usage.latency_ms:.0f} ms",
         )
     # the hybrid part: fields with a selector, read once from the page or in each item
-    selected = _selected(ctx, document, params.fields, params.item_selector if items else None)
+    item_selector = params.item_selector if items else None
+    selected = await _selected(ctx, document, params.fields, item_selector)
     if params.mode == "list":
         found = unique_rows(row for a in answers for row in dump(a)["rows"])
         rows = [
@@ -169,7 +170,7 @@ def _items(ctx: NodeContext, document: Document, item_selector: str) -> list[str
     return found
 
 
-def _selected(
+async def _selected(
     ctx: NodeContext, document: Document, fields: list[SchemaField], item_selector: str | None
 ) -> list[dict[str, Any]]:
     """The values of the fields with a selector: one record for the page, or one per item."""
@@ -177,8 +178,8 @@ def _selected(
     for field in wanted:
         ctx.note_selector(field.selector or "")
     if item_selector:
-        return document.items(item_selector, wanted)
-    return [document.record(wanted)]
+        return await ctx.off_loop(lambda: document.items(item_selector, wanted))
+    return [await ctx.off_loop(lambda: document.record(wanted))]
 
 
 KIND = NodeKind(

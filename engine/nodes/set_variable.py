@@ -36,7 +36,8 @@ async def run(ctx: NodeContext, params: SetVariableParams) -> Outcome:
     if params.from_page is not None:
         expect = params.from_page.selector or ""
         document = await ctx.document(expect=expect)
-        value = document.record([params.from_page]).get(params.from_page.name)
+        field = params.from_page
+        value = (await ctx.off_loop(lambda: document.record([field]))).get(field.name)
     ctx.set_variable(params.name, value)
     return None
 

@@ -233,7 +233,7 @@ def test_a_bad_variable_gets_one_message() -> None:
     document["variables"] = {"site": {"valeu": "x"}, "pages": [1, 2], "ok": {"value": 3}}
     assert issues(document) == [
         "field 'variables.site.valeu': unknown field",
-        "field 'variables.pages': Value error, give a string, number, boolean or null, "
+        "field 'variables.pages': give a string, number, boolean or null, "
         "or an object {value, env, secret}",
     ]
 
@@ -256,3 +256,31 @@ def test_schema_has_one_sub_schema_per_node_kind() -> None:
     mapping = json.dumps(schema)
     assert '"discriminator"' in mapping
     assert defs["NavigateParams"]["properties"]["url"]["description"]
+
+
+def test_patterns_are_compiled_when_the_bot_is_validated() -> None:
+    found = issues(
+        bot(
+            NAV,
+            node(
+                "items",
+                "extract",
+                item_selector="li",
+                fields=[
+                    {"name": "a", "transforms": ["trim", {"op": "regex", "pattern": "(ab"}]},
+                    {"name": "b", "transforms": [{"op": "replace", "pattern": "x{2,1}"}]},
+                ],
+            ),
+            node("check", "condition", variable="site", op="matches", value="(("),
+            node("later", "condition", variable="site", op="matches", value="{{site}}("),
+        )
+        | {"variables": {"site": "x"}}
+    )
+    assert found == [
+        "node 'items', field 'data.fields[0].transforms[1].pattern': invalid regular "
+        "expression '(ab': missing ) at position 3",
+        "node 'items', field 'data.fields[1].transforms[0].pattern': invalid regular "
+        "expression 'x{2,1}': min repeat greater than max repeat at position 2",
+        "node 'check', field 'data.value': invalid regular expression '((': missing ) at "
+        "position 2",
+    ]  # a pattern made of {{variables}} is checked once rendered

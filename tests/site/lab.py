@@ -7,6 +7,7 @@ built by hand. Per-server state (the flaky counters, the stop signal of `/lab/sl
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from decimal import Decimal
@@ -72,6 +73,7 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/assets": assets,
         "/lab/asset/<name>": asset,
         "/lab/busy": busy,
+        "/lab/repeat": repeat,
     }
 
 
@@ -418,3 +420,19 @@ def busy(request: Request) -> Response:
     ms = min(int(request.query.get("ms", "2000")), 30_000)
     script = f"const until = Date.now() + {ms}; while (Date.now() < until) {{}}"
     return _page("Busy", '<p id="done">loaded</p>', script)
+
+
+REPEAT_MAX_CHARS = 1_000_000
+
+
+def repeat(request: Request) -> Response:
+    """`?text=a&times=30&tail=!&items=5`: items of one text repeated, then a tail (the input
+    that makes a backtracking regular expression take exponential time)."""
+    times = min(int(request.query.get("times", "30")), REPEAT_MAX_CHARS)
+    text = request.query.get("text", "a") * times + request.query.get("tail", "!")
+    text = html.escape(text)
+    items = "".join(
+        f'<li class="long" data-n="{i}">{text}</li>'
+        for i in range(1, int(request.query.get("items", "5")) + 1)
+    )
+    return _page("Repeat", f'<ul class="longs">{items}</ul>')
