@@ -14,7 +14,8 @@ from urllib.parse import urljoin
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page as PlaywrightPage
 
-from engine.errors import NavigationError, NeedsBrowser, StepError
+from engine import stalls
+from engine.errors import NavigationError, NeedsBrowser, Refused, StepError
 from engine.events import LlmUsage, LogLevel
 from engine.extract import Document
 from engine.network import check_url, explain_load
@@ -140,7 +141,7 @@ class NodeContext:
         timeout_ms = self.settings.timeouts.navigation_ms
         mark = traffic.not_sent
         try:
-            status = await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
+            status = await self._goto(page, url, wait_until, timeout_ms)
         except NavigationError as exc:
             explained = explain_load(exc, url, traffic.since(mark))
             if explained is exc:
@@ -153,6 +154,21 @@ class NodeContext:
             if outcome is Outcome.BLOCKED:
                 proxy = traffic.proxy_for(page.url)
                 self.log("warning", f"{page.url} looks like a challenge page; {proxy} rests")
+
+    async def _goto(
+        self, page: Page, url: str, wait_until: WaitUntil, timeout_ms: int
+    ) -> int | None:
+        """`page.goto`, once more if it failed while the event loop was stalled (no answer was
+        read, no request forwarded: the page was not to blame)."""
+        started = stalls.now()
+        try:
+            return await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
+        except NavigationError as exc:
+            stalled = stalls.stalled(started)
+            if isinstance(exc, Refused) or stalled < stalls.STALL:
+                raise
+            self.log("warning", f"{exc}, while the worker was stalled {stalled:.0f} s: once more")
+        return await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
 
     @asynccontextmanager
     async def loading_page(self) -> AsyncIterator[None]:

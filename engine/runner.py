@@ -15,6 +15,7 @@ from urllib.parse import unquote, unquote_plus
 from playwright.async_api import Error as PlaywrightError
 
 from browser_pool import BrowserPool, BrowserPoolError, ChromiumNotFound
+from engine import stalls
 from engine.context import BranchResult, NodeContext, Scope, StepNotes
 from engine.errors import (
     LimitReached,
@@ -298,8 +299,10 @@ class Run:
         outcome: str | None = None
         error: str | None = None
         status: StepStatus = "succeeded"
+        stalled_once = False
         while True:
             attempts += 1
+            attempt_started = stalls.now()
             try:
                 rendered = (
                     self._render(params, scope, kind.raw_fields)
@@ -330,6 +333,14 @@ class Run:
                 if isinstance(exc, TimeoutError) and timeout:
                     error = f"node timed out after {timeout:g} s"
                 retryable = not isinstance(exc, StepError) or exc.retryable
+                stalled = stalls.stalled(attempt_started)
+                if retryable and not kind.loop and not stalled_once and stalled >= stalls.STALL:
+                    # not the page's fault: the loop every run shares was held up meanwhile
+                    stalled_once = True
+                    attempts -= 1
+                    note = f"{error}, while the worker was stalled {stalled:.0f} s: once more"
+                    ctx.log("warning", note)
+                    continue
                 if attempts <= retries and retryable:
                     delay = params.retry_delay_ms / 1000 * 2 ** (attempts - 1)
                     ctx.log(
@@ -497,6 +508,7 @@ class Run:
         status: RunStatus = "succeeded"
         error: str | None = None
         top = Scope(page=None, variables=ChainMap({}, self.variables))
+        stalls.hold()
         try:
             async with asyncio.timeout(s.timeouts.run_ms / 1000 if s.timeouts.run_ms else None):
                 self._resolve_variables()
@@ -519,6 +531,7 @@ class Run:
             status, error = "failed", self.redact(str(exc))
             self.browser_failed = _infrastructure(exc)
         finally:
+            stalls.release()
             await self._close(top)
         if self.refusals > REFUSALS_LOGGED:
             self.log("warning", f"{self.refusals} requests refused in all", None, None)

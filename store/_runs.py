@@ -141,14 +141,22 @@ async def holds(session: AsyncSession, held: Claim) -> bool:
 
 
 async def renew(
-    session: AsyncSession, held: Claim, *, now: datetime, lease: timedelta
+    session: AsyncSession, held: Claim, *, now: datetime, lease: timedelta, resume: bool = False
 ) -> bool | None:
-    """Extend the lease; returns whether cancellation was requested, None if the lease is lost."""
+    """Extend the lease; returns whether cancellation was requested, None if the lease is lost.
+
+    With `resume`, a claim the reaper queued again because its heartbeats stopped (its worker
+    was stalled, not dead) is taken back while no other worker has claimed it since (the
+    attempt fences that): the run goes on with the rows it stored instead of starting over.
+    """
+    status = Execution.status == ExecutionStatus.RUNNING
+    if resume:
+        status = Execution.status.in_((ExecutionStatus.RUNNING, ExecutionStatus.QUEUED))
     return (
         await session.execute(
             update(Execution)
-            .where(*_owned(held))
-            .values(lease_until=now + lease, heartbeat_at=now)
+            .where(Execution.id == held.execution_id, Execution.attempt == held.attempt, status)
+            .values(status=ExecutionStatus.RUNNING, lease_until=now + lease, heartbeat_at=now)
             .returning(Execution.cancel_requested)
         )
     ).scalar_one_or_none()

@@ -83,21 +83,37 @@ def _limited(workflow: Workflow, settings: WorkerSettings, trigger: store.Trigge
 
 class _Watch:
     """Renews the lease every heartbeat; turns a cancel request, a shutdown or a lost lease
-    into the engine's cancel event."""
+    into the engine's cancel event.
+
+    A process stalled past its lease (by anything holding the GIL or the event loop) finds the
+    reaper queued its execution again: unless another worker claimed it meanwhile, the next
+    heartbeat takes it back and the run goes on with its rows, rather than all of them being
+    thrown away for a fresh attempt. Once the outcome is being stored, heartbeats only renew
+    (`settling()`): a hand-back queues the execution on purpose.
+    """
 
     def __init__(self, rt: Runtime, held: store.Claim) -> None:
         self.rt = rt
         self.held = held
         self.cancel = asyncio.Event()
         self.reason: str | None = None  # "cancelled", "shutdown" or "lost"
+        self._resume = True
+        self._beating = asyncio.Lock()
 
     def _stop(self, reason: str) -> None:
         if self.reason is None:
             self.reason = reason
         self.cancel.set()
 
+    async def settling(self) -> None:
+        """From now on, renew the lease but never take back a queued execution."""
+        async with self._beating:  # a heartbeat under way finishes first
+            self._resume = False
+
     async def run(self) -> None:
         interval = self.rt.settings.heartbeat.total_seconds()
+        loop = asyncio.get_running_loop()
+        since = loop.time()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.rt.stopping.wait(), interval)
@@ -105,24 +121,54 @@ class _Watch:
                 self._stop("shutdown")
                 return
             try:
-                async with self.rt.db.transaction() as session:
+                async with self._beating, self.rt.db.transaction() as session:
                     state = await store.renew(
-                        session, self.held, now=self.rt.clock(), lease=self.rt.settings.lease
+                        session,
+                        self.held,
+                        now=self.rt.clock(),
+                        lease=self.rt.settings.lease,
+                        resume=self._resume,
                     )
             except store.UNAVAILABLE as exc:
                 log.warning("execution %s: heartbeat missed: %s", self.held.execution_id, exc)
+                since = loop.time()
                 continue
             if state is None:
                 self._stop("lost")
                 return
+            silent, since = loop.time() - since, loop.time()
+            if silent > self.rt.settings.lease.total_seconds():
+                await self._stalled(silent)
             if state:
                 self._stop("cancelled")
+
+    async def _stalled(self, silent: float) -> None:
+        log.warning(
+            "execution %s: no heartbeat for %.0f s (the worker process was stalled); "
+            "its lease ran out and was taken back",
+            self.held.execution_id,
+            silent,
+        )
+        line = {
+            "execution_id": self.held.execution_id,
+            "step": None,
+            "level": "warning",
+            "message": f"the worker stalled for {silent:.0f} s, past its lease; the run went on "
+            "where it was, with the rows already found",
+            "at": self.rt.clock(),
+        }
+        with contextlib.suppress(*store.UNAVAILABLE):  # the note is a courtesy
+            async with self.rt.db.transaction() as session:
+                await store.save_logs(session, [line])
 
 
 async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = False) -> None:
     """Run one execution to a consistent end (see the table above). Records logged meanwhile,
     in the tasks it starts too, carry `execution_id` and, once claimed, `bot_id`."""
     with bound_contextvars(execution_id=str(execution_id)):
+        # Sent again while this process runs it (the reaper queued it during a stall, or a
+        # hand-back is under way): the run here decides first whether it goes on.
+        await rt.done_here(execution_id)
         if rt.stopping.is_set():  # taken off the queue while shutting down: leave it to others
             await send(rt.broker, execution_id, priority=priority)
             return
@@ -137,8 +183,13 @@ async def execute(rt: Runtime, execution_id: uuid.UUID, *, priority: bool = Fals
         if held is None:
             log.info("execution %s: already taken, finished or cancelled", execution_id)
             return
-        with bound_contextvars(bot_id=str(held.bot_id)):
-            await _claimed(rt, held, priority)
+        done = rt.running[execution_id] = asyncio.Event()
+        try:
+            with bound_contextvars(bot_id=str(held.bot_id)):
+                await _claimed(rt, held, priority)
+        finally:
+            del rt.running[execution_id]
+            done.set()
 
 
 async def _claimed(rt: Runtime, held: store.Claim, priority: bool) -> None:
@@ -200,6 +251,7 @@ async def _claimed(rt: Runtime, held: store.Claim, priority: bool) -> None:
                 error=f"internal error: {type(exc).__name__}: {exc}",
             )
         await _patiently(rt, _flushed(sink))
+        await watch.settling()
         if watch.reason == "lost" or sink.lost:
             log.warning("execution %s: lease lost to another worker; stopping", execution_id)
         elif watch.reason == "shutdown" and finished.status == "cancelled":

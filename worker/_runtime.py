@@ -7,6 +7,7 @@ closed at shutdown; executions running at the same time share it.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +48,13 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the worker shuts down: running executions go back to the queue."""
+    running: dict[uuid.UUID, asyncio.Event] = field(default_factory=dict)
+    """The executions this process runs now, each with the event set when it is done here."""
+
+    async def done_here(self, execution_id: uuid.UUID) -> None:
+        """Wait while this process runs the execution (a message for it arrived meanwhile)."""
+        while (done := self.running.get(execution_id)) is not None:
+            await done.wait()
 
     async def aclose(self) -> None:
         self.stopping.set()

@@ -248,7 +248,7 @@ class StoreSink:
                 return True
             try:
                 async with self.rt.db.transaction() as session:
-                    if not await store.holds(session, self.held):
+                    if not await self._holds(session):
                         self.lost = True
                         return True
                     await store.save_rows(session, batch.rows)
@@ -261,6 +261,17 @@ class StoreSink:
                 return False
         await self.publish({"type": "progress", "rows": self.row_count})
         return True
+
+    async def _holds(self, session: store.Session) -> bool:
+        """Whether this attempt still owns the execution, taking it back if the reaper queued
+        it again while the process was stalled and nobody else claimed it (see `renew`)."""
+        if await store.holds(session, self.held):
+            return True
+        settings = self.rt.settings
+        taken = await store.renew(
+            session, self.held, now=self.rt.clock(), lease=settings.lease, resume=True
+        )
+        return taken is not None
 
 
 def artifact_prefix(held: store.Claim) -> str:

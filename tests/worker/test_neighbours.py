@@ -1,7 +1,12 @@
-"""Executions sharing a worker process: one that misbehaves (a pathological pattern) must not
-cost another run a row."""
+"""Executions sharing a worker process: one that misbehaves (a pathological pattern) or a
+process that stalls must not cost any run a row."""
 
 from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
 
 from sqlalchemy import select
 
@@ -9,6 +14,7 @@ import store
 from tests.engine.conftest import bot, node
 from tests.worker.conftest import (
     Processes,
+    load,
     paced_bot,
     paced_rows,
     rows_of,
@@ -63,3 +69,27 @@ async def test_a_pathological_pattern_costs_its_neighbour_nothing(
     assert good.attempt == 1
     assert good.rows == pages * 3
     assert await rows_of(database, good_id) == paced_rows(pages)
+
+
+async def test_a_stalled_worker_goes_on_with_its_rows(
+    database: store.Database, processes: Processes, redis_url: str, site: DemoSite
+) -> None:
+    pages = 10
+    _, execution_id = await seed(database, paced_bot(site, pages=pages, delay_ms=200))
+    worker = processes.start("worker")
+    processes.start("scheduler")
+    _send(redis_url, execution_id)
+    await _wait_rows(database, execution_id, 6)
+    os.kill(worker.pid, signal.SIGSTOP)  # stalled, not dead: no heartbeat past the 3 s lease
+    try:
+        deadline = time.monotonic() + 20
+        while (await load(database, execution_id)).status != store.ExecutionStatus.QUEUED:
+            assert time.monotonic() < deadline, "the reaper did not queue the execution again"
+            await asyncio.sleep(0.1)
+    finally:
+        os.kill(worker.pid, signal.SIGCONT)
+    execution = await wait_status(database, execution_id)
+    assert execution.status == store.ExecutionStatus.SUCCEEDED, execution.error
+    assert execution.attempt == 1  # taken back, not started over
+    assert await rows_of(database, execution_id) == paced_rows(pages)
+    assert any("the worker stalled for" in line for line in await _logs(database, execution_id))
