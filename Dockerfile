@@ -6,7 +6,7 @@ ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/trawler
-COPY pyproject.toml README.md /src/
+COPY pyproject.toml README.md deploy/constraints.txt /src/
 COPY trawler /src/trawler
 COPY api /src/api
 COPY worker /src/worker
@@ -15,7 +15,7 @@ COPY browser_pool /src/browser_pool
 COPY proxies /src/proxies
 COPY store /src/store
 COPY migrations /src/migrations
-RUN /opt/trawler/bin/pip install /src
+RUN /opt/trawler/bin/pip install --constraint /src/constraints.txt /src
 
 FROM ${PYTHON_IMAGE}
 RUN apt-get update \

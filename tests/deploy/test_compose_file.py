@@ -12,6 +12,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.deploy.compose import (
     COMPOSE_FILE,
@@ -139,6 +141,20 @@ def test_the_deployment_shape() -> None:
                 assert (ROOT / source).exists(), source
 
 
+def test_the_images_pinned_python_packages_satisfy_the_package() -> None:
+    lines = (ROOT / "deploy/constraints.txt").read_text().splitlines()
+    pins = {
+        canonicalize_name(name): version
+        for name, version in (line.split("==") for line in lines if not line.startswith("#"))
+    }
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for spec in project["dependencies"]:
+        requirement = Requirement(spec)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not pinned: run scripts/lock-images"
+        assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]}: {spec}"
+
+
 def _stages(dockerfile: str) -> list[str]:
     return re.findall(r"^FROM (\S+)", (ROOT / dockerfile).read_text(), re.MULTILINE)
 
@@ -166,7 +182,8 @@ def test_the_worker_image_has_chromium_fonts_and_the_sandbox() -> None:
     install = re.search(r"apt-get install[^&]*", text)
     assert install is not None
     packages = set(install[0].split())
-    wanted = {"chromium", "chromium-headless-shell", "libatomic1", "fonts-noto-cjk", "tini"}
+    wanted = {"chromium-headless-shell", "libatomic1", "fonts-noto-cjk", "tini"}
     assert wanted <= packages
+    assert "chromium" not in packages  # the full browser is for headed runs: a worker has no screen
     assert "TRAWLER_BROWSER__SANDBOX=true" in text
     assert "chromium" not in (ROOT / "Dockerfile").read_text()
