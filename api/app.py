@@ -26,6 +26,7 @@ from api.routes import (
     proxies,
     schedules,
     selectors,
+    users,
 )
 from api.schemas import errors as documented
 from api.security import AccessTokens
@@ -94,7 +95,7 @@ def create_app(config: ApiConfig) -> FastAPI:
     for router in (
         auth.router,
         keys.router,
-        auth.users,
+        users.router,
         bots.router,
         schedules.router,
         executions.router,

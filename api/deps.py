@@ -66,6 +66,16 @@ _bearer = HTTPBearer(
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
 
 
+async def token_user(ctx: Context, db: store.Session, token: str) -> store.User | None:
+    """The user of a valid access token of the user's current token generation; None for
+    anything else (a password change or signing out everywhere ended the token)."""
+    claims = ctx.tokens.read(token)
+    user = await db.get(store.User, claims.user_id) if claims else None
+    if user is None or claims is None or claims.generation != user.token_generation:
+        return None
+    return user
+
+
 async def current_user(
     ctx: ContextDep,
     db: SessionDep,
@@ -89,8 +99,7 @@ async def current_user(
                 key.last_used_at = now
                 await db.commit()
     else:
-        user_id = ctx.tokens.read(presented)
-        user = await db.get(store.User, user_id) if user_id else None
+        user = await token_user(ctx, db, presented)
     if user is None:
         raise ApiError(401, "unauthorized", "the access token or API key is invalid or expired")
     plan = ctx.settings.plans.get(user.plan) or ctx.settings.plans["free"]

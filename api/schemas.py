@@ -294,11 +294,37 @@ class LogOut(Response):
 
 class UserUpdate(Request):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"email": "ada.lovelace@example.com"}]}
+        json_schema_extra={
+            "examples": [
+                {"email": "ada.lovelace@example.com", "current_password": "correct horse battery"},
+                {"password": "a new long passphrase", "current_password": "correct horse battery"},
+            ]
+        }
     )
 
     email: Email | None = None
-    password: Password | None = None
+    password: Password | None = Field(
+        None,
+        description="A new password. It ends every session of the account (refresh tokens, "
+        "access tokens, viewer sign-ins); this client gets a new refresh cookie.",
+    )
+    current_password: str | None = Field(
+        None,
+        max_length=256,
+        description="Required to change the email or the password; a wrong one is a failed "
+        "sign-in (403), limited as sign-ins are.",
+    )
+    revoke_api_keys: bool = Field(
+        False,
+        description="With a new password: revoke every API key too (keys outlive a password "
+        "change otherwise).",
+    )
+
+
+class SignOutEverywhere(Request):
+    revoke_api_keys: bool = Field(
+        False, description="Revoke every API key too; otherwise keys keep working."
+    )
 
 
 class Usage(Response):

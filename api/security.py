@@ -1,10 +1,12 @@
-"""Passwords (argon2id), access tokens (JWT, HS256 only) and opaque refresh tokens."""
+"""Passwords (argon2id), access tokens (JWT, HS256 only), opaque refresh and viewer-session
+tokens, API keys."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
@@ -29,8 +31,9 @@ def verify_password(password_hash: str, password: str) -> bool:
 DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
-def new_refresh_token() -> tuple[str, str]:
-    """A refresh token for the client's cookie, and the hash the store keeps."""
+def new_token() -> tuple[str, str]:
+    """An opaque token for a cookie (a refresh token, a viewer session), and the hash the
+    store keeps."""
     token = secrets.token_urlsafe(32)
     return token, digest(token)
 
@@ -39,42 +42,52 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Claims:
+    """Whose a valid access token is, and the token generation it was issued in."""
+
+    user_id: uuid.UUID
+    generation: int
+
+
 class AccessTokens:
-    """Short-lived bearer tokens; only HS256 is accepted (no `alg: none`, no key confusion)."""
+    """Short-lived bearer tokens; only HS256 is accepted (no `alg: none`, no key confusion).
+
+    Each names the user's token generation: once the user's generation moves on (a password
+    change, signing out everywhere) the token is refused before it expires.
+    """
 
     ALGORITHM = "HS256"
+    TYPE = "access"
 
     def __init__(self, key: bytes, ttl: timedelta) -> None:
         self.key = key
         self.ttl = ttl
 
-    def issue(
-        self,
-        user_id: uuid.UUID,
-        now: datetime,
-        *,
-        typ: str = "access",
-        ttl: timedelta | None = None,
-    ) -> str:
-        """A token for `user_id`; `typ` "page" for the viewer's session cookie, which is no
-        bearer token and the other way round."""
-        expires = now + (ttl or self.ttl)
-        claims = {"sub": str(user_id), "iat": now, "exp": expires, "typ": typ}
+    def issue(self, user_id: uuid.UUID, generation: int, now: datetime) -> str:
+        """A token for `user_id` in its token `generation`."""
+        claims = {
+            "sub": str(user_id),
+            "gen": generation,
+            "iat": now,
+            "exp": now + self.ttl,
+            "typ": self.TYPE,
+        }
         return jwt.encode(claims, self.key, algorithm=self.ALGORITHM)
 
-    def read(self, token: str, *, typ: str = "access") -> uuid.UUID | None:
-        """The user id of a valid, unexpired token of this type; None otherwise."""
+    def read(self, token: str) -> Claims | None:
+        """The claims of a valid, unexpired access token; None otherwise."""
         try:
             claims = jwt.decode(
                 token,
                 self.key,
                 algorithms=[self.ALGORITHM],
-                options={"require": ["sub", "exp", "iat", "typ"]},
+                options={"require": ["sub", "gen", "exp", "iat", "typ"]},
             )
-            if claims["typ"] != typ:
+            if claims["typ"] != self.TYPE or not isinstance(claims["gen"], int):
                 return None
-            return uuid.UUID(claims["sub"])
-        except (jwt.InvalidTokenError, ValueError):
+            return Claims(uuid.UUID(claims["sub"]), claims["gen"])
+        except (jwt.InvalidTokenError, ValueError, TypeError):
             return None
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store._accounts import ApiKey, MonthlyUsage, Payment, RefreshToken, Subscription, User
+from store._accounts import (
+    ApiKey,
+    MonthlyUsage,
+    PageSession,
+    Payment,
+    RefreshToken,
+    Subscription,
+    User,
+)
 from store._base import Base
 from store._bots import Bot, BotVersion, Schedule
 from store._census import ExecutionCensus, execution_census
@@ -85,6 +93,13 @@ from store._schedules import (
     stale_running,
     usage_of,
 )
+from store._sessions import (
+    add_page_session,
+    end_page_session,
+    end_sessions,
+    forget_expired,
+    page_session_user,
+)
 from store._users import (
     add_api_key,
     add_refresh_token,
@@ -134,6 +149,7 @@ __all__ = [
     "LogLevel",
     "ModelEndpointRecord",
     "MonthlyUsage",
+    "PageSession",
     "Payment",
     "ProxyRecord",
     "RefreshToken",
@@ -152,6 +168,7 @@ __all__ = [
     "UserProxy",
     "add_api_key",
     "add_model_endpoint",
+    "add_page_session",
     "add_refresh_token",
     "add_usage",
     "add_user_proxy",
@@ -177,12 +194,15 @@ __all__ = [
     "disable_user_proxy",
     "downgrade",
     "due_schedules",
+    "end_page_session",
+    "end_sessions",
     "execution_census",
     "executions_of_user",
     "expired",
     "fail",
     "finish",
     "first_rows",
+    "forget_expired",
     "holds",
     "list_bots",
     "list_executions",
@@ -195,6 +215,7 @@ __all__ = [
     "own_execution",
     "own_schedule",
     "own_user_proxy",
+    "page_session_user",
     "refresh_token",
     "renew",
     "request_cancel",

@@ -29,6 +29,9 @@ class User(Base):
     plan: Mapped[str] = mapped_column(String(32), default="free", server_default="free")
     limits: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = created_at_column()
+    # Every token and session carries the generation it was issued in; bumping it (a password
+    # change, signing out everywhere) ends them all at once, even ones no table lists.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RefreshToken(Base):
@@ -40,6 +43,22 @@ class RefreshToken(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(_user_fk(), index=True)
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     family: Mapped[uuid.UUID] = mapped_column(index=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class PageSession(Base):
+    """A sign-in to the viewer pages; the cookie holds a token whose hash finds it, so signing
+    out ends it here and not only in that browser."""
+
+    __tablename__ = "page_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(_user_fk(), index=True)
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]

@@ -47,10 +47,18 @@ async def add_refresh_token(
     token_hash: str,
     *,
     family: uuid.UUID,
+    generation: int,
     expires_at: datetime,
 ) -> None:
+    """A refresh token of `family`, issued in the user's token `generation`."""
     session.add(
-        RefreshToken(user_id=user_id, token_hash=token_hash, family=family, expires_at=expires_at)
+        RefreshToken(
+            user_id=user_id,
+            token_hash=token_hash,
+            family=family,
+            generation=generation,
+            expires_at=expires_at,
+        )
     )
     await session.flush()
 

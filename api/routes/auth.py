@@ -1,4 +1,5 @@
-"""Register, log in, refresh (rotated; a reused token revokes its whole family), log out."""
+"""Register, log in, refresh (rotated; a reused token revokes its whole family), log out of
+this login or of every one."""
 
 from __future__ import annotations
 
@@ -6,18 +7,16 @@ import asyncio
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Request, Response
+from fastapi import APIRouter, Body, Cookie, Request, Response
 
 import store
-from api.deps import ContextDep, CurrentUser, SessionDep
+from api.deps import Context, ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError
-from api.quota import limits_of
-from api.schemas import AccessToken, Credentials, Usage, UserOut, UserUpdate, errors
-from api.security import digest, hash_password, new_refresh_token
+from api.schemas import AccessToken, Credentials, SignOutEverywhere, UserOut, errors
+from api.security import digest, hash_password, new_token
 from api.signin import authenticate, client_address
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-users = APIRouter(prefix="/users", tags=["users"])
 
 COOKIE = "trawler_refresh"
 COOKIE_PATH = "/api/v1/auth"
@@ -32,14 +31,22 @@ async def register(body: Credentials, db: SessionDep) -> UserOut:
     return UserOut.model_validate(user)
 
 
-async def _issue(
-    ctx: ContextDep, db: SessionDep, response: Response, user_id: uuid.UUID, family: uuid.UUID
+async def issue(
+    ctx: Context, db: store.Session, response: Response, user: store.User, family: uuid.UUID
 ) -> AccessToken:
+    """An access token, and a refresh token of `family` in the cookie, both of the user's
+    current token generation; commits."""
     now = ctx.now()
-    token, token_hash = new_refresh_token()
+    token, token_hash = new_token()
     await store.add_refresh_token(
-        db, user_id, token_hash, family=family, expires_at=now + ctx.settings.refresh_ttl
+        db,
+        user.id,
+        token_hash,
+        family=family,
+        generation=user.token_generation,
+        expires_at=now + ctx.settings.refresh_ttl,
     )
+    access = ctx.tokens.issue(user.id, user.token_generation, now)
     await db.commit()
     response.set_cookie(
         COOKIE,
@@ -50,10 +57,7 @@ async def _issue(
         secure=ctx.settings.secure_cookies,
         samesite="strict",
     )
-    return AccessToken(
-        access_token=ctx.tokens.issue(user_id, now),
-        expires_in=int(ctx.settings.access_ttl.total_seconds()),
-    )
+    return AccessToken(access_token=access, expires_in=int(ctx.settings.access_ttl.total_seconds()))
 
 
 @router.post("/login")
@@ -66,7 +70,8 @@ async def login(
     growing wait after repeated failures (429 with Retry-After says how long).
     """
     user = await authenticate(ctx, db, client_address(request), body.email, body.password)
-    return await _issue(ctx, db, response, user.id, uuid.uuid4())
+    await store.forget_expired(db, user.id, now=ctx.now())
+    return await issue(ctx, db, response, user, uuid.uuid4())
 
 
 @router.post("/refresh")
@@ -81,12 +86,19 @@ async def refresh(
     now = ctx.now()
     if stored is None or stored.expires_at <= now:
         raise ApiError(401, "invalid_refresh_token", "sign in again")
+    user = await db.get(store.User, stored.user_id)
+    if user is None or stored.generation != user.token_generation:
+        raise ApiError(
+            401,
+            "session_ended",
+            "this session was ended (a password change, or signing out everywhere): sign in again",
+        )
     if stored.revoked_at is not None:  # used before: stolen, or replayed — end that login
         await store.revoke_family(db, stored.family, now=now)
         await db.commit()
         raise ApiError(401, "refresh_token_reused", "this session was ended; sign in again")
     stored.revoked_at = now
-    return await _issue(ctx, db, response, stored.user_id, stored.family)
+    return await issue(ctx, db, response, user, stored.family)
 
 
 @router.post("/logout", status_code=204)
@@ -104,48 +116,18 @@ async def logout(
     response.delete_cookie(COOKIE, path=COOKIE_PATH)
 
 
-@users.get("/me")
-async def me(user: CurrentUser) -> UserOut:
-    return UserOut.model_validate(user)
-
-
-@users.patch("/me", responses=errors(409))
-async def update_me(body: UserUpdate, user: CurrentUser, db: SessionDep) -> UserOut:
-    """Change email or password."""
-    if body.email is not None:
-        await store.set_email(db, user, body.email)  # Conflict: 409, as for registering
-    if body.password is not None:
-        user.password_hash = hash_password(body.password)
-    await db.commit()
-    return UserOut.model_validate(user)
-
-
-@users.delete("/me", status_code=204)
-async def delete_me(user: CurrentUser, db: SessionDep, ctx: ContextDep, response: Response) -> None:
-    """Delete the account with its bots, schedules, executions, rows and artifacts."""
-    for execution_id in await store.executions_of_user(db, user.id):
-        await ctx.artifacts.delete_prefix(str(execution_id))
-    await db.delete(user)
+@router.post("/logout-all", status_code=204)
+async def logout_all(
+    user: CurrentUser,
+    ctx: ContextDep,
+    db: SessionDep,
+    response: Response,
+    body: Annotated[SignOutEverywhere | None, Body()] = None,
+) -> None:
+    """End every session of the account at once: every login's refresh tokens, every access
+    token, every viewer sign-in (this one's too). API keys keep working unless
+    `revoke_api_keys`."""
+    revoke_keys = body is not None and body.revoke_api_keys
+    await store.end_sessions(db, user, now=ctx.now(), api_keys=revoke_keys)
     await db.commit()
     response.delete_cookie(COOKIE, path=COOKIE_PATH)
-
-
-@users.get("/me/usage")
-async def usage(user: CurrentUser, db: SessionDep, ctx: ContextDep) -> Usage:
-    """This month's executions, rows, pages and LLM tokens against the plan's limits."""
-    month = ctx.now().strftime("%Y-%m")
-    used = await store.usage_of(db, user.id, month)
-    limits = limits_of(ctx, user)
-    return Usage(
-        month=month,
-        executions=used.executions,
-        rows=used.rows,
-        pages=used.pages,
-        llm_tokens=used.llm_tokens,
-        limits={
-            "executions_per_month": limits.executions_per_month,
-            "rows_per_month": limits.rows_per_month,
-            "concurrent_executions": limits.concurrent_executions,
-            "llm_tokens_per_month": limits.llm_tokens_per_month,
-        },
-    )

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
 import store
-from api.deps import Context, ContextDep, CurrentUser, SessionDep
+from api.deps import Context, ContextDep, CurrentUser, SessionDep, token_user
 from api.progress import follow
 from api.routes.executions import owned_execution
 
@@ -68,9 +68,9 @@ async def execution_socket(
     """The same events as JSON messages; a bad token or another user's id is refused (403)
     at the handshake."""
     ctx: Context = websocket.app.state.context
-    user_id = ctx.tokens.read(token)
     async with ctx.db.session() as session:
-        owned = user_id and await store.own_execution(session, user_id, execution_id)
+        user = await token_user(ctx, session, token)
+        owned = user and await store.own_execution(session, user.id, execution_id)
     if not owned:
         await websocket.close(code=1008, reason="not found")
         return

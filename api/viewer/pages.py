@@ -1,9 +1,11 @@
 """The viewer's pages: sign-in, executions, bots and the replay of one execution.
 
-Pages use a session cookie (`trawler_session`, HttpOnly, SameSite=Lax) holding a signed token
-of type "page", which is no bearer token for the API. Only reads are open to the cookie, plus
-sign-in and sign-out; every change goes through the API. A page without a session redirects to
-the sign-in form; the replay's data routes answer 401. Another user's ids answer 404.
+Pages use a session cookie (`trawler_session`, HttpOnly, SameSite=Lax) holding an opaque token
+whose hash finds the session in the store (signing out, a password change or signing out
+everywhere ends it there); it is no bearer token for the API. Only reads are open to the
+cookie, plus sign-in and sign-out; every change goes through the API. A page without a session
+redirects to the sign-in form; the replay's data routes answer 401. Another user's ids answer
+404.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from api.deps import ContextDep, SessionDep
 from api.errors import ApiError, not_found
 from api.routes.executions import owned_execution, result_download
 from api.routes.live import event_stream
+from api.security import digest, new_token
 from api.signin import authenticate, client_address
 from api.viewer import render_replay, served_csp
 from api.viewer._document import links, run_document
@@ -74,8 +77,9 @@ def _local(target: str | None) -> str:
 async def _session_user(
     ctx: ContextDep, db: SessionDep, trawler_session: Annotated[str | None, Cookie()] = None
 ) -> store.User | None:
-    user_id = ctx.tokens.read(trawler_session, typ="page") if trawler_session else None
-    return await db.get(store.User, user_id) if user_id else None
+    if not trawler_session:
+        return None
+    return await store.page_session_user(db, digest(trawler_session), now=ctx.now())
 
 
 async def _page_user(
@@ -128,8 +132,11 @@ async def login(request: Request, ctx: ContextDep, db: SessionDep) -> Response:
         if isinstance(exc.details, dict) and exc.details.get("retry_after"):
             refused.headers["Retry-After"] = str(exc.details["retry_after"])
         return refused
-    ttl = ctx.settings.page_session_ttl
-    token = ctx.tokens.issue(user.id, ctx.now(), typ="page", ttl=ttl)
+    now, ttl = ctx.now(), ctx.settings.page_session_ttl
+    token, token_hash = new_token()
+    await store.forget_expired(db, user.id, now=now)
+    await store.add_page_session(db, user, token_hash, expires_at=now + ttl)
+    await db.commit()
     answer = RedirectResponse(target, 303)
     answer.set_cookie(
         COOKIE,
@@ -143,8 +150,17 @@ async def login(request: Request, ctx: ContextDep, db: SessionDep) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(
+    request: Request,
+    ctx: ContextDep,
+    db: SessionDep,
+    trawler_session: Annotated[str | None, Cookie()] = None,
+) -> Response:
+    """End this viewer session: its cookie stops working wherever a copy of it is kept."""
     _same_origin(request)
+    if trawler_session:
+        await store.end_page_session(db, digest(trawler_session), now=ctx.now())
+        await db.commit()
     answer = RedirectResponse("/login", 303)
     answer.delete_cookie(COOKIE, httponly=True, samesite="lax")
     return answer

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jwt
 from openpyxl import load_workbook
 
 from api.security import AccessTokens
@@ -171,11 +172,15 @@ async def test_bad_tokens_are_refused(new_user: ApiUser, api_url: str) -> None:
     forged_payload = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
     user_id = (await client.get("/users/me")).json()["id"]
     key = signing_key(Settings(secret_key=WORKER_SECRET))  # the API's own key
-    expired = AccessTokens(key, timedelta(minutes=15)).issue(
-        uuid.UUID(user_id), datetime.now(UTC) - timedelta(minutes=16)
-    )
+    tokens, now = AccessTokens(key, timedelta(minutes=15)), datetime.now(UTC)
+    expired = tokens.issue(uuid.UUID(user_id), 0, now - timedelta(minutes=16))
+    other_generation = tokens.issue(uuid.UUID(user_id), 1, now)
+    claims = {"sub": user_id, "iat": now, "exp": now + timedelta(minutes=5), "typ": "access"}
+    no_generation = jwt.encode(claims, key, algorithm="HS256")  # as issued before 0007
     for bad in (
         expired,  # well signed, but past its 15 minutes
+        other_generation,  # well signed, unexpired, of a generation the user is not in
+        no_generation,
         f"{unsigned}.{payload}.",  # alg: none
         f"{header}.{forged_payload}.{signature}",  # tampered claims
         f"{header}.{payload}.{signature[:-2]}xx",  # tampered signature
