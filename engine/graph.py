@@ -65,26 +65,29 @@ class Graph:
         return seen
 
     def cycle(self) -> list[str] | None:
-        """A cycle that is not a loop's back edge, as a path of node ids, or None."""
+        """A cycle that is not a loop's back edge, as a path of node ids, or None.
+
+        Depth first with a stack of its own: a chain of any length cannot exhaust Python's.
+        """
         back = self.back_edges()
-        state: dict[str, int] = {}
-        path: list[str] = []
-
-        def visit(node: str) -> list[str] | None:
-            state[node] = 1
-            path.append(node)
-            for _, target in self.out.get(node, []):
-                if (node, target) in back:
-                    continue
-                if state.get(target) == 1:
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+        for root in self.nodes:
+            if root in state:
+                continue
+            state[root] = 1
+            path = [root]
+            pending = [iter(self.out.get(root, []))]
+            while pending:
+                node = path[-1]
+                target = next((t for _, t in pending[-1] if (node, t) not in back), None)
+                if target is None:
+                    state[node] = 2
+                    path.pop()
+                    pending.pop()
+                elif state.get(target) == 1:
                     return [*path[path.index(target) :], target]
-                if target not in state and (found := visit(target)):
-                    return found
-            path.pop()
-            state[node] = 2
-            return None
-
-        for node in self.nodes:
-            if node not in state and (found := visit(node)):
-                return found
+                elif target not in state:
+                    state[target] = 1
+                    path.append(target)
+                    pending.append(iter(self.out.get(target, [])))
         return None

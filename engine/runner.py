@@ -248,10 +248,15 @@ class Run:
     # -- walking --------------------------------------------------------------------------
 
     async def walk(self, node_id: str, scope: Scope) -> None:
-        outcome = await self.execute(node_id, scope)
-        for target in self.graph.targets(node_id, outcome):
-            if target not in scope.stop:  # an edge back to a loop ends this pass of its body
-                await self.walk(target, scope)
+        """Run a node and what follows it, depth first in edge order; a stack of our own, not
+        recursion, so that a long chain of nodes cannot exhaust Python's."""
+        pending = [node_id]
+        while pending:
+            current = pending.pop()
+            outcome = await self.execute(current, scope)
+            # an edge back to a loop ends this pass of its body
+            targets = [t for t in self.graph.targets(current, outcome) if t not in scope.stop]
+            pending.extend(reversed(targets))
 
     def _timeout(self, params: NodeParams, kind: NodeKind) -> float | None:
         if params.timeout_ms:

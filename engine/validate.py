@@ -13,7 +13,14 @@ from engine.graph import Graph
 from engine.nodes import KINDS
 from engine.selectors import playwright_only, validate_selector
 from engine.transforms import OPS
-from engine.workflow import VARIABLE_TAGS, Edge, Workflow
+from engine.workflow import (
+    MAX_EDGES,
+    MAX_NODES,
+    SUPPORTED_VERSIONS,
+    VARIABLE_TAGS,
+    Edge,
+    Workflow,
+)
 
 LOOP_VARIABLES = {"paginate": "page", "for_each": "item"}
 """Set by loops for their body: {{page}} inside paginate, {{item.url}} / {{item.index}} inside
@@ -76,6 +83,30 @@ def parse_json(text: str | bytes, source: str = "bot") -> Any:
         ) from None
     except UnicodeDecodeError as exc:
         raise WorkflowInvalid([Issue(f"{source} is not UTF-8 text: {exc}")]) from None
+
+
+def _check_version(document: dict[str, Any]) -> None:
+    """Refuse at once a document of another format version: its nodes may mean something
+    else, and checking them by this version's rules would only mislead."""
+    version = document.get("version", 1)
+    if type(version) is not int or version not in SUPPORTED_VERSIONS:
+        supported = " and ".join(str(v) for v in SUPPORTED_VERSIONS)
+        message = f"unsupported document version {version!r}: this trawler reads version"
+        raise WorkflowInvalid([Issue(f"{message} {supported}", None, "version")])
+
+
+def _check_size(shell: _Shell) -> None:
+    """Refuse an oversized document at once, before any work per node."""
+    issues = [
+        Issue(f"the bot has {len(items)} {what}; at most {limit} are allowed", None, what)
+        for what, items, limit in (
+            ("nodes", shell.nodes, MAX_NODES),
+            ("edges", shell.edges, MAX_EDGES),
+        )
+        if len(items) > limit
+    ]
+    if issues:
+        raise WorkflowInvalid(issues)
 
 
 def _check_nodes(raw_nodes: list[dict[str, Any]]) -> tuple[list[Issue], dict[str, Any]]:
@@ -219,10 +250,12 @@ def load_workflow(document: Any, *, extra_variables: set[str] | None = None) -> 
         raise WorkflowInvalid(
             [Issue(f"a bot must be a JSON object, not {type(document).__name__}")]
         )
+    _check_version(document)
     try:
         shell = _Shell.model_validate(document)
     except ValidationError as exc:
         raise WorkflowInvalid(_issues(exc)) from None
+    _check_size(shell)
     issues, params = _check_nodes(shell.nodes)
     edges: list[Edge] = []
     for index, raw in enumerate(shell.edges):

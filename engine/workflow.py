@@ -17,6 +17,16 @@ from pydantic import (
 
 from engine.nodes import KINDS, NodeParams
 
+MAX_NODES = 500
+"""The most nodes a bot may have. A bot is a page flow, not a program: real ones have tens of
+nodes, and the builder draws each on its canvas. 500 leaves room for generated bots, while a
+document of thousands is an accident or an attack that would only cost validation, storage and
+every run's bookkeeping."""
+MAX_EDGES = 4 * MAX_NODES
+"""Edges, by the same measure: a node has a default output and a few handles."""
+SUPPORTED_VERSIONS = (1,)
+"""The versions of the bot document format this engine reads."""
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -190,15 +200,15 @@ class Workflow(Strict):
     """A bot: what to run and how. Validate documents with `engine.validate.load_workflow`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", title="Bot")
-    version: int = Field(1, ge=1, description="Version of the bot document format.")
+    version: Literal[1] = Field(1, description="Version of the bot document format.")
     name: str = Field("bot", min_length=1, max_length=200)
     description: str | None = None
     settings: BotSettings = Field(default_factory=BotSettings)
     variables: dict[str, VariableValue] = Field(
         default_factory=dict, description="Values the nodes refer to as {{name}}."
     )
-    nodes: list[Node] = Field(min_length=1)
-    edges: list[Edge] = Field(default_factory=list)
+    nodes: list[Node] = Field(min_length=1, max_length=MAX_NODES)
+    edges: list[Edge] = Field(default_factory=list, max_length=MAX_EDGES)
     viewport: dict[str, float] | None = Field(
         None, description="The builder's canvas viewport, kept as is."
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import jsonschema_rs
+import pytest
 
 from engine import KINDS, BotSettings, load_workflow
 from tests.api.conftest import CORS_ORIGINS, ApiUser, error_of
@@ -191,6 +192,47 @@ async def test_import_creates_the_bot_from_its_document(new_user: ApiUser) -> No
     assert (defaulted["name"], defaulted["description"]) == ("bot", "")
     listed = (await client.get("/bots")).json()
     assert listed["total"] == 3
+
+
+@pytest.mark.parametrize("length", [1_000, 10_000])
+async def test_oversized_bots_are_refused_naming_the_count_and_the_limit(
+    new_user: ApiUser, length: int
+) -> None:
+    client = await new_user()
+    nodes = [{"id": "n0", "type": "navigate", "data": {"url": "https://example.test/"}}]
+    nodes += [
+        {"id": f"n{i}", "type": "set_variable", "data": {"name": "x", "value": i}}
+        for i in range(1, length)
+    ]
+    edges = [{"source": f"n{i}", "target": f"n{i + 1}"} for i in range(min(length, 1000) - 1)]
+    document = {"version": 1, "name": "long", "nodes": nodes, "edges": edges}
+    for answer in (
+        await client.post("/bots/import", json=document),
+        await client.post("/bots", json={"name": "long", "workflow": document}),
+    ):
+        assert answer.status_code == 422, answer.text
+        assert error_of(answer)["details"] == [
+            {
+                "node_id": None,
+                "field": "nodes",
+                "message": f"the bot has {length} nodes; at most 500 are allowed",
+            }
+        ]
+
+
+async def test_unknown_document_versions_are_refused(new_user: ApiUser) -> None:
+    client = await new_user()
+    for version in (999, "1"):
+        answer = await client.post("/bots/import", json={**EXPORTED_BOT, "version": version})
+        assert answer.status_code == 422, answer.text
+        assert error_of(answer)["details"] == [
+            {
+                "node_id": None,
+                "field": "version",
+                "message": f"unsupported document version {version!r}: this trawler reads "
+                "version 1",
+            }
+        ]
 
 
 async def test_an_invalid_import_names_every_problem_and_saves_nothing(

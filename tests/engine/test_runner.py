@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import time
 import uuid
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from browser_pool import BrowserPool
 from engine import Event, RowEmitted, StepFinished
+from engine.workflow import MAX_NODES
 from tests.engine.conftest import FAST, RunBot, bot, logged, messages, node
 from tests.site.lab import CP1252_TEXT
 from trawler.demo_site import DemoSite
@@ -753,3 +755,17 @@ async def test_trace_levels(
         assert all(s.screenshot and s.screenshot.startswith(b"\x89PNG") for s in sink.steps)
     if snapshots:
         assert all(s.html and 'li class="product"' in s.html for s in sink.steps)
+
+
+async def test_a_chain_at_the_node_limit_runs_without_deep_recursion(run_bot: RunBot) -> None:
+    steps = [node(f"n{i}", "set_variable", name="last", value=i) for i in range(1, MAX_NODES)]
+    document = bot(node("n0", "navigate", url="{{site}}/lab/paged"), *steps, renderer="http")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(400)  # well under the chain's length: the walk must not recurse
+    try:
+        finished, sink = await run_bot(document)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert finished.status == "succeeded", finished.error
+    assert finished.steps == MAX_NODES
+    assert [s.node_id for s in sink.steps][-2:] == [f"n{MAX_NODES - 2}", f"n{MAX_NODES - 1}"]

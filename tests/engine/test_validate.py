@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
 import pytest
 
 from engine import KINDS, WorkflowInvalid, json_schema, load_workflow, parse_json
+from engine.graph import Graph
+from engine.workflow import MAX_EDGES, MAX_NODES
 from tests.engine.conftest import bot, node
 
 NAV = node("open", "navigate", url="https://example.test/")
@@ -284,3 +287,62 @@ def test_patterns_are_compiled_when_the_bot_is_validated() -> None:
         "node 'check', field 'data.value': invalid regular expression '((': missing ) at "
         "position 2",
     ]  # a pattern made of {{variables}} is checked once rendered
+
+
+def chain(length: int) -> dict[str, Any]:
+    """A bot of `length` nodes one after the other."""
+    first = node("n0", "navigate", url="https://example.test/")
+    rest = [node(f"n{i}", "set_variable", name="last", value=i) for i in range(1, length)]
+    return bot(first, *rest)
+
+
+@pytest.mark.parametrize("length", [1_000, 10_000])
+def test_a_bot_past_the_node_limit_is_refused_by_its_size(length: int) -> None:
+    found = issues(chain(length))
+    assert found[0] == f"field 'nodes': the bot has {length} nodes; at most {MAX_NODES} are allowed"
+    edges = length - 1
+    assert found[1:] == (
+        [f"field 'edges': the bot has {edges} edges; at most {MAX_EDGES} are allowed"]
+        if edges > MAX_EDGES
+        else []
+    )
+
+
+def test_edges_past_their_limit_are_refused() -> None:
+    document = chain(3)
+    document["edges"] = [{"source": "n0", "target": "n1"}] * (MAX_EDGES + 1)
+    assert issues(document) == [
+        f"field 'edges': the bot has {MAX_EDGES + 1} edges; at most {MAX_EDGES} are allowed"
+    ]
+
+
+def test_a_chain_at_the_limit_validates() -> None:
+    workflow = load_workflow(chain(MAX_NODES))
+    assert len(workflow.nodes) == MAX_NODES
+
+
+def test_graph_walks_need_no_recursion() -> None:
+    ids = [f"n{i}" for i in range(20_000)]
+    graph = Graph.build(ids, frozenset(), [(a, b, None) for a, b in itertools.pairwise(ids)])
+    assert graph.cycle() is None
+    assert graph.entries() == ["n0"]
+    assert len(graph.reachable("n0")) == len(ids)
+    looped = Graph.build(ids, frozenset(), [*((a, b, None) for a, b in itertools.pairwise(ids))])
+    looped.out["n19999"].append((None, "n5"))
+    found = looped.cycle()
+    assert found is not None
+    assert (found[0], found[-1], len(found)) == ("n5", "n5", 19_996)
+
+
+@pytest.mark.parametrize("version", [999, 0, 2, "1", 1.0, True, None])
+def test_unknown_document_versions_are_refused(version: Any) -> None:
+    document = bot(NAV, LIST) | {"version": version}
+    assert issues(document) == [
+        f"field 'version': unsupported document version {version!r}: this trawler reads version 1"
+    ]
+
+
+def test_version_1_or_none_given_is_read() -> None:
+    assert load_workflow(bot(NAV, LIST) | {"version": 1}).version == 1
+    assert load_workflow(bot(NAV, LIST)).version == 1
+    assert json_schema()["properties"]["version"]["const"] == 1

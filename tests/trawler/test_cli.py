@@ -100,6 +100,27 @@ def test_invalid_bot_exits_2_naming_the_node(tmp_path: Path) -> None:
         assert "node 'open', field 'data.url': Field required" in result.stderr
 
 
+@pytest.mark.parametrize("length", [1_000, 10_000])
+def test_validate_refuses_an_oversized_bot(tmp_path: Path, length: int) -> None:
+    first = node("n0", "navigate", url="https://example.test/")
+    rest = [node(f"n{i}", "set_variable", name="x", value=i) for i in range(1, length)]
+    path = write_bot(tmp_path, bot(first, *rest))
+    result = trawler("validate", path)
+    assert result.returncode == 2, result.stderr
+    assert f"the bot has {length} nodes; at most 500 are allowed" in " ".join(result.stderr.split())
+
+
+def test_validate_refuses_an_unknown_version(tmp_path: Path) -> None:
+    path = write_bot(
+        tmp_path, bot(node("open", "navigate", url="https://a.test/")) | {"version": 999}
+    )
+    result = trawler("validate", path)
+    assert result.returncode == 2
+    assert "field 'version': unsupported document version 999: this trawler reads version 1" in (
+        " ".join(result.stderr.split())
+    )
+
+
 def test_malformed_json_and_missing_file_exit_2(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text('{"nodes": [}')
