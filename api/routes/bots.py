@@ -8,7 +8,9 @@ import logging
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
@@ -16,6 +18,7 @@ from api.errors import not_found
 from api.progress import follow
 from api.quota import check_execution
 from api.schemas import (
+    EXAMPLE_WORKFLOW,
     BotDetail,
     BotImport,
     BotIn,
@@ -28,7 +31,7 @@ from api.schemas import (
     VersionOut,
     errors,
 )
-from engine import asks_model, load_workflow
+from engine import asks_model, load_workflow, parse_json
 from store import FINISHED
 from worker.dispatch import send, wants_priority
 
@@ -86,17 +89,62 @@ async def create_bot(body: BotIn, user: CurrentUser, db: SessionDep) -> BotDetai
     return await _detail(db, bot)
 
 
-@router.post("/import", status_code=201)
-async def import_bot(body: BotImport, user: CurrentUser, db: SessionDep) -> BotDetail:
+def _in_body(exc: ValidationError, drop: int = 0) -> RequestValidationError:
+    """A validation error of the import request, located in the body as FastAPI's are."""
+    return RequestValidationError(
+        [{**error, "loc": ("body", *error["loc"][drop:])} for error in exc.errors()]
+    )
+
+
+def _import_request(body: Any) -> tuple[Any, str | None, str | None]:
+    """(document, name, description) from the request in either shape: `{"bot": document,
+    "name"?, "description"?}` (a builder's export) or the document itself (a bot file)."""
+    wrapped = isinstance(body, dict) and "bot" in body and "nodes" not in body
+    try:
+        request = BotImport.model_validate(body if wrapped else {"bot": body})
+    except ValidationError as exc:
+        if not wrapped and not isinstance(body, dict):
+            return body, None, None  # not an object: the engine says so, as for a file
+        raise _in_body(exc, drop=0 if wrapped else 1) from None
+    return request.bot, request.name, request.description
+
+
+IMPORT_BODY: dict[str, Any] = {
+    "description": 'A bot document, as `trawler validate` takes it, or `{"bot": document, '
+    '"name", "description"}` to name the new bot otherwise than its document does.',
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"type": "object", "title": "Bot", "description": "The bot document."},
+                    BotImport.model_json_schema(),
+                ]
+            },
+            "examples": {
+                "document": {"summary": "The bot file itself", "value": EXAMPLE_WORKFLOW},
+                "wrapped": {
+                    "summary": "The document with another name",
+                    "value": {"bot": EXAMPLE_WORKFLOW, "name": "shop catalog (imported)"},
+                },
+            },
+        }
+    },
+}
+
+
+@router.post("/import", status_code=201, openapi_extra={"requestBody": IMPORT_BODY})
+async def import_bot(request: Request, user: CurrentUser, db: SessionDep) -> BotDetail:
     """Save a bot document as a new bot, named and described as in the document unless given.
 
-    An invalid document gets 422 naming each node and field, and nothing is saved.
+    The body is the document itself, or `{"bot": document, "name", "description"}`. An invalid
+    document gets 422 naming each node and field, and nothing is saved.
     """
-    workflow = load_workflow(body.bot)
-    description = body.description if body.description is not None else workflow.description
-    bot, _ = await store.create_bot(
-        db, user.id, body.name or workflow.name, description or "", body.bot
-    )
+    document, name, description = _import_request(parse_json(await request.body(), "the body"))
+    workflow = load_workflow(document)
+    if description is None:
+        description = workflow.description
+    bot, _ = await store.create_bot(db, user.id, name or workflow.name, description or "", document)
     await db.commit()
     return await _detail(db, bot)
 

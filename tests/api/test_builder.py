@@ -194,6 +194,43 @@ async def test_import_creates_the_bot_from_its_document(new_user: ApiUser) -> No
     assert listed["total"] == 3
 
 
+async def test_import_takes_the_document_itself_too(new_user: ApiUser) -> None:
+    client = await new_user()
+    created = await client.post("/bots/import", json=EXPORTED_BOT)
+    assert created.status_code == 201, created.text
+    bot = created.json()
+    assert (bot["name"], bot["description"]) == ("quotes", "Every quote on the first pages.")
+    assert bot["workflow"] == EXPORTED_BOT
+    wrapped = (await client.post("/bots/import", json={"bot": EXPORTED_BOT})).json()
+    assert wrapped["workflow"] == bot["workflow"]  # one document, either shape
+
+    cases: list[tuple[Any, str, str | None, str]] = [
+        ([EXPORTED_BOT], "invalid_workflow", None, "a bot must be a JSON object, not list"),
+        ("quotes", "invalid_workflow", None, "a bot must be a JSON object, not str"),
+        ({}, "invalid_workflow", "nodes", "Field required"),
+        ({**EXPORTED_BOT, "bot": {}}, "invalid_workflow", "bot", "unknown field"),
+        ({"bot": "quotes"}, "invalid_request", "body.bot", "Input should be a valid dictionary"),
+        ({**EXPORTED_BOT, "name": "a\x00b"}, "invalid_request", "body", "NUL characters"),
+    ]
+    for body, code, field, message in cases:
+        refused = await client.post("/bots/import", json=body)
+        assert refused.status_code == 422, (body, refused.text)
+        error = error_of(refused)
+        assert error["code"] == code, error
+        assert any(
+            issue["field"] == field and message in issue["message"] for issue in error["details"]
+        ), error
+    not_json = await client.post(
+        "/bots/import", content=b"{nodes: []}", headers={"Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 422
+    assert error_of(not_json)["details"][0]["message"] == (
+        "malformed JSON in the body: Expecting property name enclosed in double quotes at line "
+        "1 column 2"
+    )
+    assert (await client.get("/bots")).json()["total"] == 2
+
+
 @pytest.mark.parametrize("length", [1_000, 10_000])
 async def test_oversized_bots_are_refused_naming_the_count_and_the_limit(
     new_user: ApiUser, length: int
@@ -270,7 +307,6 @@ async def test_an_invalid_import_names_every_problem_and_saves_nothing(
         ({"bot": {"nodes": [1]}}, "invalid_workflow", "nodes[0]"),
         ({"bot": {**EXPORTED_BOT, "colour": "red"}}, "invalid_workflow", "colour"),
         ({"bot": EXPORTED_BOT, "colour": "red"}, "invalid_request", "body.colour"),
-        (EXPORTED_BOT, "invalid_request", "body.bot"),  # the document without its envelope
         ({"bot": EXPORTED_BOT, "name": ""}, "invalid_request", "body.name"),
     ]:
         refused = await client.post("/bots/import", json=body)
