@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,11 +15,13 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 import store
 from api._config import ApiSettings
-from api.errors import ApiError
-from api.ratelimit import Backoff, RateLimiter
+from api.errors import ApiError, Unavailable
+from api.ratelimit import Backoff, RateLimiter, Throttled
 from api.security import AccessTokens, api_key_prefix, digest
 from proxies import NetworkPolicy
 from worker.dispatch import Broker
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -102,15 +105,33 @@ async def current_user(
         user = await token_user(ctx, db, presented)
     if user is None:
         raise ApiError(401, "unauthorized", "the access token or API key is invalid or expired")
-    plan = ctx.settings.plans.get(user.plan) or ctx.settings.plans["free"]
-    await ctx.limiter.hit(
-        "requests_per_minute",
-        str(user.id),
-        limit=plan.requests_per_minute,
-        window=timedelta(minutes=1),
-        now=ctx.now(),
-    )
+    await _within_plan(ctx, user)
     return user
+
+
+# One warning a minute while Redis is away, not one a request.
+_redis_away = Throttled(timedelta(minutes=1))
+
+
+async def _within_plan(ctx: Context, user: store.User) -> None:
+    """Count the request against the plan's requests a minute (429 past it).
+
+    Without Redis the count fails open: it shares capacity fairly, while what costs (runs,
+    rows and model tokens a month, runs at once) is counted in the database and still
+    refused; refusing every request would make a Redis outage an outage of the whole API.
+    """
+    plan = ctx.settings.plans.get(user.plan) or ctx.settings.plans["free"]
+    try:
+        await ctx.limiter.hit(
+            "requests_per_minute",
+            str(user.id),
+            limit=plan.requests_per_minute,
+            window=timedelta(minutes=1),
+            now=ctx.now(),
+        )
+    except Unavailable:
+        if _redis_away.due():
+            log.warning("Redis unavailable: requests are let through without a rate limit")
 
 
 CurrentUser = Annotated[store.User, Depends(current_user)]

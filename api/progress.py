@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import store
@@ -26,7 +26,7 @@ def _snapshot(execution: store.Execution) -> dict[str, Any]:
 
 async def follow(
     ctx: Context, execution_id: uuid.UUID, *, keepalive: float
-) -> AsyncIterator[dict[str, Any] | None]:
+) -> AsyncGenerator[dict[str, Any] | None, None]:
     """The state now, then every published event until the finish; None after each quiet
     `keepalive` seconds. Subscribes *before* reading the state, so no event falls between."""
     pubsub = ctx.redis.pubsub()

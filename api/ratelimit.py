@@ -9,6 +9,7 @@ Redis does not answer; whether a caller then refuses (fails closed) or lets the 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -141,3 +142,18 @@ class Backoff:
         """The attempt succeeded: the subject's failures are forgotten."""
         async with redis_or_503():
             await self.client.delete(f"{self.prefix}:{scope}:{subject}")
+
+
+class Throttled:
+    """`due()` is true at most once per `every`: for a warning repeated on every request."""
+
+    def __init__(self, every: timedelta) -> None:
+        self.every = every.total_seconds()
+        self.last = -math.inf
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self.last < self.every:
+            return False
+        self.last = now
+        return True

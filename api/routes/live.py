@@ -16,12 +16,14 @@ from fastapi.responses import StreamingResponse
 
 import store
 from api.deps import Context, ContextDep, CurrentUser, SessionDep, token_user
+from api.errors import REDIS_ERRORS, Unavailable
 from api.progress import follow
 from api.routes.executions import owned_execution
 
 router = APIRouter(prefix="/executions", tags=["executions"])
 
 KEEPALIVE = 15.0  # seconds between comments on a quiet stream (proxies close idle ones)
+TRY_AGAIN_LATER = 1013  # the WebSocket close code for a server that cannot serve just now
 
 
 @router.get(
@@ -44,13 +46,24 @@ async def event_stream(
     """An execution's progress as Server-Sent Events (its owner already checked). A stream
     may last for hours: the request's `session` goes back to the pool first."""
     await session.close()
+    events = follow(ctx, execution_id, keepalive=KEEPALIVE)
+    first = await anext(events)  # subscribed: without Redis, a 503 rather than a broken 200
+    assert first is not None  # the execution's state comes first, never a keep-alive
 
     async def stream() -> AsyncIterator[str]:
-        async for event in follow(ctx, execution_id, keepalive=KEEPALIVE):
-            if event is None:
-                yield ": keep-alive\n\n"
-            else:
-                yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
+        yield f"event: {first['type']}\ndata: {json.dumps(first)}\n\n"
+        try:
+            async for event in events:
+                if event is None:
+                    yield ": keep-alive\n\n"
+                else:
+                    yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
+        except REDIS_ERRORS:  # lost on the way: say so, and when to connect again
+            gone = {"type": "unavailable", "service": "redis"}
+            retry_ms = Unavailable.RETRY_AFTER * 1000
+            yield f"retry: {retry_ms}\nevent: unavailable\ndata: {json.dumps(gone)}\n\n"
+        finally:
+            await events.aclose()  # unsubscribed now, not when collected
 
     return StreamingResponse(
         stream(),
@@ -80,5 +93,7 @@ async def execution_socket(
             if event is not None:
                 await websocket.send_json(event)
         await websocket.close()
+    except REDIS_ERRORS:
+        await websocket.close(code=TRY_AGAIN_LATER, reason="Redis is unavailable")
     except (WebSocketDisconnect, asyncio.CancelledError):
         pass
