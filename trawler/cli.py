@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from engine import KINDS, WorkflowInvalid, json_schema
+from engine.rows import LIST_SEPARATOR, Cells
 from trawler.runbot import load_bot, run_bot
 from trawler.settings import Settings
 
@@ -56,6 +57,16 @@ def run_command(
         str | None, typer.Option(help="Override the bot's renderer: browser, http or auto.")
     ] = None,
     headed: Annotated[bool, typer.Option(help="Show the browser window.")] = False,
+    keep_formulas: Annotated[
+        bool,
+        typer.Option(
+            help="CSV: write text starting with = + - @ (a formula to a spreadsheet) as "
+            "scraped, without the single quote put before it."
+        ),
+    ] = False,
+    list_separator: Annotated[
+        str, typer.Option(help="CSV: what joins the items of a list in one cell.")
+    ] = LIST_SEPARATOR,
 ) -> None:
     """Run a bot: live progress, a summary, rows to a file (or JSON lines on stdout)."""
     console = Console(stderr=True)
@@ -80,6 +91,7 @@ def run_command(
             trace_dir=trace,
             variables=variables,
             headed=headed,
+            cells=Cells(keep_formulas=keep_formulas, list_separator=list_separator),
         )
     )
     if finished.status != "succeeded":

@@ -2,14 +2,14 @@
 
 `.jsonl` / `.ndjson` stream one object per line as rows arrive; `.csv` and `.json` need every
 row first (the CSV header is the union of all keys), so they buffer and write on `close()`.
+CSV cells are made by `engine.rows.Cells`: lists joined, formulas neutralised.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
@@ -18,25 +18,44 @@ from rich.table import Table
 from rich.text import Text
 
 from engine import Event, RowEmitted, RunFinished
-from engine.rows import csv_cell, dumps, union_keys
+from engine.rows import Cells, dumps, union_keys
 
 SUPPORTED_EXTENSIONS = (".csv", ".json", ".jsonl", ".ndjson")
 PREVIEW_ROWS = 10
 # A preview cell is one glance, not the value: long text would push the other columns away.
 PREVIEW_CELL_CHARS = 60
+_SHOWN = Cells(keep_formulas=True)  # the preview shows values, it is no file to open
 
 
-def rows_to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Render rows as CSV text with a header made of the union of their keys."""
-    columns = union_keys(rows)
-    if not columns:
-        return ""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+def write_csv(
+    path: Path, rows: Callable[[], Iterable[Mapping[str, Any]]], cells: Cells | None = None
+) -> None:
+    """Write rows as CSV to `path` (whole or not at all), the header the union of their keys.
+
+    `rows()` is called twice, for the header and for the rows, so rows read back from a file
+    never all sit in memory.
+    """
+    cells = cells or Cells()
+    columns = union_keys(rows())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    with partial.open("w", encoding="utf-8", newline="") as out:
+        if columns:
+            writer = csv.writer(out, lineterminator="\n")
+            # with "\n" as the line end the writer leaves a lone "\r" unquoted, which readers
+            # take for a line break: such a row is written with every field quoted
+            quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+            for values in _lines(columns, rows(), cells):
+                (quoted if any("\r" in v for v in values) else writer).writerow(values)
+    os.replace(partial, path)
+
+
+def _lines(
+    columns: list[str], rows: Iterable[Mapping[str, Any]], cells: Cells
+) -> Iterator[list[str]]:
+    yield [cells.text(column) for column in columns]
     for row in rows:
-        writer.writerow([csv_cell(row.get(column)) for column in columns])
-    return buffer.getvalue()
+        yield [cells.text(row.get(column)) for column in columns]
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -53,13 +72,14 @@ class RowFileSink:
     soon as `RunFinished` arrives.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, cells: Cells | None = None) -> None:
         suffix = path.suffix.lower()
         if suffix not in SUPPORTED_EXTENSIONS:
             supported = ", ".join(SUPPORTED_EXTENSIONS)
             msg = f"cannot write rows to {path}: unknown extension, use one of {supported}"
             raise ValueError(msg)
         self.path = path
+        self.cells = cells or Cells()
         self.format = suffix.lstrip(".")
         self.count = 0
         self.head: list[dict[str, Any]] = []
@@ -83,7 +103,7 @@ class RowFileSink:
         if self._streaming:
             self._open_stream().close()
         elif self.format == "csv":
-            _write_atomically(self.path, rows_to_csv(self._buffer))
+            write_csv(self.path, lambda: self._buffer, self.cells)
         else:
             _write_atomically(self.path, dumps(self._buffer, indent=2) + "\n")
 
@@ -136,7 +156,7 @@ def rows_preview_table(rows: Sequence[Mapping[str, Any]], limit: int = PREVIEW_R
 def _preview_cell(value: Any) -> Text:
     if value is None:
         return Text("—", style="dim")
-    text = csv_cell(value).replace("\n", " ")
+    text = _SHOWN.plain(value).replace("\n", " ")
     if len(text) > PREVIEW_CELL_CHARS:
         text = text[: PREVIEW_CELL_CHARS - 1] + "…"
     return Text(text)

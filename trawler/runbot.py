@@ -26,7 +26,7 @@ from engine import (
     parse_json,
     run,
 )
-from engine.rows import dumps
+from engine.rows import Cells, dumps
 from proxies import ProxyRotator
 from trawler.output import RowFileSink, rows_preview_table
 from trawler.progress import ProgressSink, summary_table
@@ -98,10 +98,14 @@ async def run_bot(
     variables: dict[str, str] | None = None,
     headed: bool = False,
     rows_to_stdout: bool = True,
+    cells: Cells | None = None,
 ) -> RunFinished:
-    """Run a bot with a progress display; rows go to `out` (or stdout), a replay to `trace_dir`."""
-    rows_file = RowFileSink(out) if out else None
-    trace = TraceSink(trace_dir) if trace_dir else None
+    """Run a bot with a progress display; rows go to `out` (or stdout), a replay to `trace_dir`.
+
+    `cells` says how CSV files (`out`, the replay's rows.csv) write lists and formulas.
+    """
+    rows_file = RowFileSink(out, cells) if out else None
+    trace = TraceSink(trace_dir, cells=cells) if trace_dir else None
     progress = ProgressSink(console)
     collector = Collector()
     sinks: list[Sink] = [progress, collector]

@@ -4,6 +4,8 @@ Layout of `DIR`::
 
     events.jsonl            every event, one JSON object a line; artifacts as relative paths
     rows.jsonl              every row, as it arrived
+    rows.csv                every row as CSV (written when the run finishes), the replay's
+                            "Download CSV"; lists joined, formulas neutralised (engine.rows.Cells)
     screenshots/step-0001.png
     html/step-0001.html     the step's HTML snapshot, scripts disabled
     trace.zip               Playwright trace of the browser (trace level "full" only); open it
@@ -13,16 +15,19 @@ Layout of `DIR`::
                             fractions of the image: [{"selector", "count", "boxes": [[l,t,w,h]]}]
     replay.html             self-contained viewer: screenshots embedded, opens from disk
 
-Everything but `run.json` and `replay.html` is written as events arrive, so a run that crashes
-leaves its trace up to the crash; `close()` then writes those two with the status `incomplete`.
+Everything but `run.json`, `rows.csv` and `replay.html` is written as events arrive, so a run
+that crashes leaves its trace up to the crash; `close()` then writes those three with the
+status `incomplete`.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import IO, Any
@@ -39,13 +44,22 @@ from engine import (
     StepStarted,
     TraceRecorded,
 )
-from engine.rows import dumps, jsonable
+from engine.rows import Cells, dumps, jsonable
+from trawler.output import write_csv
 
 RUN_FORMAT_VERSION = 1
 # run.json feeds the self-contained viewer; every row beyond this stays in rows.jsonl only.
 EMBED_ROWS = 1000
 PLAYWRIGHT_TRACE = "trace.zip"
-OWN_FILES = ("events.jsonl", "rows.jsonl", "run.json", "replay.html", PLAYWRIGHT_TRACE)
+ROWS_CSV = "rows.csv"
+OWN_FILES = (
+    "events.jsonl",
+    "rows.jsonl",
+    ROWS_CSV,
+    "run.json",
+    "replay.html",
+    PLAYWRIGHT_TRACE,
+)
 # An opened snapshot must not run the scraped page's scripts from the local disk.
 SNAPSHOT_CSP = (
     "script-src 'none'; object-src 'none'; frame-src 'none'; form-action 'none'; worker-src 'none'"
@@ -67,9 +81,12 @@ def disarm_snapshot(snapshot: str, url: str | None) -> str:
 class TraceSink:
     """Writes a replay folder for one run into `directory`, replacing a previous run's files."""
 
-    def __init__(self, directory: Path, *, embed_rows: int = EMBED_ROWS) -> None:
+    def __init__(
+        self, directory: Path, *, embed_rows: int = EMBED_ROWS, cells: Cells | None = None
+    ) -> None:
         self.directory = directory
         self.embed_rows = embed_rows
+        self.cells = cells or Cells()
         self.started: RunStarted | None = None
         self.finished: RunFinished | None = None
         self.steps: dict[int, dict[str, Any]] = {}
@@ -129,6 +146,7 @@ class TraceSink:
         for stream in (self._events, self._rows_file):
             if stream is not None:
                 stream.close()
+        write_csv(self.directory / ROWS_CSV, self._written_rows, self.cells)
         run = self.run_document()
         self.run_path.write_text(dumps(run, indent=2) + "\n", encoding="utf-8")
         self.replay_path.write_text(render_replay(run, embed=self._embed), encoding="utf-8")
@@ -156,6 +174,7 @@ class TraceSink:
             "logs": self.logs,
             "rows": self.rows,
             "rows_embedded": len(self.rows),
+            "rows_csv": ROWS_CSV if self.row_count else None,
             "playwright_trace": self.playwright_trace,
         }
 
@@ -243,6 +262,11 @@ class TraceSink:
         if len(self.rows) < self.embed_rows:
             record = {"seq": event.seq, "step": event.step, "node_id": event.node_id}
             self.rows.append(record | {"data": jsonable(event.data)})
+
+    def _written_rows(self) -> Iterator[dict[str, Any]]:
+        with (self.directory / "rows.jsonl").open(encoding="utf-8") as lines:
+            for line in lines:
+                yield json.loads(line)
 
     def _log(self, event: LogEmitted) -> None:
         line = {"level": event.level, "message": event.message, "at": jsonable(event.at)}

@@ -8,22 +8,28 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from starlette.concurrency import run_in_threadpool
 
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import not_found
 from api.schemas import ExecutionDetail, ExecutionOut, LogOut, Page, StepOut
-from engine.rows import csv_cell, line_safe
+from engine.rows import LIST_SEPARATOR, Cells, formula_like, line_safe
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 router = APIRouter(prefix="/executions", tags=["executions"])
 
 Format = Literal["json", "ndjson", "csv", "xlsx"]
+Formulas = Literal["neutralise", "keep"]
 MEDIA = {
     "json": "application/json",
     "ndjson": "application/x-ndjson",
@@ -121,7 +127,22 @@ async def _columns(session: store.Session, execution_id: uuid.UUID) -> list[str]
     return list(columns)
 
 
-async def _xlsx(db: store.Database, execution_id: uuid.UUID) -> AsyncIterator[bytes]:
+def _sheet_cell(sheet: WriteOnlyWorksheet, cells: Cells, value: Any) -> Any:
+    """A value for the sheet: text that looks like a formula is a text cell (marked with
+    Excel's quote prefix, so editing it keeps it text), unless formulas are kept."""
+    found = cells.sheet(value)
+    if not isinstance(found, str):
+        return found
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", found)  # control characters XLSX cannot hold
+    if cells.keep_formulas or not formula_like(text):
+        return text
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
+async def _xlsx(db: store.Database, execution_id: uuid.UUID, cells: Cells) -> AsyncIterator[bytes]:
     """A workbook written row by row to a temporary file (openpyxl's write-only mode), then
     sent in chunks: memory stays flat however many rows there are."""
     with tempfile.TemporaryFile() as spool:
@@ -129,16 +150,18 @@ async def _xlsx(db: store.Database, execution_id: uuid.UUID) -> AsyncIterator[by
         sheet = workbook.create_sheet("rows")
         async with db.session() as session:
             columns = await _columns(session, execution_id)
-            sheet.append(columns)
+            sheet.append([_sheet_cell(sheet, cells, column) for column in columns])
             async for row in store.stream_rows(session, execution_id):
-                sheet.append([csv_cell(row.get(column)) for column in columns])
+                sheet.append([_sheet_cell(sheet, cells, row.get(column)) for column in columns])
         await run_in_threadpool(workbook.save, spool)
         spool.seek(0)
         while chunk := await run_in_threadpool(spool.read, 64_000):
             yield chunk
 
 
-async def _stream(db: store.Database, execution_id: uuid.UUID, fmt: Format) -> AsyncIterator[str]:
+async def _stream(
+    db: store.Database, execution_id: uuid.UUID, fmt: Format, cells: Cells
+) -> AsyncIterator[str]:
     """The rows, a batch from the database at a time; CSV reads them twice (columns first)."""
     async with db.session() as session:
         if fmt == "ndjson":
@@ -154,9 +177,9 @@ async def _stream(db: store.Database, execution_id: uuid.UUID, fmt: Format) -> A
             columns = await _columns(session, execution_id)
             buffer = io.StringIO()
             writer = csv.writer(buffer)
-            writer.writerow(columns)
+            writer.writerow([cells.text(column) for column in columns])
             async for row in store.stream_rows(session, execution_id):
-                writer.writerow([csv_cell(row.get(column)) for column in columns])
+                writer.writerow([cells.text(row.get(column)) for column in columns])
                 if buffer.tell() > 64_000:
                     yield buffer.getvalue()
                     buffer.seek(0)
@@ -175,20 +198,47 @@ async def execution_result(
     db: SessionDep,
     ctx: ContextDep,
     format: Annotated[Format, Query(description="json, ndjson, csv or xlsx.")] = "json",
+    formulas: Annotated[
+        Formulas,
+        Query(
+            description="csv, xlsx: `neutralise` puts a single quote before text a spreadsheet "
+            "would run as a formula (starting with = + - @, a tab or a carriage return) and "
+            "writes it to xlsx as text; `keep` writes it as it was scraped."
+        ),
+    ] = "neutralise",
+    list_separator: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=10,
+            description="csv, xlsx: what joins the items of a list in one cell (lists of "
+            "objects are JSON).",
+        ),
+    ] = LIST_SEPARATOR,
 ) -> StreamingResponse:
     """The rows found so far (all of them once finished), streamed in order."""
     execution = await owned_execution(db, user, execution_id)
-    return await result_download(db, ctx.db, execution.id, format)
+    cells = Cells(keep_formulas=formulas == "keep", list_separator=list_separator)
+    return await result_download(db, ctx.db, execution.id, format, cells)
 
 
 async def result_download(
-    session: store.Session, db: store.Database, execution_id: uuid.UUID, format: Format
+    session: store.Session,
+    db: store.Database,
+    execution_id: uuid.UUID,
+    format: Format,
+    cells: Cells | None = None,
 ) -> StreamingResponse:
     """The execution's rows as a file download (its owner already checked). The request's
     `session` goes back to the pool first: the stream reads with a session of its own."""
     await session.close()
+    cells = cells or Cells()
     name = f"execution-{execution_id}.{format}"
-    body = _xlsx(db, execution_id) if format == "xlsx" else _stream(db, execution_id, format)
+    body = (
+        _xlsx(db, execution_id, cells)
+        if format == "xlsx"
+        else _stream(db, execution_id, format, cells)
+    )
     return StreamingResponse(
         body,
         media_type=MEDIA[format],

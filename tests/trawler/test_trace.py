@@ -29,6 +29,7 @@ from engine.events import (
     StepStarted,
     TraceRecorded,
 )
+from engine.rows import Cells
 from tests.conftest import SITE_NETWORK
 from tests.engine.conftest import bot, node
 from trawler.demo_site import DemoSite
@@ -118,8 +119,8 @@ def run_events(status: str = "failed") -> list[Event]:
     ]
 
 
-async def traced(directory: Path, events: list[Event]) -> TraceSink:
-    sink = TraceSink(directory)
+async def traced(directory: Path, events: list[Event], **options: Any) -> TraceSink:
+    sink = TraceSink(directory, **options)
     for event in events:
         await sink.emit(event)
     await sink.close()
@@ -134,6 +135,7 @@ async def test_trace_folder_layout(tmp_path: Path) -> None:
         "html",
         "html/step-0001.html",
         "replay.html",
+        "rows.csv",
         "rows.jsonl",
         "run.json",
         "screenshots",
@@ -153,6 +155,28 @@ async def test_trace_folder_layout(tmp_path: Path) -> None:
         {"title": "A Light", "price": 51.77},
         {"title": EVIL, "tags": ["a", "b"]},
     ]
+
+
+async def test_rows_csv_holds_every_row_with_formulas_neutralised(tmp_path: Path) -> None:
+    rows = [{"name": f"=cmd|' /C calc'!A{i}", "n": -i, "tags": ["+a", "b"]} for i in range(3)]
+    others: list[Event] = [e for e in run_events() if not isinstance(e, RowEmitted)]
+    at = next(i for i, e in enumerate(others) if isinstance(e, StepFinished) and e.step == 2)
+    emitted: list[Event] = [
+        RowEmitted(seq=i + 1, data=r, node_id="items", step=2) for i, r in enumerate(rows)
+    ]
+    events = others[:at] + emitted + others[at:]
+    await traced(tmp_path, events, embed_rows=1)
+    assert (tmp_path / "rows.csv").read_text(encoding="utf-8") == (
+        "name,n,tags\n"
+        "'=cmd|' /C calc'!A0,0,'+a; b\n"
+        "'=cmd|' /C calc'!A1,-1,'+a; b\n"
+        "'=cmd|' /C calc'!A2,-2,'+a; b\n"
+    )  # every row, though the replay embeds one; numbers untouched
+    kept = tmp_path / "kept"
+    await traced(kept, events, cells=Cells(keep_formulas=True))
+    assert (kept / "rows.csv").read_text(encoding="utf-8").splitlines()[1] == (
+        "=cmd|' /C calc'!A0,0,+a; b"
+    )
 
 
 async def test_events_jsonl_holds_every_event_with_artifact_paths(tmp_path: Path) -> None:
@@ -248,6 +272,7 @@ async def test_run_json(tmp_path: Path) -> None:
             {"seq": 2, "step": 2, "node_id": "items", "data": {"title": EVIL, "tags": ["a", "b"]}},
         ],
         "rows_embedded": 2,
+        "rows_csv": "rows.csv",
         "playwright_trace": None,
     }
 
@@ -420,7 +445,7 @@ async def test_replay_in_chromium(tmp_path: Path, browser: Browser) -> None:
             await page.click("#download-csv")
         download = await info.value
         csv_text = Path(await download.path()).read_text(encoding="utf-8")
-        assert csv_text == f'title,price,tags\nA Light,51.77,\n{EVIL},,"[""a"",""b""]"\n'
+        assert csv_text == f"title,price,tags\nA Light,51.77,\n{EVIL},,a; b\n"
         assert dialogs == []
         assert errors == []
     finally:
