@@ -14,8 +14,10 @@ from urllib.parse import unquote, unquote_plus
 
 from playwright.async_api import Error as PlaywrightError
 
-from browser_pool import BrowserPool, BrowserPoolError, ChromiumNotFound
+from browser_pool import BrowserPool, BrowserPoolError
 from engine import stalls
+from engine._failures import describe as _describe
+from engine._failures import infrastructure as _infrastructure
 from engine.context import BranchResult, NodeContext, Scope, StepNotes
 from engine.errors import (
     LimitReached,
@@ -24,7 +26,6 @@ from engine.errors import (
     StepError,
     StepFailed,
     VariableError,
-    causes,
 )
 from engine.events import (
     Highlight,
@@ -64,36 +65,6 @@ HIGHLIGHT_TIMEOUT_S = 2.0
 # Refusals logged one by one; past this a run counts them, so a page that keeps trying
 # cannot flood the log.
 REFUSALS_LOGGED = 20
-
-# What Playwright says when the browser process under a page died or was killed.
-_BROWSER_GONE = ("Target crashed", "has been closed", "Browser closed", "Connection closed")
-
-
-def _infrastructure(exc: BaseException | None) -> bool:
-    """Whether the failure (or its cause) is the browser's, not the bot's: a rerun may well
-    succeed."""
-    for cause in causes(exc) if exc is not None else ():
-        if isinstance(cause, BrowserPoolError):
-            return not isinstance(cause, ChromiumNotFound)
-        if isinstance(cause, PlaywrightError) and any(m in cause.message for m in _BROWSER_GONE):
-            return True
-    return False
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, StepError):
-        return str(exc)
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    if isinstance(exc, PlaywrightError):
-        lines = exc.message.splitlines() if exc.message else [repr(exc)]
-        first = lines[0]
-        if "has been closed" in first:
-            return f"the browser page closed unexpectedly: {first}"
-        # Playwright's call log names what it waited for: the selector the user must fix
-        waited = next((line.strip(" -") for line in lines if "waiting for " in line), None)
-        return f"{first} ({waited})" if waited and "Timeout" in first else first
-    return f"{type(exc).__name__}: {exc}"
 
 
 class Run:
