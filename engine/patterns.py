@@ -8,8 +8,10 @@ execution on it. Patterns therefore run on the `regex` package, whose `timeout=`
 and which releases the GIL while matching (`concurrent=True`); the engine runs them in its
 extraction threads (`engine.offload`), so a slow pattern costs its own step and nothing else.
 
-The limit applies to one pattern on one value. `limited()` sets it (and the flag that tells a
-thread its step stopped waiting) for the code it wraps; without it, `DEFAULT_LIMIT` applies.
+The limit applies to one pattern on one value, in processor time as `regex` counts it (the
+process's: other busy threads end it sooner by the wall clock, a machine busy with other
+processes later). `limited()` sets it (and the flag that tells a thread its step stopped
+waiting) for the code it wraps; without it, `DEFAULT_LIMIT` applies.
 """
 
 from __future__ import annotations

@@ -72,7 +72,8 @@ def test_a_pathological_pattern_stops_at_its_limit_and_says_so() -> None:
 
 
 def test_the_issues_pattern_on_a_long_value_fails_in_time() -> None:
-    # `regex` counts the time its thread ran: on a busy machine the wall clock says more
+    # `regex` counts processor time: on a machine busy with other processes the wall clock
+    # says more
     started = time.monotonic()
     with patterns.limited(timedelta(milliseconds=200)), pytest.raises(PatternTooSlow):
         Regex(pattern=r"(a+)+$").run("a" * 50_000 + "!", None)
@@ -121,11 +122,15 @@ async def test_the_event_loop_keeps_ticking_while_a_bad_pattern_runs(run_bot: Ru
     )
     (step,) = [s for s in sink.steps if s.node_id == "names"]
     assert step.attempts == 1  # as slow again on a retry: none
-    assert window.end - window.start >= 1.5
+    # `regex` counts the processor time of the whole process: other busy threads end the
+    # limit sooner by the wall clock, another process's load later
+    assert window.end - window.start >= 0.5
     during = [t for t in ticks if window.start <= t <= window.end]
     gaps = [b - a for a, b in itertools.pairwise(during)]
-    assert len(during) > 50  # the loop ran all along the 1.5 s the pattern took
-    assert max(gaps) < 0.2, max(gaps)
+    # the loop ran all along the time the pattern took (frozen, it would show one gap that
+    # long; a busy machine makes the odd tick late)
+    assert len(during) > 20
+    assert max(gaps) < 0.5, max(gaps)
 
 
 async def test_on_error_continue_goes_on_and_keeps_the_other_rows(run_bot: RunBot) -> None:
