@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+INTERRUPTED_RETRIES = 4
+"""Loads after a stall cut short by the navigation the stall left pending, before giving up."""
+
+
 @dataclass
 class Scope:
     """One branch of the flow: its page, its row under construction, its loop variables."""
@@ -168,6 +172,16 @@ class NodeContext:
             if isinstance(exc, Refused) or stalled < stalls.STALL:
                 raise
             self.log("warning", f"{exc}, while the worker was stalled {stalled:.0f} s: once more")
+        # Playwright's timeout does not stop Chromium's navigation: the one the stall left
+        # pending may commit over the retry ("interrupted by another navigation"), so the retry
+        # goes again, a moment later, until that one has gone through
+        for _ in range(INTERRUPTED_RETRIES):
+            try:
+                return await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
+            except NavigationError as exc:
+                if "interrupted by another navigation" not in str(exc):
+                    raise
+            await asyncio.sleep(0.25)
         return await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
 
     @asynccontextmanager
