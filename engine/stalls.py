@@ -16,8 +16,10 @@ from weakref import WeakKeyDictionary
 
 TICK = 0.1
 """Seconds between two ticks; a few dozen callbacks a second cost nothing."""
-STALL = 1.0
-"""A tick this many seconds late is a stall (a busy loop is late by milliseconds)."""
+STALL = 2.0
+"""A tick this many seconds late is a stall. A busy loop is late by milliseconds, but a worker
+on a loaded 2-core machine was seen late by over a second: a false stall retries a step that
+was not to blame, so only a long silence counts."""
 
 
 class _Ticker:
