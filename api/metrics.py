@@ -94,25 +94,24 @@ class RequestMetrics:
         started = time.perf_counter()
         method = scope["method"]
         status: int | None = None
+        route = ""
+
+        def answered(code: int) -> None:
+            nonlocal status, route
+            status, route = code, route_template(scope)  # routed by now: worked out once
+            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
 
         async def timed(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = int(message["status"])
-                self.metrics.latency.labels(method, route_template(scope)).observe(
-                    time.perf_counter() - started
-                )
+                answered(int(message["status"]))
             await send(message)
 
         try:
             await self.app(scope, receive, timed)
         finally:
             if status is None:  # it raised before answering: the server answers 500
-                status = 500
-                self.metrics.latency.labels(method, route_template(scope)).observe(
-                    time.perf_counter() - started
-                )
-            self.metrics.requests.labels(method, route_template(scope), str(status)).inc()
+                answered(500)
+            self.metrics.requests.labels(method, route, str(status)).inc()
 
 
 router = APIRouter(tags=["health"])
