@@ -241,7 +241,7 @@ async def test_api_keys_are_shown_once_work_and_stop_when_revoked(
 async def test_a_test_run_returns_rows_steps_and_stays_short(
     new_user: ApiUser, processes: Processes, site: DemoSite
 ) -> None:
-    processes.start("worker")
+    processes.start_ready_worker()  # the wait is for rows, not for booting
     client = await new_user()
     bot = (
         await client.post("/bots", json={"name": "t", "workflow": paced_bot(site, pages=8)})

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import redis.asyncio as aioredis
 
 import store
@@ -29,6 +30,7 @@ from tests.conftest import SITE_NETWORK, free_port
 from tests.engine.conftest import FAST, bot, node
 from trawler.demo_site import DemoSite
 from worker import Rotators, Runtime, WorkerSettings, make_broker
+from worker.dispatch import WORKERS_KEY
 
 # Quick enough for tests: a dead worker's lease runs out in 3 s, cancellation is seen in 0.3 s.
 FAST_WORKER = WorkerSettings(
@@ -188,6 +190,18 @@ class Processes:
 
     def start(self, command: str, **env: str) -> subprocess.Popen[bytes]:
         return self.start_args([command], **env)
+
+    def start_ready_worker(self, timeout: float = 60) -> subprocess.Popen[bytes]:
+        """A `trawler worker` that has booted: Chromium is up and it beats in Redis."""
+        with redis.Redis.from_url(self.env["TRAWLER_REDIS_URL"]) as client:
+            before = client.zcard(WORKERS_KEY)
+            process = self.start("worker")
+            deadline = time.monotonic() + timeout
+            while client.zcard(WORKERS_KEY) <= before:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the worker did not boot:\n{self.output(process)}")
+                time.sleep(0.1)
+        return process
 
     def start_args(self, args: list[str], **env: str) -> subprocess.Popen[bytes]:
         log = self.logs / f"{args[0]}-{len(self.started)}.log"
