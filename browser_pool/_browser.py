@@ -38,6 +38,8 @@ LAUNCH_ARGS = (
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # WebRTC's UDP (STUN, TURN, ICE checks) would leave around the egress proxy and its policy
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
 )
 MARKER = "--trawler-browser-id"
 

@@ -12,7 +12,7 @@ from playwright.async_api import Browser
 from selectolax.lexbor import LexborHTMLParser
 
 from tests.api.conftest import ApiUser, error_of, start_api
-from tests.site.canary import Lab
+from tests.site.canary import CANARY_HOST, WEBRTC, Lab, UdpCanary
 from tests.worker.conftest import Processes
 from trawler.demo_site import DemoSite
 
@@ -134,6 +134,17 @@ async def test_selectors_are_tried_on_a_worker(
     answer = await client.post("/selectors/test", json={"html": html, "selectors": ["p"]})
     assert answer.status_code == 200, answer.text
     assert lab.canary.hits == 0
+
+    # the page's WebRTC sends no UDP around the worker's egress proxy (a slow frame holds `load`)
+    udp = UdpCanary(CANARY_HOST)
+    probe = WEBRTC.format(host=udp.host, port=udp.port)
+    html = f"<script>({probe})()</script><iframe src='{site.base_url}/lab/paced?delay_ms=1500'>"
+    try:
+        answer = await client.post("/selectors/test", json={"html": html, "selectors": ["p"]})
+    finally:
+        udp.close()
+    assert answer.status_code == 200, answer.text
+    assert udp.packets == []
 
     both = await client.post(
         "/selectors/test", json={"url": missing, "html": "<p>", "selectors": ["p"]}

@@ -19,8 +19,10 @@ from tests.site.canary import (
     PUBLIC,
     REDIRECTS,
     SPELLINGS,
+    WEBRTC,
     Lab,
     Resolver,
+    UdpCanary,
     page_nodes,
     redirect_nodes,
     spelling_nodes,
@@ -183,3 +185,24 @@ async def test_a_page_that_keeps_trying_cannot_flood_the_log(lab: Lab) -> None:
     assert [log.message for log in sink.logs if "counted, not logged" in log.message]
     assert "40 requests refused in all" in [log.message for log in sink.logs]
     assert lab.canary.hits == 0
+
+
+@pytest.mark.parametrize("host", [CANARY_HOST, "127.0.0.1"])
+async def test_webrtc_sends_no_udp_past_the_egress_proxy(lab: Lab, host: str) -> None:
+    """A page's STUN, TURN and ICE checks would be UDP straight from Chromium, around the
+    egress proxy and its policy: none leaves, whether the page script or a bot's evaluate asks."""
+    canary = UdpCanary(host)
+    probe = WEBRTC.format(host=canary.host, port=canary.port)
+    try:
+        finished, sink = await _run(
+            bot(
+                node("open", "navigate", url=lab.page(f"<script>({probe})()</script>")),
+                node("probe", "evaluate", expression=probe, save_as="candidates"),
+                *_tail(lab),
+            )
+        )
+    finally:
+        canary.close()
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == OK
+    assert canary.packets == []

@@ -60,6 +60,57 @@ class Canary:
         self._socket.close()
 
 
+class UdpCanary:
+    """A UDP socket that counts every datagram it receives (a STUN/TURN probe, an ICE check)."""
+
+    def __init__(self, host: str, port: int = 0) -> None:
+        self.packets: list[tuple[bytes, tuple[str, int]]] = []
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.bind((host, port))
+        self.host, self.port = self._socket.getsockname()
+        self._socket.settimeout(0.05)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="udp-canary", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.packets.append(self._socket.recvfrom(2048))
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._socket.close()
+
+
+WEBRTC = """async () => {{
+  const servers = [{{urls: 'stun:{host}:{port}'}},
+    {{urls: 'turn:{host}:{port}?transport=udp', username: 'u', credential: 'p'}}];
+  const pc = new RTCPeerConnection({{iceServers: servers}});
+  pc.createDataChannel('probe');
+  const candidates = [];
+  const gathered = new Promise((done) => {{
+    pc.onicecandidate = (event) => event.candidate ? candidates.push(event.candidate.type) : done();
+    setTimeout(done, 3000);
+  }});
+  await pc.setLocalDescription(await pc.createOffer());
+  await pc.setRemoteDescription({{type: 'answer', sdp: pc.localDescription.sdp
+    .replace(/a=candidate:.*\\r\\n/g, '')
+    .replace('a=setup:actpass', 'a=setup:active')}});
+  await pc.addIceCandidate({{candidate: 'candidate:1 1 udp 2122260223 {host} {port} typ host',
+    sdpMid: '0', sdpMLineIndex: 0}});
+  await gathered;
+  await new Promise((done) => setTimeout(done, 1000));
+  return candidates;
+}}"""
+"""A page's WebRTC reaching for a STUN/TURN server and a peer at host:port, over UDP."""
+
+
 PAGES = {
     "meta-refresh": '<meta http-equiv="refresh" content="0;url={url}">',
     "js-location": "<script>location.href = '{url}'</script>",
