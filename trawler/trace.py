@@ -32,7 +32,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import IO, Any
 
-from api.viewer import render_replay
+from api.viewer import SNAPSHOT_CSP, render_replay
 from engine import (
     Event,
     Highlight,
@@ -60,22 +60,23 @@ OWN_FILES = (
     "replay.html",
     PLAYWRIGHT_TRACE,
 )
-# An opened snapshot must not run the scraped page's scripts from the local disk.
-SNAPSHOT_CSP = (
-    "script-src 'none'; object-src 'none'; frame-src 'none'; form-action 'none'; worker-src 'none'"
-)
 _DOCTYPE = re.compile(r"\A\ufeff?\s*<!doctype[^>]*>", re.IGNORECASE)
 _BASE_TAG = re.compile(r"<base[\s>]", re.IGNORECASE)
+_META_TAG = re.compile(r"""<meta\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+_HTTP_EQUIV = re.compile(r"(?<=[\s/])http-equiv(?=\s*=)", re.IGNORECASE)
 
 
 def disarm_snapshot(snapshot: str, url: str | None) -> str:
-    """Put a script-blocking CSP (and a `<base>` for relative links) at the top of `snapshot`."""
+    """Make `snapshot` safe to open from disk: a CSP at the top lets nothing run or load, and
+    the page's own `<meta http-equiv>` (a refresh, a cookie) is renamed to do nothing, since a
+    CSP in a meta tag cannot sandbox. A `<base>` keeps relative links pointing at the site."""
     head = f'<meta http-equiv="Content-Security-Policy" content="{SNAPSHOT_CSP}">'
     if url and url.startswith(("http://", "https://")) and not _BASE_TAG.search(snapshot):
         head = f'<base href="{html.escape(url, quote=True)}">' + head
-    doctype = _DOCTYPE.match(snapshot)
+    body = _META_TAG.sub(lambda tag: _HTTP_EQUIV.sub("data-http-equiv", tag[0]), snapshot)
+    doctype = _DOCTYPE.match(body)
     cut = doctype.end() if doctype else 0
-    return snapshot[:cut] + head + snapshot[cut:]
+    return body[:cut] + head + body[cut:]
 
 
 class TraceSink:

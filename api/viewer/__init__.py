@@ -17,7 +17,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-__all__ = ["render_replay", "script_json", "served_csp"]
+__all__ = ["SNAPSHOT_CSP", "render_replay", "script_json", "served_csp"]
 
 PLACEHOLDER = "{{RUN_DATA}}"
 # A trace folder opens from disk: screenshots are embedded, nothing is fetched.
@@ -31,6 +31,12 @@ SERVED_CSP = (
     "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
     "script-src 'nonce-{nonce}'; connect-src 'self'; frame-src 'self'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
+)
+# A scraped page's HTML: no script, plugin, frame or form, and nothing fetched from anywhere
+# (inline styles, data: images and fonts only), whether served or opened from disk
+SNAPSHOT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "form-action 'none'"
 )
 _SCRIPT_ESCAPES = {
     ord("<"): "\\u003c",

@@ -27,7 +27,7 @@ from api.routes.executions import owned_execution, result_download
 from api.routes.live import event_stream
 from api.security import digest, new_token
 from api.signin import authenticate, client_address
-from api.viewer import render_replay, served_csp
+from api.viewer import SNAPSHOT_CSP, render_replay, served_csp
 from api.viewer._document import links, run_document
 
 router = APIRouter(include_in_schema=False)
@@ -38,8 +38,8 @@ PAGE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
-# A scraped page's HTML: no script, no plugin, no request anywhere, in a sandbox of its own.
-SNAPSHOT_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+# A scraped page's HTML, in a sandbox of its own (which also stops a meta refresh)
+SANDBOXED_SNAPSHOT_CSP = f"sandbox; {SNAPSHOT_CSP}"
 
 _templates = Environment(
     loader=PackageLoader("api.viewer", "templates"),
@@ -297,7 +297,7 @@ async def artifact(
     data = await ctx.artifacts.get(found.storage_key)
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
     if found.kind == store.ArtifactKind.HTML:
-        headers["Content-Security-Policy"] = SNAPSHOT_CSP
+        headers["Content-Security-Policy"] = SANDBOXED_SNAPSHOT_CSP
     elif found.kind == store.ArtifactKind.TRACE:
         headers["Content-Disposition"] = 'attachment; filename="trace.zip"'
     return Response(data, media_type=found.content_type, headers=headers)

@@ -15,7 +15,7 @@ from typing import Any
 
 from playwright.async_api import Browser
 
-from api.viewer import render_replay, script_json
+from api.viewer import SNAPSHOT_CSP, render_replay, script_json
 from engine import load_workflow
 from engine import run as run_workflow
 from engine.events import (
@@ -32,6 +32,7 @@ from engine.events import (
 from engine.rows import Cells
 from tests.conftest import SITE_NETWORK
 from tests.engine.conftest import bot, node
+from tests.site.canary import Lab
 from trawler.demo_site import DemoSite
 from trawler.trace import TraceSink
 
@@ -149,7 +150,7 @@ async def test_trace_folder_layout(tmp_path: Path) -> None:
     assert snapshot.startswith(
         '<!DOCTYPE html><base href="https://books.test/catalogue/page-1.html">'
     )
-    assert "script-src 'none'" in snapshot
+    assert f'content="{SNAPSHOT_CSP}"' in snapshot
     assert snapshot.endswith(SNAPSHOT[len("<!DOCTYPE html>") :])
     assert [json.loads(line) for line in (root / "rows.jsonl").read_text().splitlines()] == [
         {"title": "A Light", "price": 51.77},
@@ -462,3 +463,33 @@ async def test_snapshot_scripts_do_not_run(tmp_path: Path, browser: Browser) -> 
         assert await page.title() == "page"
     finally:
         await page.close()
+
+
+async def test_a_snapshot_opened_from_disk_fetches_nothing_and_stays(
+    tmp_path: Path, browser: Browser, lab: Lab
+) -> None:
+    """No meta refresh, no remote image, style sheet or font: opening it tells no one."""
+    hostile = (
+        f"<!DOCTYPE html><html><head><meta http-equiv=Refresh content='0; url={lab.base}/hit/go'>"
+        f'<META HTTP-EQUIV="refresh" CONTENT="1">'
+        f"<link rel=stylesheet href='{lab.base}/hit/css'><title>page</title>"
+        f"<style>@font-face {{ font-family: f; src: url({lab.base}/hit/font) }}"
+        f" body {{ font-family: f; background: url({lab.base}/hit/bg) }}</style></head>"
+        f"<body><h1>Books</h1><img src='{lab.base}/hit/img'><img src='/hit/relative'>"
+        f"<video src='{lab.base}/hit/video' autoplay></video></body></html>"
+    )
+    events = [
+        dataclasses.replace(event, html=hostile) if isinstance(event, StepFinished) else event
+        for event in run_events()
+    ]
+    await traced(tmp_path, events)
+    page = await browser.new_page()
+    try:
+        snapshot = (tmp_path / "html/step-0001.html").as_uri()
+        await page.goto(snapshot)
+        await page.wait_for_timeout(2500)  # both refreshes were due by now
+        assert page.url == snapshot
+        assert await page.locator("h1").text_content() == "Books"
+    finally:
+        await page.close()
+    assert not lab.hits
