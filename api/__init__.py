@@ -1,9 +1,9 @@
-"""The REST API for the builder, the extension and scripts; it never launches a browser."""
+"""The REST API for the builder, the extension and scripts; it never launches a browser.
 
-from __future__ import annotations
+What it exports is listed in `__init__.pyi` and imported on first use: the app
+(FastAPI, Jinja, openpyxl) takes seconds, and settings or the CLI need only the config.
+"""
 
-from api._config import ApiSettings
-from api.app import ApiConfig, create_app
-from api.credentials import check_password, normalize_email
+import lazy_loader
 
-__all__ = ["ApiConfig", "ApiSettings", "check_password", "create_app", "normalize_email"]
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

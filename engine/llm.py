@@ -18,20 +18,19 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
-import instructor
-import ollama
-import openai
-from instructor.core import InstructorRetryException
-from instructor.core.hooks import Hooks
 from pydantic import BaseModel, ValidationError
 
 from engine._markdown import chunks, estimate_tokens
 from engine.errors import StepError, causes
 from engine.events import LlmUsage
 from proxies import NetworkPolicy, NetworkRefused, PinnedTransport
+
+if TYPE_CHECKING:  # the clients are imported on first use: openai alone takes a second
+    import instructor
+    import openai
 
 E = TypeVar("E", bound=BaseException)
 
@@ -197,6 +196,8 @@ class Llm:
                 self.spent += (used.prompt_tokens or 0) + (used.completion_tokens or 0)
             usage.calls += 1
 
+        from instructor.core.hooks import Hooks
+
         hooks = Hooks()  # this call's own: steps running at once share the client
         hooks.on("completion:response", counted)
         started = time.monotonic()
@@ -218,6 +219,9 @@ class Llm:
     async def _client(self, provider: str | None) -> _Client:
         name, endpoint = self.endpoint(provider)
         if name not in self._clients:
+            import instructor
+            import openai
+
             base = endpoint.base_url.rstrip("/")
             transport = endpoint.transport()
             api = openai.AsyncOpenAI(
@@ -243,6 +247,8 @@ class Llm:
             return client.context[model]
         context = endpoint.context_tokens
         if endpoint.kind == "ollama":
+            import ollama
+
             native = ollama.AsyncClient(
                 host=endpoint.base_url, timeout=self.timeout_s, **endpoint.transport()
             )
@@ -275,6 +281,9 @@ class Llm:
         return context
 
     def _explain(self, exc: Exception, endpoint: Endpoint, model: str, reasks: int) -> Exception:
+        import openai
+        from instructor.core import InstructorRetryException
+
         refused = _cause(exc, NetworkRefused)
         if refused is not None:
             return _refused(endpoint, refused)

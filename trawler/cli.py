@@ -7,15 +7,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from engine import KINDS, WorkflowInvalid, json_schema
-from engine.rows import LIST_SEPARATOR, Cells
-from trawler.runbot import load_bot, run_bot
-from trawler.settings import Settings
+# Commands import what they use when they run: the engine, the API and the worker take
+# seconds to import, and `--help` or `validate` need none or one of them.
+if TYPE_CHECKING:
+    from engine import WorkflowInvalid
+    from trawler.settings import Settings
 
 app = typer.Typer(
     help="trawler: build a bot once, run it on real Chromium, get clean rows.",
@@ -65,10 +66,16 @@ def run_command(
         ),
     ] = False,
     list_separator: Annotated[
-        str, typer.Option(help="CSV: what joins the items of a list in one cell.")
-    ] = LIST_SEPARATOR,
+        str,
+        typer.Option(help="CSV: what joins the items of a list in one cell (engine.rows)."),
+    ] = "; ",
 ) -> None:
     """Run a bot: live progress, a summary, rows to a file (or JSON lines on stdout)."""
+    from engine import WorkflowInvalid
+    from engine.rows import Cells
+    from trawler.runbot import load_bot, run_bot
+    from trawler.settings import Settings
+
     console = Console(stderr=True)
     variables = _variables(var)
     if headed and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -101,6 +108,9 @@ def run_command(
 @app.command()
 def validate(bot: Annotated[Path, typer.Argument(help="The bot's JSON file.")]) -> None:
     """Check a bot without running it; every problem names its node and field."""
+    from engine import WorkflowInvalid
+    from trawler.runbot import load_bot
+
     console = Console(stderr=True)
     try:
         workflow = load_bot(bot)
@@ -120,6 +130,8 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of a bot document (one sub-schema per node kind)."""
+    from engine import KINDS, json_schema
+
     if node is None:
         document = json_schema()
     elif node in KINDS:
@@ -139,6 +151,7 @@ def migrate(
 ) -> None:
     """Upgrade the database schema (PostgreSQL or the embedded SQLite file)."""
     from store import upgrade
+    from trawler.settings import Settings
 
     target = url or Settings().database_url
     upgrade(target, revision)
@@ -168,6 +181,7 @@ def user_create(
     password must be ones registering would accept."""
     from api import check_password, normalize_email
     from trawler.services import create_user
+    from trawler.settings import Settings
 
     settings = Settings()
     if plan not in settings.api.plans:
@@ -192,6 +206,7 @@ def user_create(
 def _service_settings() -> Settings:
     """The settings of a long-running service, its logging set up from them."""
     from trawler.logs import configure_logging
+    from trawler.settings import Settings
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)

@@ -30,7 +30,6 @@ from engine.rows import Cells, dumps
 from proxies import ProxyRotator
 from trawler.output import RowFileSink, rows_preview_table
 from trawler.progress import ProgressSink, summary_table
-from trawler.services import browser_pool
 from trawler.settings import Settings
 from trawler.trace import TraceSink
 
@@ -115,7 +114,7 @@ async def run_bot(
         sinks.append(StdoutRows())
     if trace:
         sinks.append(trace)
-    pool = browser_pool(settings, headless=not headed)
+    pool = settings.browser.pool(headless=not headed)
     # Ctrl-C or SIGTERM cancels the run: it stops at once and every sink still gets its rows
     cancel = asyncio.Event()
     loop = asyncio.get_running_loop()

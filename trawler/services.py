@@ -76,28 +76,9 @@ def artifact_store(settings: Settings) -> store.ArtifactStore:
     )
 
 
-def browser_pool(settings: Settings, *, headless: bool = True) -> BrowserPool:
-    """A pool as the settings describe it (`TRAWLER_BROWSER__*`)."""
-    browser = settings.browser
-    return BrowserPool(
-        headless=headless,
-        executable=browser.executable,
-        max_pages=browser.max_pages,
-        browsers=browser.browsers,
-        max_contexts=browser.max_contexts,
-        recycle_after_pages=browser.recycle_after_pages,
-        recycle_context_after_pages=browser.recycle_context_after_pages,
-        max_memory_mb=browser.max_memory_mb,
-        watchdog_interval=browser.watchdog_interval,
-        watchdog_timeout=browser.watchdog_timeout,
-        lease_timeout=browser.lease_timeout,
-        sandbox=browser.sandbox,
-    )
-
-
 def worker_config(settings: Settings) -> WorkerConfig:
     def pool() -> BrowserPool:
-        return browser_pool(settings)
+        return settings.browser.pool()
 
     return WorkerConfig(
         settings=settings.worker,

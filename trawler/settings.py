@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api import ApiSettings
+from browser_pool import BrowserPool
 from engine import Endpoint, Models
 from proxies import NetworkPolicy, ProxySettings
 from trawler.logs import LogFormat
@@ -62,6 +63,23 @@ class BrowserSettings(BaseModel):
         timedelta(minutes=2),
         description="How long a run waits for a browser context before it fails (retryable).",
     )
+
+    def pool(self, *, headless: bool = True) -> BrowserPool:
+        """A pool as these settings describe it."""
+        return BrowserPool(
+            headless=headless,
+            executable=self.executable,
+            max_pages=self.max_pages,
+            browsers=self.browsers,
+            max_contexts=self.max_contexts,
+            recycle_after_pages=self.recycle_after_pages,
+            recycle_context_after_pages=self.recycle_context_after_pages,
+            max_memory_mb=self.max_memory_mb,
+            watchdog_interval=self.watchdog_interval,
+            watchdog_timeout=self.watchdog_timeout,
+            lease_timeout=self.lease_timeout,
+            sandbox=self.sandbox,
+        )
 
 
 class ArtifactSettings(BaseModel):

@@ -302,3 +302,39 @@ def test_run_a_bot_that_asks_a_model(
         assert "Infinite scroll" not in chat["messages"][1]["content"]  # only ul.products
     finally:
         server.stop()
+
+
+HEAVY = ("engine", "playwright", "openai", "instructor", "fastapi", "sqlalchemy", "dramatiq")
+IMPORTED = """
+import json, sys
+from trawler.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "loaded"),
+    [
+        (["--help"], set()),
+        (["run", "--help"], set()),
+        (["validate", str(EXAMPLES / "shop-catalog.json")], {"engine", "playwright"}),
+    ],
+)
+def test_a_command_imports_only_what_it_uses(args: list[str], loaded: set[str]) -> None:
+    """Starting took 4-5 s when every command imported the API, the worker and the model
+    clients; `--help` now imports none of them, `validate` the engine alone."""
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTED, *args], capture_output=True, text=True, check=True
+    )
+    modules = set(json.loads(result.stderr.splitlines()[-1]))
+    assert modules & set(HEAVY) == loaded
+
+
+def test_run_lists_with_the_engines_separator() -> None:
+    from engine.rows import LIST_SEPARATOR
+
+    assert f"[default: {LIST_SEPARATOR}]" in trawler("run", "--help").stdout
