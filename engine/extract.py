@@ -82,6 +82,11 @@ class Field(BaseModel):
         '"attr:NAME".',
     )
     many: bool = pydantic.Field(False, description="Take every match as a list, not the first.")
+    template: str | None = pydantic.Field(
+        None,
+        description="Write this text instead of reading the page: {{current.url}}, "
+        "{{current.title}}, {{now}}, a variable or an evaluate result ({{name}}); no selector.",
+    )
     transforms: list[TransformSpec] = pydantic.Field(
         default_factory=list, description="Transforms applied in order to the value."
     )
@@ -122,6 +127,12 @@ class Field(BaseModel):
         # Selector syntax is checked by workflow validation, which knows about {{variables}}.
         if self.fields and (self.transforms or self.value != "text"):
             raise ValueError(f"field {self.name!r} has sub-fields, so takes no value or transforms")
+        if self.template is not None and (
+            self.selector is not None or self.fields or self.many or self.value != "text"
+        ):
+            raise ValueError(
+                f"field {self.name!r} has a template, so takes no selector, value, many or fields"
+            )
         return self
 
 
@@ -205,6 +216,7 @@ class _Plan:
     many: bool
     transforms: tuple[Transform, ...]
     fields: tuple[_Plan, ...] | None
+    template: str | None
 
 
 class _Lexbor:
@@ -304,7 +316,16 @@ def _plans(backend: _Lexbor | _Parsel, fields: Sequence[Field]) -> tuple[_Plan, 
         how, _, attr = field.value.partition(":")
         nested = _plans(backend, field.fields) if field.fields else None
         plans.append(
-            _Plan(field.name, query, how, attr, field.many, tuple(field.transforms), nested)
+            _Plan(
+                field.name,
+                query,
+                how,
+                attr,
+                field.many,
+                tuple(field.transforms),
+                nested,
+                field.template,
+            )
         )
     return tuple(plans)
 
@@ -315,6 +336,9 @@ def _record(backend: Any, scope: Any, plans: tuple[_Plan, ...], url: str | None)
     row: dict[str, Any] = {}
     found: dict[str, list[Any]] = {}  # fields often share a selector, e.g. a link's text and href
     for plan in plans:
+        if plan.template is not None:  # written by the bot, its {{values}} already filled in
+            row[plan.name] = apply(plan.transforms, plan.template, url)
+            continue
         if plan.query is None:
             nodes: list[Any] = [scope]
         elif plan.query in found:

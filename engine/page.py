@@ -12,6 +12,7 @@ import httpx
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page as PlaywrightPage
 from playwright.async_api import TimeoutError as PlaywrightTimeout
+from selectolax.lexbor import LexborHTMLParser
 
 from engine.errors import NavigationError, Refused, causes
 from engine.events import Box
@@ -80,6 +81,8 @@ class Page(Protocol):
 
     async def content(self) -> str: ...
 
+    async def title(self) -> str: ...
+
     async def close(self) -> None: ...
 
 
@@ -131,6 +134,9 @@ class BrowserPage:
 
     async def content(self) -> str:
         return await self.page.content()
+
+    async def title(self) -> str:
+        return await self.page.title()
 
     async def close(self) -> None:
         await self._close(self.page)
@@ -202,6 +208,10 @@ class HttpPage:
 
     async def content(self) -> str:
         return self._html
+
+    async def title(self) -> str:
+        title = LexborHTMLParser(self._html).css_first("title") if self._html else None
+        return " ".join(title.text().split()) if title is not None else ""
 
     async def close(self) -> None:
         return None

@@ -47,7 +47,7 @@ from engine.network import Network, NotSent, Traffic
 from engine.nodes import KINDS, NodeKind, NodeParams
 from engine.page import BrowserPage, Page, ScreenshotArea
 from engine.renderers import Renderers
-from engine.template import render_value
+from engine.template import BUILTINS, names, render_value, walk_strings
 from engine.workflow import Variable, Workflow
 
 
@@ -103,6 +103,12 @@ class Run:
         self.refusals = 0
         self.templated = {n.id: "{{" in n.data.model_dump_json() for n in workflow.nodes}
         """Nodes whose parameters hold a {{template}}: the others are not rendered per step."""
+        self.builtins = {
+            n.id: {ref.split(".")[0] for _, text in walk_strings(n.data) for ref in names(text)}
+            & set(BUILTINS)
+            for n in workflow.nodes
+        }
+        """The built-in values ({{current.url}}, {{now}}) each node's templates use."""
         self.traffic = Traffic(network, workflow.settings.proxy, on_not_sent=self.not_sent)
         self.llm = Llm(models, workflow.settings.timeouts.llm_ms / 1000)
         self.renderers = Renderers(
@@ -281,7 +287,7 @@ class Run:
             attempt_started = stalls.now()
             try:
                 rendered = (
-                    self._render(params, scope, kind.raw_fields)
+                    self._render(params, await self._values(node_id, scope), kind.raw_fields)
                     if self.templated[node_id]
                     else params
                 )
@@ -337,11 +343,26 @@ class Run:
             raise SkipBranch(message)
         return None
 
-    def _render(self, params: NodeParams, scope: Scope, raw: tuple[str, ...]) -> Any:
+    async def _values(self, node_id: str, scope: Scope) -> Mapping[str, Any]:
+        """What a node's templates read: the scope's variables, and the built-in values."""
+        wanted = self.builtins[node_id]
+        if not wanted:
+            return scope.variables
+        builtins: dict[str, Any] = {}
+        if "now" in wanted:
+            builtins["now"] = datetime.now(UTC).isoformat(timespec="seconds")
+        if "current" in wanted:
+            page = scope.page
+            url, title = (self.redact(page.url), await page.title()) if page else ("", "")
+            builtins["current"] = {"url": url, "title": title}
+        return scope.variables.new_child(builtins)
+
+    @staticmethod
+    def _render(params: NodeParams, variables: Mapping[str, Any], raw: tuple[str, ...]) -> Any:
         if not raw:
-            return render_value(params, scope.variables)
+            return render_value(params, variables)
         kept = {name: getattr(params, name) for name in raw}
-        rendered = render_value(params.model_copy(update=dict.fromkeys(raw)), scope.variables)
+        rendered = render_value(params.model_copy(update=dict.fromkeys(raw)), variables)
         return rendered.model_copy(update=kept)
 
     async def _finish_step(

@@ -11,6 +11,9 @@ from pydantic import BaseModel
 from engine.errors import VariableError
 
 PATTERN = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
+BUILTINS = ("current", "now")
+"""Values every template may use, which no variable may be named: `{{current.url}}` and
+`{{current.title}}` of the step's page, `{{now}}` (UTC, ISO 8601, to the second)."""
 
 
 def names(text: str) -> Iterator[str]:

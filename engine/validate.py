@@ -223,7 +223,7 @@ def _check_selectors_and_variables(
     for node_id, p in params.items():
         if p is None:
             continue
-        visible = defined | scoped.get(node_id, set())
+        visible = defined | scoped.get(node_id, set()) | set(template.BUILTINS)
         for field, selector, kind in p.selectors():
             if "{{" in selector:
                 continue
@@ -269,9 +269,22 @@ def load_workflow(document: Any, *, extra_variables: set[str] | None = None) -> 
         issues.extend(graph_issues)
     types = {str(n["id"]): str(n.get("type")) for n in shell.nodes if isinstance(n.get("id"), str)}
     defined = set(document.get("variables") or {}) | (extra_variables or set())
-    for p in params.values():
+    issues.extend(
+        Issue(f"variable name {name!r} is taken by the built-in {{{{{name}}}}}", None, "variables")
+        for name in sorted(defined & set(template.BUILTINS))
+    )
+    for node_id, p in params.items():
         if p is not None:
             defined.update(p.defines())
+            issues.extend(
+                Issue(
+                    f"{name!r} is taken by the built-in {{{{{name}}}}}",
+                    node_id,
+                    "data.name" if types.get(node_id) == "set_variable" else "data.save_as",
+                )
+                for name in p.defines()
+                if name in template.BUILTINS
+            )
     scoped = _loop_variables(graph if graph and not issues else None, types)
     issues.extend(_check_selectors_and_variables(params, defined, scoped))
     if not issues:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -839,3 +840,74 @@ async def test_a_page_error_is_a_warning(run_bot: RunBot) -> None:
     assert finished.status == "succeeded", finished.error
     assert sink.rows == [{"ok": "ok"}]
     assert logged(sink, "boom from page", "warning")
+
+
+@pytest.mark.parametrize("renderer", ["browser", "http"])
+async def test_fields_written_from_the_page_url_title_time_and_variables(
+    run_bot: RunBot, site: DemoSite, renderer: str
+) -> None:
+    """Rows say where they came from: {{current.url}} and {{current.title}} of the page each
+    row was read on, {{now}}, and variables, with transforms like any field."""
+    fields = [
+        {"name": "name", "selector": "a.title"},
+        {"name": "source", "template": "{{current.url}}"},
+        {"name": "listing", "template": "{{current.title}} (page {{page}})"},
+        {
+            "name": "shop",
+            "template": "{{site}}",
+            "transforms": [{"op": "regex", "pattern": ":(\\d+)$"}],
+        },
+        {"name": "at", "template": "{{now}}"},
+    ]
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("pages", "paginate", next_selector="a.next", max_pages=2),
+        node("items", "extract", item_selector="li.product", fields=fields, limit=1),
+        edges=[("open", "pages"), ("pages", "items", "body")],
+        renderer=renderer,
+    )
+    before = datetime.now(UTC).replace(microsecond=0)
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert [{k: v for k, v in row.items() if k != "at"} for row in sink.rows] == [
+        {
+            "name": PRODUCTS[0].name,
+            "source": f"{site.base_url}/shop",
+            "listing": "All products, page 1 · Trawler Demo Shop (page 1)",
+            "shop": site.base_url.rsplit(":", 1)[1],
+        },
+        {
+            "name": page_of(2)[0].name,
+            "source": f"{site.base_url}/shop?page=2",
+            "listing": "All products, page 2 · Trawler Demo Shop (page 2)",
+            "shop": site.base_url.rsplit(":", 1)[1],
+        },
+    ]
+    for row in sink.rows:
+        assert before <= datetime.fromisoformat(row["at"]) <= datetime.now(UTC)
+
+
+async def test_a_field_writes_what_an_evaluate_step_kept(run_bot: RunBot) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node(
+            "count",
+            "evaluate",
+            expression="document.querySelectorAll('li.product').length",
+            save_as="shown",
+        ),
+        node(
+            "read",
+            "extract",
+            mode="single",
+            fields=[
+                {"name": "first", "selector": "a.title"},
+                {"name": "shown", "template": "{{shown}} on {{current.url}}"},
+            ],
+        ),
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [
+        {"first": PRODUCTS[0].name, "shown": f"{len(page_of(1))} on {sink.steps[0].url}"}
+    ]

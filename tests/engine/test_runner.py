@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from browser_pool import BrowserPool
-from engine import Event, RowEmitted, StepFinished
+from engine import Event, RowEmitted, StepFinished, StepStarted
 from engine.workflow import MAX_NODES
 from tests.engine.conftest import FAST, RunBot, bot, logged, messages, node
 from tests.site.lab import CP1252_TEXT
@@ -488,9 +488,16 @@ async def test_cancel_stops_a_running_step(run_bot: RunBot) -> None:
         node("items", "extract", item_selector="li.product", fields=NAMES),
         node("pause", "wait", mode="time", ms=60_000),
     )
-    asyncio.get_running_loop().call_later(1.5, cancel.set)
+
+    class CancelInPause:
+        """Cancels 0.3 s into the pause, however long the steps before it took."""
+
+        async def emit(self, event: Event) -> None:
+            if isinstance(event, StepStarted) and event.node_id == "pause":
+                asyncio.get_running_loop().call_later(0.3, cancel.set)
+
     started = time.monotonic()
-    finished, sink = await run_bot(document, cancel=cancel)
+    finished, sink = await run_bot(document, cancel=cancel, sink=CancelInPause())
     print(f"cancelled after {time.monotonic() - started:.1f} s")
     assert finished.status == "cancelled"
     assert [s.status for s in steps_of(sink, "pause")] == ["skipped"]

@@ -346,3 +346,32 @@ def test_version_1_or_none_given_is_read() -> None:
     assert load_workflow(bot(NAV, LIST) | {"version": 1}).version == 1
     assert load_workflow(bot(NAV, LIST)).version == 1
     assert json_schema()["properties"]["version"]["const"] == 1
+
+
+def test_built_in_values_need_no_definition_and_take_their_names() -> None:
+    written = node(
+        "read",
+        "extract",
+        mode="single",
+        fields=[{"name": "at", "template": "{{current.url}} {{current.title}} {{now}}"}],
+    )
+    load_workflow(bot(NAV, written))
+    document = bot(
+        NAV,
+        node("keep", "evaluate", expression="1", save_as="now"),
+        node("set", "set_variable", name="current", value="x"),
+        written,
+    )
+    document["variables"] = {"current": "y"}
+    assert issues(document) == [
+        "field 'variables': variable name 'current' is taken by the built-in {{current}}",
+        "node 'keep', field 'data.save_as': 'now' is taken by the built-in {{now}}",
+        "node 'set', field 'data.name': 'current' is taken by the built-in {{current}}",
+    ]
+
+
+def test_a_template_field_reads_nothing_from_the_page() -> None:
+    field = {"name": "at", "template": "{{now}}", "selector": "p"}
+    (message,) = issues(bot(NAV, node("read", "extract", mode="single", fields=[field])))
+    assert message.startswith("node 'read', field 'data.fields[0]'")
+    assert "field 'at' has a template, so takes no selector, value, many or fields" in message
