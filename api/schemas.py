@@ -191,6 +191,7 @@ class StepOut(Response):
                     "rows": 24,
                     "attempts": 1,
                     "error": None,
+                    "note": "loaded https://shop.example/list on attempt 2 of 3",
                 }
             ]
         }
@@ -205,6 +206,11 @@ class StepOut(Response):
     rows: int
     attempts: int
     error: str | None
+    note: str | None = Field(
+        None,
+        description="Why a loop stopped, a switch of renderer, a page loaded again after a "
+        "transient failure.",
+    )
     llm: LlmUsageOut | None = Field(None, description="The step's language-model calls.")
 
 

@@ -35,6 +35,10 @@ T = TypeVar("T")
 
 INTERRUPTED_RETRIES = 4
 """Loads after a stall cut short by the navigation the stall left pending, before giving up."""
+TRANSIENT_BACKOFF = 1.0
+"""Seconds before loading a page again after a transient failure; doubles each time."""
+RETRY_AFTER_CAP = 60.0
+"""The longest wait before loading again, whatever Retry-After asks."""
 
 
 @dataclass
@@ -91,6 +95,11 @@ class NodeContext:
     def log(self, level: LogLevel, message: str) -> None:
         self.run.log(level, message, self.node_id, self.step)
 
+    def note(self, message: str) -> None:
+        """Log `message` and say it on the step's line and in the replay."""
+        self.notes.said.append(message)
+        self.log("info", message)
+
     async def off_loop(self, work: Callable[[], T]) -> T:
         """Run pure work (extraction, transforms, the bot's patterns) in an extraction thread,
         each pattern limited by `timeouts.pattern_ms`: other runs' steps go on meanwhile."""
@@ -143,16 +152,32 @@ class NodeContext:
     async def _load(self, page: Page, url: str, wait_until: WaitUntil) -> None:
         traffic = self.run.traffic
         timeout_ms = self.settings.timeouts.navigation_ms
-        mark = traffic.not_sent
-        try:
-            status = await self._goto(page, url, wait_until, timeout_ms)
-        except NavigationError as exc:
-            explained = explain_load(exc, url, traffic.since(mark))
-            if explained is exc:
+        tries = 1 + self.settings.transient_retries
+        for attempt in range(1, tries + 1):
+            mark = traffic.not_sent
+            try:
+                status = await self._goto(page, url, wait_until, timeout_ms)
+                break
+            except NavigationError as exc:
+                explained = explain_load(exc, url, traffic.since(mark))
+                if explained is not exc:
+                    raise explained from exc
                 if exc.status is not None:  # the site answered: a 403 or 429 is a block
                     traffic.served(page.url, exc.status)
-                raise
-            raise explained from exc
+                if not exc.transient or attempt == tries:
+                    if attempt > 1:
+                        self.note(f"gave up on {url} after {attempt} loads")
+                    raise
+                wait = exc.retry_after
+                if wait is None:
+                    wait = TRANSIENT_BACKOFF * 2 ** (attempt - 1)
+                delay = min(RETRY_AFTER_CAP, wait)
+                self.log(
+                    "warning", f"{exc}; loading it again in {delay:g} s ({attempt + 1}/{tries})"
+                )
+                await asyncio.sleep(delay)
+        if attempt > 1:
+            self.note(f"loaded {url} on attempt {attempt} of {tries}")
         if traffic.proxy_for(page.url) is not None:  # a challenge page blocks a proxy too
             outcome = traffic.served(page.url, status or 200, await page.content())
             if outcome is Outcome.BLOCKED:
@@ -184,6 +209,11 @@ class NodeContext:
             await asyncio.sleep(0.25)
         return await page.goto(url, wait_until=wait_until, timeout_ms=timeout_ms)
 
+    async def _switch_to_browser(self, reason: str) -> None:
+        """Auto renderer: this branch's page, and the rest of the run, go to the browser."""
+        self.note(f"switched to the browser: {reason}")
+        await self.run.switch_to_browser(self.scope)
+
     @asynccontextmanager
     async def loading_page(self) -> AsyncIterator[None]:
         """Around whatever loads a new page: refused past max_pages, counted once it loaded."""
@@ -202,7 +232,7 @@ class NodeContext:
             return page.page
         if self.settings.renderer == "http":
             raise NeedsBrowser(f"{self.node_type} needs the browser; the bot's renderer is 'http'")
-        await self.run.switch_to_browser(self.scope, f"{self.node_type} node needs the browser")
+        await self._switch_to_browser(f"{self.node_type} node needs the browser")
         assert isinstance(self.scope.page, BrowserPage)
         return self.scope.page.page
 
@@ -218,8 +248,8 @@ class NodeContext:
             return doc
         if page.renderer == "http":
             if self.settings.renderer == "auto" and "<script" in html.lower():
-                await self.run.switch_to_browser(
-                    self.scope, f"{expect!r} is not in the static HTML, which has scripts"
+                await self._switch_to_browser(
+                    f"{expect!r} is not in the static HTML, which has scripts"
                 )
                 return await self.document(expect, required=required)
         elif self.settings.timeouts.selector_ms > 0 and isinstance(page, BrowserPage):
@@ -310,6 +340,9 @@ class StepNotes:
     """What a step recorded besides rows and logs."""
 
     selectors: list[str] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)
+    """What the step line and the replay say about it: why a loop stopped, a renderer
+    switch, a page loaded again."""
     screenshot: bytes | None = None
     screenshot_area: ScreenshotArea = "viewport"
     llm: LlmUsage | None = None

@@ -62,12 +62,28 @@ class StepError(EngineError):
     retryable: bool = True
 
 
-class NavigationError(StepError):
-    """A page could not be loaded; the message names the URL and the cause."""
+TRANSIENT_STATUSES = frozenset((408, 425, 429, 500, 502, 503, 504))
+"""Answers that say "not now" rather than "not here": a load is tried again after them."""
 
-    def __init__(self, message: str, url: str, status: int | None = None) -> None:
+
+class NavigationError(StepError):
+    """A page could not be loaded; the message names the URL and the cause. `transient`: a
+    timeout, a dropped connection or a "not now" status, which a later load may get past;
+    `retry_after`: the seconds the site asked to wait (Retry-After), if it did."""
+
+    def __init__(
+        self,
+        message: str,
+        url: str,
+        status: int | None = None,
+        *,
+        transient: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         self.url = url
         self.status = status
+        self.transient = transient or status in TRANSIENT_STATUSES
+        self.retry_after = retry_after
         super().__init__(message)
 
 

@@ -86,6 +86,9 @@ class StepFinished:
     """Where those selectors matched on `screenshot` (browser pages with a screenshot only)."""
     llm: LlmUsage | None = None
     """The step's model calls: model, calls, tokens in and out, latency."""
+    note: str | None = None
+    """What else to know about the step: why a loop stopped, a switch of renderer, a page
+    loaded again after a transient failure."""
 
 
 @dataclass(frozen=True, slots=True)

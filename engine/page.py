@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -86,6 +88,33 @@ class Page(Protocol):
     async def close(self) -> None: ...
 
 
+_TRANSIENT_NET_ERRORS = (
+    "ERR_CONNECTION_RESET",
+    "ERR_CONNECTION_CLOSED",
+    "ERR_EMPTY_RESPONSE",
+    "ERR_TIMED_OUT",
+    "ERR_CONNECTION_TIMED_OUT",
+    "ERR_NETWORK_CHANGED",
+)
+"""Chromium's errors for a connection that broke off: a later load may well get through."""
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 def _host(url: str) -> str:
     return urlsplit(url).hostname or url
 
@@ -120,16 +149,27 @@ class BrowserPage:
             raise NavigationError(
                 f"page did not finish loading ({wait_until}) within {timeout_ms / 1000:g} s: {url}",
                 url,
+                transient=True,
             ) from exc
         except PlaywrightError as exc:
             text = str(exc)
+            transient = any(code in text for code in _TRANSIENT_NET_ERRORS)
             for code, template in _CHROMIUM_NET_ERRORS.items():
                 if code in text:
                     message = template.format(host=_host(url))
-                    raise NavigationError(f"{message} ({code}): {url}", url) from exc
-            raise NavigationError(f"could not load {url}: {text.splitlines()[0]}", url) from exc
+                    raise NavigationError(
+                        f"{message} ({code}): {url}", url, transient=transient
+                    ) from exc
+            raise NavigationError(
+                f"could not load {url}: {text.splitlines()[0]}", url, transient=transient
+            ) from exc
         if response is not None and response.status >= 400:
-            raise NavigationError(f"HTTP {response.status} at {url}", url, response.status)
+            raise NavigationError(
+                f"HTTP {response.status} at {url}",
+                url,
+                response.status,
+                retry_after=retry_after(response.headers.get("retry-after")),
+            )
         return response.status if response is not None else None
 
     async def content(self) -> str:
@@ -183,7 +223,9 @@ class HttpPage:
             raise NavigationError(f"no proxy to load {url} through: {exc}", url) from exc
         except (httpx.TimeoutException, TimeoutError) as exc:
             raise NavigationError(
-                f"page did not finish loading within {timeout_ms / 1000:g} s: {url}", url
+                f"page did not finish loading within {timeout_ms / 1000:g} s: {url}",
+                url,
+                transient=True,
             ) from exc
         except httpx.ConnectError as exc:
             text, host = str(exc), _host(url)
@@ -197,12 +239,19 @@ class HttpPage:
             raise NavigationError(f"could not connect to {host} ({text}): {url}", url) from exc
         except httpx.ProxyError as exc:  # ours name the proxy and why, as the browser's do
             raise NavigationError(f"{exc} (loading {url})", url) from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise NavigationError(
+                f"connection to {_host(url)} dropped ({exc!r}): {url}", url, transient=True
+            ) from exc
         except httpx.HTTPError as exc:
             raise NavigationError(f"could not load {url}: {exc!r}", url) from exc
         self._url, self._html = str(response.url), decode(response)
         if response.status_code >= 400:
             raise NavigationError(
-                f"HTTP {response.status_code} at {url}", url, response.status_code
+                f"HTTP {response.status_code} at {url}",
+                url,
+                response.status_code,
+                retry_after=retry_after(response.headers.get("retry-after")),
             )
         return response.status_code
 

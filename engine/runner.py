@@ -204,11 +204,10 @@ class Run:
 
     # -- pages --------------------------------------------------------------------------------
 
-    async def switch_to_browser(self, scope: Scope, reason: str) -> None:
+    async def switch_to_browser(self, scope: Scope) -> None:
         """Auto renderer: re-open the branch's page in the browser, for the rest of the run."""
         old = scope.page
         self.renderers.mode = "browser"
-        self.log("info", f"switching to the browser: {reason}", None, self.step_no)
         new = await self.renderers.open_page()
         if old is not None and old.url.startswith("http"):
             await new.goto(
@@ -240,8 +239,11 @@ class Run:
             return params.timeout_ms / 1000
         if kind.loop or kind.self_limited:
             return None
-        t = self.workflow.settings.timeouts
-        return (max(t.navigation_ms, t.action_ms) + t.selector_ms) * 2 / 1000
+        settings = self.workflow.settings
+        t, reloads = settings.timeouts, settings.transient_retries
+        # a load may go again after a transient failure, with its waits in between
+        loads = max(t.navigation_ms, t.action_ms) * (1 + reloads) + ((1 << reloads) - 1) * 1000
+        return (loads + t.selector_ms) * 2 / 1000
 
     async def _unless_cancelled(self, work: Awaitable[str | None]) -> str | None:
         """Run a node, stopping it as soon as cancellation is requested."""
@@ -407,6 +409,7 @@ class Run:
                 screenshot=screenshot,
                 html=html,
                 matches=tuple(ctx.notes.selectors),
+                note=_said(ctx.notes.said),
                 highlights=highlights,
                 llm=ctx.notes.llm,
             )
@@ -592,3 +595,10 @@ async def run(
         network=network or Network(),
         models=models or Models(),
     ).execute_run()
+
+
+def _said(notes: list[str], shown: int = 3) -> str | None:
+    """A step's notes in one line: the first few, then how many more (a for_each's items)."""
+    if len(notes) <= shown + 1:
+        return "; ".join(notes) or None
+    return "; ".join(notes[:shown]) + f"; and {len(notes) - shown} more (see the log)"

@@ -102,6 +102,15 @@ class BotSettings(Strict):
         "time zone, and hide navigator.webdriver. It does not make automation undetectable.",
     )
     proxy: ProxyUse = Field(default_factory=ProxyUse, description="Which proxies pages go through.")
+    transient_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Load a page again after a transient failure (a timeout, a dropped "
+        "connection, HTTP 408, 425, 429, 500, 502, 503 or 504), waiting 1 s, 2 s, 4 s... or the "
+        "site's Retry-After (up to 60 s); 0 fails the step at once. Every load counts: "
+        "navigate, paginate's next page, for_each items.",
+    )
     max_pages: int | None = Field(1000, gt=0, description="Stop after loading this many pages.")
     max_rows: int | None = Field(None, gt=0, description="Stop after this many rows.")
     concurrency: int = Field(4, ge=1, le=32, description="Pages open at once in for_each.")

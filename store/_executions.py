@@ -79,6 +79,8 @@ class ExecutionStep(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     error: Mapped[str | None] = mapped_column(Text)
+    # why a loop stopped, a switch of renderer, a page loaded again after a transient failure
+    note: Mapped[str | None] = mapped_column(Text)
     # [{"selector", "count", "boxes": [[left, top, width, height], ...]}], boxes as fractions
     # of the step's screenshot: what the replay highlights.
     selectors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

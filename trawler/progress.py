@@ -175,6 +175,8 @@ def _step_line(event: StepFinished) -> Text:
         )
     if event.url:
         line.append(f" {event.url}", style="dim")
+    if event.note:
+        line.append(f" · {event.note}", style="yellow")
     if event.error:
         line.append(f": {event.error}", style="red")
     return line

@@ -251,6 +251,9 @@ async def _claimed(rt: Runtime, held: store.Claim, priority: bool) -> None:
                 error=f"internal error: {type(exc).__name__}: {exc}",
             )
         await _patiently(rt, _flushed(sink))
+        if own and rotator is not None:  # before the status: who sees the run failed sees why
+            await _disable(rt, held.user_id, Rotators.disabled(rotator, own))
+            own = []
         await watch.settling()
         if watch.reason == "lost" or sink.lost:
             log.warning("execution %s: lease lost to another worker; stopping", execution_id)

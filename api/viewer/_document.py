@@ -50,6 +50,7 @@ def _step(row: store.ExecutionStep, files: Files) -> dict[str, Any]:
         "rows": row.rows,
         "attempts": row.attempts,
         "error": row.error,
+        "note": row.note,
         "llm": row.llm,
         "screenshot": files.get((row.step, store.ArtifactKind.SCREENSHOT)),
         "html": files.get((row.step, store.ArtifactKind.HTML)),

@@ -145,7 +145,7 @@ async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
                 await ctx.goto(url)
             except NavigationError as exc:
                 if exc.status in (404, 410) and pages:  # past the last page
-                    ctx.log("info", f"stopped: page {number} does not exist ({exc.status})")
+                    ctx.note(f"stopped: page {number} does not exist ({exc.status})")
                     break
                 raise
         ahead = await _ahead(ctx, params, pages)
@@ -160,19 +160,19 @@ async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
             ctx.log("info", f"page {number}: {len(result.rows)} rows")
             if params.stop_when_no_new_rows and (not result.rows or fingerprint in seen):
                 why = "has no rows" if not result.rows else "repeats an earlier page"
-                ctx.log("info", f"stopped: page {number} {why}")
+                ctx.note(f"stopped: page {number} {why}")
                 break
             seen.add(fingerprint)
             if params.stop_when_no_new_rows:
                 await ctx.emit_rows(result.rows)
             if pages >= params.max_pages:
-                ctx.log("info", f"stopped: max_pages {params.max_pages} reached")
+                ctx.note(f"stopped: max_pages {params.max_pages} reached")
                 break
             if ahead is not None and ctx.scope.page is this_page and ctx.page.url == this_url:
                 ctx.scope.page, ahead = await ahead, None
             elif params.mode == "next" and not await _go_next(ctx, params):
                 # (a read-ahead the body made stale, by moving the page, is dropped below)
-                ctx.log("info", f"stopped: no next page after page {number}")
+                ctx.note(f"stopped: no next page after page {number}")
                 break
         finally:
             await _drop(ahead)  # not wanted after all: stopped, failed, or made stale

@@ -61,7 +61,7 @@ async def run(ctx: NodeContext, params: ScrollParams) -> Outcome:
         stable = stable + 1 if new_count == count else 0
         count = new_count
     reason = "no new items" if stable >= params.stable_rounds else "max_scrolls reached"
-    ctx.log("info", f"scrolled {rounds} times: {count} items, stopped on {reason}")
+    ctx.note(f"scrolled {rounds} times: {count} items, stopped on {reason}")
     return None
 
 

@@ -42,6 +42,8 @@ async def test_create_execute_and_download_exact_rows(
     assert execution["status"] == "succeeded", execution["error"]
     assert execution["rows"] == 9
     assert [step["node_id"] for step in execution["steps"]][:2] == ["open", "pages"]
+    pages = next(step for step in execution["steps"] if step["node_id"] == "pages")
+    assert pages["note"] == "stopped: max_pages 3 reached"  # kept with the step, for the replay
 
     as_csv = await client.get(f"/executions/{execution_id}/result", params={"format": "csv"})
     assert as_csv.status_code == 200

@@ -93,7 +93,7 @@ async def test_http_renderer_reads_static_pages_only(run_bot: RunBot) -> None:
     assert finished.status == "succeeded", finished.error
     assert sink.rows == []
     assert logged(sink, "item_selector 'li.product' matched nothing", "warning")
-    assert not logged(sink, "switching to the browser")
+    assert not logged(sink, "switched to the browser")
 
 
 async def test_for_each_inside_paginate_over_http(run_bot: RunBot) -> None:
@@ -160,7 +160,7 @@ async def test_auto_stays_on_http_for_a_static_page(run_bot: RunBot) -> None:
         assert browser_processes() == []
     assert finished.status == "succeeded", finished.error
     assert sink.rows == [{"title": f"Card {i}", "link": f"/product/p{i:03d}"} for i in range(1, 13)]
-    assert not logged(sink, "switching to the browser")
+    assert not logged(sink, "switched to the browser")
 
 
 async def test_auto_switches_to_the_browser_when_the_list_needs_javascript(
@@ -178,9 +178,11 @@ async def test_auto_switches_to_the_browser_when_the_list_needs_javascript(
         assert pool.launches == 1
     assert finished.status == "succeeded", finished.error
     assert sink.rows == catalog_rows(site.base_url, PRODUCTS)
-    assert logged(
-        sink, "switching to the browser: 'li.product' is not in the static HTML, which has scripts"
-    )
+    switched = "switched to the browser: 'li.product' is not in the static HTML, which has scripts"
+    assert logged(sink, switched)
+    notes = [(s.node_id, s.note) for s in sink.steps if s.note]  # on the step lines, the replay
+    assert notes[0] == ("items", switched)
+    assert notes[-1] == ("pages", f"stopped: no next page after page {PAGE_COUNT}")
 
 
 async def test_auto_switches_for_a_node_that_needs_the_browser(run_bot: RunBot) -> None:
@@ -194,8 +196,8 @@ async def test_auto_switches_for_a_node_that_needs_the_browser(run_bot: RunBot) 
     finished, sink = await run_bot(document)
     assert finished.status == "succeeded", finished.error
     assert sink.rows == [{"late": "ready"}]
-    assert logged(sink, "switching to the browser: '#late' is not in the static HTML")
-    [switches] = [m for m in (e.message for e in sink.logs) if "switching" in m]
+    assert logged(sink, "switched to the browser: '#late' is not in the static HTML")
+    [switches] = [m for m in (e.message for e in sink.logs) if "switched" in m]
     assert switches
 
 
@@ -214,4 +216,4 @@ async def test_auto_with_a_browser_node_starts_in_the_browser(run_bot: RunBot) -
     finished, sink = await run_bot(document)
     assert finished.status == "succeeded", finished.error
     assert sink.rows == [{"name": p.name} for p in page_of(2)]
-    assert not logged(sink, "switching to the browser")
+    assert not logged(sink, "switched to the browser")

@@ -53,6 +53,7 @@ async def test_retries_on_a_flaky_page(
         ),
         node("read", "extract", mode="single", fields=[{"name": "ok", "selector": "p.ok"}]),
         renderer=renderer,
+        transient_retries=0,  # the node's own retries, not the loads tried again by default
     )
     finished, sink = await run_bot(document, key=uuid.uuid4().hex)
     assert finished.status == status, finished.error
@@ -69,6 +70,80 @@ async def test_retries_on_a_flaky_page(
         assert finished.error
         assert "node 'open' (navigate) failed: HTTP 503 at" in finished.error
         assert sink.rows == []
+
+
+OK = [{"name": "ok", "selector": "p.ok"}]
+
+
+@RENDERERS
+async def test_a_transient_failure_is_loaded_again_by_default_and_said(
+    run_bot: RunBot, renderer: str, site: DemoSite
+) -> None:
+    """Two 503s in a row: loaded again after 1 s and 2 s, one attempt of the step, a note."""
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/flaky?key={{key}}&fail=2"),
+        node("read", "extract", mode="single", fields=[{"name": "ok", "selector": "p.ok"}]),
+        renderer=renderer,
+    )
+    key = uuid.uuid4().hex
+    started = time.monotonic()
+    finished, sink = await run_bot(document, key=key)
+    assert finished.status == "succeeded", finished.error
+    assert time.monotonic() - started >= 3  # waited 1 s, then 2 s
+    assert sink.rows == [{"ok": "ok after 2"}]
+    [step] = steps_of(sink, "open")
+    url = f"{site.base_url}/lab/flaky?key={key}&fail=2"
+    assert (step.attempts, step.note) == (1, f"loaded {url} on attempt 3 of 3")
+    assert messages(sink, "warning") == [
+        f"HTTP 503 at {url}; loading it again in 1 s (2/3)",
+        f"HTTP 503 at {url}; loading it again in 2 s (3/3)",
+    ]
+
+
+async def test_loads_go_again_after_retry_after_and_give_up_when_told(
+    run_bot: RunBot, site: DemoSite
+) -> None:
+    url = "{{site}}/lab/flaky?key={{key}}&fail=3&retry_after=0"
+    finished, sink = await run_bot(
+        bot(node("open", "navigate", url=url), transient_retries=1), key=(key := uuid.uuid4().hex)
+    )
+    assert finished.status == "failed"
+    [step] = steps_of(sink, "open")
+    loaded = f"{site.base_url}/lab/flaky?key={key}&fail=3&retry_after=0"
+    assert step.error == f"HTTP 503 at {loaded}"
+    assert step.note == f"gave up on {loaded} after 2 loads"
+    assert messages(sink, "warning") == [f"HTTP 503 at {loaded}; loading it again in 0 s (2/2)"]
+
+
+async def test_a_missing_page_is_not_loaded_again(run_bot: RunBot, site: DemoSite) -> None:
+    finished, sink = await run_bot(bot(node("open", "navigate", url="{{site}}/no-such-page")))
+    assert finished.status == "failed"
+    [step] = steps_of(sink, "open")
+    assert (step.error, step.note) == (f"HTTP 404 at {site.base_url}/no-such-page", None)
+    assert not messages(sink, "warning")
+
+
+async def test_a_crawl_goes_past_pages_that_fail_once(run_bot: RunBot) -> None:
+    """Every page of a paginate answers 503 first: the crawl still reads them all, and its
+    step says what it went through and why it stopped."""
+    document = bot(
+        node(
+            "pages",
+            "paginate",
+            mode="url_template",
+            url_template="{{site}}/lab/flaky?key={{key}}-{{page}}&fail=1&retry_after=0",
+            max_pages=3,
+        ),
+        node("read", "extract", mode="single", fields=[*OK, {"name": "n", "template": "{{page}}"}]),
+        edges=[("pages", "read", "body")],
+    )
+    finished, sink = await run_bot(document, key=uuid.uuid4().hex)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"ok": "ok after 1", "n": str(n)} for n in (1, 2, 3)]
+    [step] = steps_of(sink, "pages")
+    assert step.note is not None
+    assert step.note.count("on attempt 2 of 3") == 3
+    assert step.note.endswith("stopped: max_pages 3 reached")
 
 
 # --- on_error --------------------------------------------------------------------------------

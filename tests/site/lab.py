@@ -156,12 +156,15 @@ def jserror(request: Request) -> Response:
 
 
 def flaky(request: Request) -> Response:
-    """`?key=K&fail=N`: the first N requests for K answer 503, later ones 200."""
+    """`?key=K&fail=N`: the first N requests for K answer 503 (with `retry_after=S`, saying
+    Retry-After: S), later ones 200."""
     key = request.query.get("key", "default")
     raw = request.query.get("fail", "1")
     fail = int(raw) if raw.isdigit() else 1
     if request.site.bump(f"flaky:{key}") <= fail:
-        return Response.html(render_page("Unavailable", "<h1>Try again</h1>"), 503)
+        wait = request.query.get("retry_after")
+        headers = (("Retry-After", wait),) if wait is not None else ()
+        return Response.html(render_page("Unavailable", "<h1>Try again</h1>"), 503, headers)
     return _page("Flaky", f'<h1>Flaky</h1>\n<p class="ok">ok after {fail}</p>')
 
 

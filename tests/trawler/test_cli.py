@@ -20,7 +20,7 @@ import pytest
 from tests.engine.conftest import bot, node
 from tests.site.llm import ModelServer
 from trawler.demo_site import DemoSite
-from trawler.demo_site.catalog import ORDERS, PRODUCTS
+from trawler.demo_site.catalog import ORDERS, PAGE_COUNT, PRODUCTS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAME = [{"name": "name", "selector": "a.title"}]
@@ -63,6 +63,11 @@ def test_run_writes_csv_and_a_replay(site: DemoSite, tmp_path: Path) -> None:
     assert (trace / "replay.html").exists()
     assert "replay:" in result.stderr
     assert "succeeded" in result.stderr
+    stopped = f"stopped: no next page after page {PAGE_COUNT}"  # on the step line, in run.json
+    assert any(
+        " ok pages (paginate)" in line and stopped in line for line in result.stderr.splitlines()
+    )
+    assert [step["note"] for step in run["steps"] if step["note"]] == [stopped]
 
 
 def test_run_csv_neutralises_formulas_and_joins_lists(site: DemoSite, tmp_path: Path) -> None:

@@ -62,6 +62,7 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
 
 SHOT_1 = png(64, 40, (49, 87, 213))
+NOTE = "gave up on https://books.test/catalogue/page-2.html after 3 loads"
 SHOT_3 = png(64, 40, (192, 38, 45))
 
 
@@ -105,6 +106,7 @@ def run_events(status: str = "failed") -> list[Event]:
             duration_ms=30000.0,
             attempts=2,
             error="Timeout 30000ms exceeded waiting for li.next a",
+            note=NOTE,
             screenshot=SHOT_3,
         ),
         LogEmitted(level="error", message="run failed", at=AT),
@@ -223,6 +225,7 @@ async def test_run_json(tmp_path: Path) -> None:
                 "rows": 0,
                 "attempts": 1,
                 "error": None,
+                "note": None,
                 "llm": None,
                 "screenshot": "screenshots/step-0001.png",
                 "html": "html/step-0001.html",
@@ -240,6 +243,7 @@ async def test_run_json(tmp_path: Path) -> None:
                 "rows": 2,
                 "attempts": 1,
                 "error": None,
+                "note": None,
                 "llm": None,
                 "screenshot": None,
                 "html": None,
@@ -257,6 +261,7 @@ async def test_run_json(tmp_path: Path) -> None:
                 "rows": 0,
                 "attempts": 2,
                 "error": "Timeout 30000ms exceeded waiting for li.next a",
+                "note": NOTE,
                 "llm": None,
                 "screenshot": "screenshots/step-0003.png",
                 "html": None,
@@ -436,6 +441,8 @@ async def test_replay_in_chromium(tmp_path: Path, browser: Browser) -> None:
         assert await page.locator("#step-error").text_content() == (
             "Timeout 30000ms exceeded waiting for li.next a"
         )
+        facts = await page.locator("#step-facts > *").all_text_contents()
+        assert facts[facts.index("Note") + 1] == NOTE
         await page.keyboard.press("ArrowDown")  # stays on the last step
         assert await selected(page) == 2
         await page.keyboard.press("k")
