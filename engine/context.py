@@ -15,6 +15,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page as PlaywrightPage
 
 from engine import stalls
+from engine._html import html_of
 from engine.errors import NavigationError, NeedsBrowser, Refused, StepError
 from engine.events import LlmUsage, LogLevel
 from engine.extract import Document
@@ -236,7 +237,8 @@ class NodeContext:
         return doc
 
     async def wait_for_change(self, before: str) -> None:
-        """After a click that re-renders in place: wait until the HTML differs, then settles."""
+        """After a click that re-renders in place: wait until the HTML (`page.content()`, shadow
+        roots included) differs, then settles."""
         page = await self.browser_page()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.timeouts.action_ms / 1000
@@ -245,7 +247,7 @@ class NodeContext:
             await asyncio.sleep(0.1)
             try:
                 await page.wait_for_load_state("load", timeout=self.settings.timeouts.action_ms)
-                current = await page.content()
+                current = await html_of(page)
             except PlaywrightError:
                 continue  # the page is navigating; ask again
             if current == last and current != before:

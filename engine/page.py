@@ -13,6 +13,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page as PlaywrightPage
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from engine._html import html_of
 from engine.errors import NavigationError, Refused, causes
 from engine.events import Box
 from proxies import NetworkRefused, NoProxyAvailable
@@ -130,7 +131,8 @@ class BrowserPage:
         return response.status if response is not None else None
 
     async def content(self) -> str:
-        return await self.page.content()
+        """The page's HTML with its open shadow roots inline (see `engine._html`)."""
+        return await html_of(self.page)
 
     async def close(self) -> None:
         await self._close(self.page)
