@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from engine import WorkflowInvalid, load_workflow
+from engine import ListSink, WorkflowInvalid, load_workflow, run
+from tests.conftest import SITE_NETWORK
 from tests.engine.conftest import RunBot, bot, node
+from tests.site.canary import Lab
 from trawler.demo_site import DemoSite
 
 ROW_FIELDS = [
@@ -107,6 +109,23 @@ async def test_a_missing_frame_fails_the_step_and_keeps_the_rows(
     assert finished.error.startswith(f"node 'framed' (extract) failed: field {field!r}: {expected}")
     assert page in finished.error
     assert sink.rows == [{"name": "Top row"}]
+
+
+async def test_a_frame_on_a_refused_address_is_entered_but_never_reached(lab: Lab) -> None:
+    # the frame's document loads through the egress proxy like any other: refused, the frame
+    # holds Chromium's error page, and the canary hears nothing
+    html = f"<iframe id='c' src='{lab.canary_url('/framed')}'></iframe>"
+    document = bot(
+        node("open", "navigate", url=lab.page(html)),
+        node("rows", "extract", item_selector=".row", fields=ROW_FIELDS, frame="#c"),
+        renderer="browser",
+    )
+    sink = ListSink()
+    finished = await run(load_workflow(document), sink, network=SITE_NETWORK)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == []
+    assert any(log.message.startswith("request refused: ") for log in sink.logs)
+    assert lab.canary.hits == 0
 
 
 def test_the_http_renderer_refuses_a_frame() -> None:
