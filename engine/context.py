@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import ChainMap
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -12,16 +12,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin
 
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Frame
 from playwright.async_api import Page as PlaywrightPage
 
-from engine import stalls
+from engine import frames, stalls
+from engine._html import html_of
 from engine.errors import NavigationError, NeedsBrowser, Refused, StepError
 from engine.events import LlmUsage, LogLevel
 from engine.extract import Document
 from engine.network import check_url, explain_load
 from engine.offload import off_loop
 from engine.page import BrowserPage, HttpPage, Page, ScreenshotArea, WaitUntil
-from engine.selectors import selector_kind
+from engine.selectors import playwright_selector
 from proxies import Outcome
 
 if TYPE_CHECKING:
@@ -118,16 +120,7 @@ class NodeContext:
         base = self.scope.page.url if self.scope.page else ""
         return urljoin(base, href)
 
-    @staticmethod
-    def locator_selector(selector: str) -> str:
-        """Our `xpath:` / `css:` prefixes and XPath forms ("/…", "(…") in Playwright's spelling;
-        CSS and Playwright engines as they are."""
-        kind, expression = selector_kind(selector)
-        if kind == "xpath":
-            return "xpath=" + expression
-        if selector.strip()[:4].lower() == "css:":
-            return "css=" + expression
-        return selector
+    locator_selector = staticmethod(playwright_selector)
 
     async def goto(self, url: str, *, wait_until: WaitUntil = "load") -> None:
         """Load a URL in this branch's page (opening one first if needed); counts a page."""
@@ -236,8 +229,26 @@ class NodeContext:
         assert isinstance(self.scope.page, BrowserPage)
         return self.scope.page.page
 
-    async def document(self, expect: str = "", *, required: bool = False) -> Document:
-        """The current page's HTML, parsed once; waits briefly for `expect` to appear."""
+    async def target(self, frame: Sequence[str] = ()) -> PlaywrightPage | Frame:
+        """Where a browser node acts: the page, or the frame its `frame` field names (its
+        elements waited for up to `timeouts.action_ms`)."""
+        page = await self.browser_page()
+        if not frame:
+            return page
+        return await self._enter(page, frame, self.settings.timeouts.action_ms)
+
+    async def _enter(self, page: PlaywrightPage, frame: Sequence[str], wait_ms: int) -> Frame:
+        self.notes.framed = True
+        timeouts = self.settings.timeouts
+        return await frames.enter(page, frame, wait_ms=wait_ms, load_ms=timeouts.navigation_ms)
+
+    async def document(
+        self, expect: str = "", *, required: bool = False, frame: Sequence[str] = ()
+    ) -> Document:
+        """The current page's HTML (or its frame's, with `frame`), parsed once; waits briefly
+        for `expect` to appear."""
+        if frame:
+            return await self._frame_document(expect, required, frame)
         page = self.page
         html = await page.content()
         doc = Document(html, page.url)
@@ -252,21 +263,40 @@ class NodeContext:
                     f"{expect!r} is not in the static HTML, which has scripts"
                 )
                 return await self.document(expect, required=required)
-        elif self.settings.timeouts.selector_ms > 0 and isinstance(page, BrowserPage):
-            try:
-                await page.page.locator(self.locator_selector(expect)).first.wait_for(
-                    state="attached", timeout=self.settings.timeouts.selector_ms
-                )
-            except PlaywrightError:
-                pass  # absence is an answer: the caller reports it
-            else:
-                doc = Document(await page.content(), page.url)
+        elif isinstance(page, BrowserPage) and await self._appeared(page.page, expect):
+            doc = Document(await page.content(), page.url)
         if required and doc.count(expect) == 0:
             raise StepError(f"selector {expect!r} matched nothing on {page.url}")
         return doc
 
+    async def _frame_document(self, expect: str, required: bool, path: Sequence[str]) -> Document:
+        """A frame's HTML, its links resolved against the frame's URL; waits for the frame's
+        elements, then for `expect`, up to `timeouts.selector_ms` each."""
+        page = await self.browser_page()
+        frame = await self._enter(page, path, self.settings.timeouts.selector_ms)
+        doc = Document(await html_of(frame), frames.base_url(frame))
+        if expect and doc.count(expect) == 0 and await self._appeared(frame, expect):
+            doc = Document(await html_of(frame), frames.base_url(frame))
+        if required and expect and doc.count(expect) == 0:
+            where = f"in frame {frame.url} on {page.url}"
+            raise StepError(f"selector {expect!r} matched nothing {where}")
+        return doc
+
+    async def _appeared(self, target: PlaywrightPage | Frame, expect: str) -> bool:
+        """Whether `expect` appeared in the browser within `timeouts.selector_ms`."""
+        if self.settings.timeouts.selector_ms <= 0:
+            return False
+        try:
+            await target.locator(self.locator_selector(expect)).first.wait_for(
+                state="attached", timeout=self.settings.timeouts.selector_ms
+            )
+        except PlaywrightError:
+            return False  # absence is an answer: the caller reports it
+        return True
+
     async def wait_for_change(self, before: str) -> None:
-        """After a click that re-renders in place: wait until the HTML differs, then settles."""
+        """After a click that re-renders in place: wait until the HTML (`page.content()`, shadow
+        roots included) differs, then settles."""
         page = await self.browser_page()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.timeouts.action_ms / 1000
@@ -275,7 +305,7 @@ class NodeContext:
             await asyncio.sleep(0.1)
             try:
                 await page.wait_for_load_state("load", timeout=self.settings.timeouts.action_ms)
-                current = await page.content()
+                current = await html_of(page)
             except PlaywrightError:
                 continue  # the page is navigating; ask again
             if current == last and current != before:
@@ -346,3 +376,5 @@ class StepNotes:
     screenshot: bytes | None = None
     screenshot_area: ScreenshotArea = "viewport"
     llm: LlmUsage | None = None
+    framed: bool = False
+    """The step acted in a frame: its selectors are not the page's, so are not highlighted."""

@@ -16,6 +16,7 @@ from playwright.async_api import Page as PlaywrightPage
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from selectolax.lexbor import LexborHTMLParser
 
+from engine._html import html_of
 from engine.errors import NavigationError, Refused, causes
 from engine.events import Box
 from proxies import NetworkRefused, NoProxyAvailable
@@ -173,7 +174,8 @@ class BrowserPage:
         return response.status if response is not None else None
 
     async def content(self) -> str:
-        return await self.page.content()
+        """The page's HTML with its open shadow roots inline (see `engine._html`)."""
+        return await html_of(self.page)
 
     async def title(self) -> str:
         return await self.page.title()

@@ -139,5 +139,5 @@ async def probe(
             title=await raw.title(),
             selectors=found,
             screenshot=await raw.screenshot(timeout=timeout_ms) if screenshot else None,
-            html=await raw.content() if want_html else None,
+            html=await page.content() if want_html else None,
         )

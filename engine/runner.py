@@ -123,7 +123,8 @@ class Run:
     def _starts_in_browser(self) -> bool:
         renderer = self.workflow.settings.renderer
         if renderer == "auto":
-            return any(KINDS[n.type].browser_only for n in self.workflow.nodes)
+            # a node in a frame too: a frame is only ever entered in the browser
+            return any(KINDS[n.type].browser_only or n.data.frames() for n in self.workflow.nodes)
         return renderer == "browser"
 
     # -- variables, logs, limits ------------------------------------------------------------
@@ -392,7 +393,12 @@ class Run:
             except Exception as exc:
                 ctx.log("debug", f"no snapshot: {_describe(exc)}")
         highlights: tuple[Highlight, ...] = ()
-        if screenshot is not None and isinstance(page, BrowserPage) and ctx.notes.selectors:
+        if (
+            screenshot is not None
+            and isinstance(page, BrowserPage)
+            and ctx.notes.selectors
+            and not ctx.notes.framed
+        ):
             highlights = await self._highlights(ctx, page, area)
         await self.flush_logs()
         await self.sink.emit(

@@ -205,3 +205,14 @@ def playwright_only(selector: str) -> bool:
     return selector.startswith(_PLAYWRIGHT_ENGINES) or any(
         m in selector for m in _PLAYWRIGHT_PSEUDO
     )
+
+
+def playwright_selector(selector: str) -> str:
+    """Our `xpath:` / `css:` prefixes and XPath forms ("/…", "(…") in Playwright's spelling;
+    CSS and Playwright engines as they are."""
+    kind, expression = selector_kind(selector)
+    if kind == "xpath":
+        return "xpath=" + expression
+    if selector.strip()[:4].lower() == "css:":
+        return "css=" + expression
+    return selector

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import chain
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from engine import template
 from engine.errors import Issue, WorkflowInvalid
 from engine.graph import Graph
-from engine.nodes import KINDS
+from engine.nodes import KINDS, NodeParams, Selectors
 from engine.selectors import playwright_only, validate_selector
 from engine.transforms import OPS
 from engine.workflow import (
@@ -224,7 +225,7 @@ def _check_selectors_and_variables(
         if p is None:
             continue
         visible = defined | scoped.get(node_id, set()) | set(template.BUILTINS)
-        for field, selector, kind in p.selectors():
+        for field, selector, kind in chain(p.selectors(), _frame_selectors(p)):
             if "{{" in selector:
                 continue
             check = validate_selector(selector, None if kind == "playwright" else kind)
@@ -242,6 +243,13 @@ def _check_selectors_and_variables(
                         Issue(f"variable {{{{{name}}}}} is never defined", node_id, f"data.{field}")
                     )
     return issues
+
+
+def _frame_selectors(params: NodeParams) -> Selectors:
+    """The selectors of a node's `frame` field, checked as a click's are."""
+    single = isinstance(getattr(params, "frame", None), str)
+    for index, selector in enumerate(params.frames()):
+        yield "frame" if single else f"frame[{index}]", selector, "playwright"
 
 
 def load_workflow(document: Any, *, extra_variables: set[str] | None = None) -> Workflow:
@@ -301,14 +309,16 @@ def load_workflow(document: Any, *, extra_variables: set[str] | None = None) -> 
 def _check_renderer(workflow: Workflow) -> None:
     if workflow.settings.renderer != "http":
         return
+    fix = "settings.renderer is 'http' (use 'auto' or 'browser')"
     issues = [
-        Issue(
-            f"{node.type} needs the browser; settings.renderer is 'http' (use 'auto' or 'browser')",
-            node.id,
-            "type",
-        )
+        Issue(f"{node.type} needs the browser; {fix}", node.id, "type")
         for node in workflow.nodes
         if KINDS[node.type].browser_only
+    ]
+    issues += [
+        Issue(f"a frame can only be entered in the browser; {fix}", node.id, "data.frame")
+        for node in workflow.nodes
+        if node.data.frames() and not KINDS[node.type].browser_only
     ]
     if issues:
         raise WorkflowInvalid(issues)

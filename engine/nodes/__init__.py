@@ -19,7 +19,7 @@ from engine.nodes import (
     type_,
     wait,
 )
-from engine.nodes._base import NodeKind, NodeParams, Outcome
+from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
 
 KINDS: dict[str, NodeKind] = {
     kind.type: kind
@@ -43,4 +43,4 @@ KINDS: dict[str, NodeKind] = {
     )
 }
 
-__all__ = ["KINDS", "NodeKind", "NodeParams", "Outcome"]
+__all__ = ["KINDS", "NodeKind", "NodeParams", "Outcome", "Selectors"]

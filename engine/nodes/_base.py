@@ -5,9 +5,9 @@ from __future__ import annotations
 import builtins
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from engine.context import NodeContext
@@ -16,6 +16,28 @@ SelectorType = Literal["css", "xpath", "playwright"] | None
 Selectors = Iterator[tuple[str, str, SelectorType]]
 """(field path, selector, type) to validate; None: CSS or XPath by its form; playwright:
 also Playwright's own engines (text=, role=, :has-text(), >>)."""
+
+
+def _frame_path(value: str | list[str] | None) -> str | list[str] | None:
+    selectors = [value] if isinstance(value, str) else value or []
+    if value is not None and not selectors:
+        raise ValueError("give a selector, or a list of selectors for nested frames")
+    if any(not s.strip() for s in selectors):
+        raise ValueError("a frame selector is blank")
+    return value
+
+
+FrameField = Annotated[
+    str | list[str] | None,
+    AfterValidator(_frame_path),
+    Field(
+        description=(
+            "Act inside a frame: a selector of its <iframe> or <frame> element, or a list of "
+            "selectors for nested frames, outermost first. Empty: the page itself. Browser only."
+        )
+    ),
+]
+"""The `frame` field of the nodes that can act inside a frame."""
 
 
 class NodeParams(BaseModel):
@@ -50,6 +72,14 @@ class NodeParams(BaseModel):
     def defines(self) -> Iterator[str]:
         """Variables this node sets."""
         return iter(())
+
+    def frames(self) -> tuple[str, ...]:
+        """The selectors of the frame this node acts in, outermost first; empty for the page.
+        Nodes that can act in a frame have a `frame` field (`FrameField`)."""
+        frame = getattr(self, "frame", None)
+        if frame is None:
+            return ()
+        return (frame,) if isinstance(frame, str) else tuple(frame)
 
 
 Outcome = str | None

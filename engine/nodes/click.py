@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
+from engine.nodes._base import FrameField, NodeKind, NodeParams, Outcome, Selectors
 
 if TYPE_CHECKING:
     from engine.context import NodeContext
@@ -21,13 +21,14 @@ class ClickParams(NodeParams):
         "none",
         description="navigation: wait for the page to load; popup: continue in the new page.",
     )
+    frame: FrameField = None
 
     def selectors(self) -> Selectors:
         yield "selector", self.selector, "playwright"
 
 
 async def run(ctx: NodeContext, params: ClickParams) -> Outcome:
-    page = await ctx.browser_page()
+    page = await ctx.target(params.frames())
     target = page.locator(ctx.locator_selector(params.selector)).nth(params.index)
     timeout = ctx.settings.timeouts.action_ms
     ctx.note_selector(params.selector)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from engine.nodes._base import NodeKind, NodeParams, Outcome
+from engine.nodes._base import FrameField, NodeKind, NodeParams, Outcome
 
 if TYPE_CHECKING:
     from engine.context import NodeContext
@@ -20,6 +20,7 @@ class EvaluateParams(NodeParams):
     save_as: str | None = Field(
         None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Variable to store the result."
     )
+    frame: FrameField = None
 
     def defines(self) -> Iterator[str]:
         if self.save_as:
@@ -27,7 +28,7 @@ class EvaluateParams(NodeParams):
 
 
 async def run(ctx: NodeContext, params: EvaluateParams) -> Outcome:
-    page = await ctx.browser_page()
+    page = await ctx.target(params.frames())
     result = await page.evaluate(params.expression)
     if params.save_as:
         ctx.set_variable(params.save_as, result)

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from engine.extract import Field as ExtractField
 from engine.extract import Fields
-from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
+from engine.nodes._base import FrameField, NodeKind, NodeParams, Outcome, Selectors
 
 if TYPE_CHECKING:
     from engine.context import NodeContext
@@ -29,6 +29,7 @@ class ExtractParams(NodeParams):
     save_as: str | None = Field(
         None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Also store the result here."
     )
+    frame: FrameField = None
 
     @model_validator(mode="after")
     def _list_needs_items(self) -> ExtractParams:
@@ -56,7 +57,7 @@ def field_selectors(fields: list[ExtractField], path: str) -> Selectors:
 async def run(ctx: NodeContext, params: ExtractParams) -> Outcome:
     if params.mode == "list":
         assert params.item_selector is not None
-        document = await ctx.document(expect=params.item_selector)
+        document = await ctx.document(expect=params.item_selector, frame=params.frames())
         selector, fields, limit = params.item_selector, params.fields, params.limit
         rows = await ctx.off_loop(lambda: document.items(selector, fields, limit=limit))
         ctx.note_selector(params.item_selector)
@@ -67,7 +68,7 @@ async def run(ctx: NodeContext, params: ExtractParams) -> Outcome:
         await ctx.emit_rows(rows)
         return None
     first = next((f.selector for f in params.fields if f.selector), "")
-    document = await ctx.document(expect=first)
+    document = await ctx.document(expect=first, frame=params.frames())
     record = await ctx.off_loop(lambda: document.record(params.fields))
     missing = [name for name, value in record.items() if value in (None, [])]
     if missing:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
+from engine.nodes._base import FrameField, NodeKind, NodeParams, Outcome, Selectors
 
 if TYPE_CHECKING:
     from engine.context import NodeContext
@@ -14,13 +14,14 @@ if TYPE_CHECKING:
 
 class HoverParams(NodeParams):
     selector: str = Field(min_length=1, description="The element to hover.")
+    frame: FrameField = None
 
     def selectors(self) -> Selectors:
         yield "selector", self.selector, "playwright"
 
 
 async def run(ctx: NodeContext, params: HoverParams) -> Outcome:
-    page = await ctx.browser_page()
+    page = await ctx.target(params.frames())
     ctx.note_selector(params.selector)
     await page.locator(ctx.locator_selector(params.selector)).first.hover(
         timeout=ctx.settings.timeouts.action_ms

@@ -105,7 +105,7 @@ async def _go_next(ctx: NodeContext, params: PaginateParams) -> bool:
         button = page.locator(ctx.locator_selector(selector)).first
         if not await button.count() or not await button.is_enabled():
             return False
-        before = await page.content()
+        before = await ctx.page.content()
         try:
             async with ctx.loading_page():
                 await button.click(timeout=ctx.settings.timeouts.action_ms)

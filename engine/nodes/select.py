@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
-from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
+from engine.nodes._base import FrameField, NodeKind, NodeParams, Outcome, Selectors
 
 if TYPE_CHECKING:
     from engine.context import NodeContext
@@ -17,6 +17,7 @@ class SelectParams(NodeParams):
     value: str | None = Field(None, description="Option value to choose.")
     option_label: str | None = Field(None, description="Option text to choose.")
     index: int | None = Field(None, ge=0, description="Option position to choose.")
+    frame: FrameField = None
 
     @model_validator(mode="after")
     def _one_choice(self) -> SelectParams:
@@ -29,7 +30,7 @@ class SelectParams(NodeParams):
 
 
 async def run(ctx: NodeContext, params: SelectParams) -> Outcome:
-    page = await ctx.browser_page()
+    page = await ctx.target(params.frames())
     target = page.locator(ctx.locator_selector(params.selector)).first
     ctx.note_selector(params.selector)
     timeout = ctx.settings.timeouts.action_ms

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
+from engine.nodes._base import FrameField, NodeKind, NodeParams, Outcome, Selectors
 
 if TYPE_CHECKING:
     from engine.context import NodeContext
@@ -20,13 +20,14 @@ class TypeParams(NodeParams):
     clear: bool = Field(True, description="Clear the input first.")
     delay_ms: int = Field(0, ge=0, le=1000, description="Delay between keystrokes (type only).")
     press: str | None = Field(None, description="Key to press afterwards, e.g. Enter.")
+    frame: FrameField = None
 
     def selectors(self) -> Selectors:
         yield "selector", self.selector, "playwright"
 
 
 async def _enter(ctx: NodeContext, params: TypeParams, *, keystrokes: bool) -> Outcome:
-    page = await ctx.browser_page()
+    page = await ctx.target(params.frames())
     target = page.locator(ctx.locator_selector(params.selector)).first
     timeout = ctx.settings.timeouts.action_ms
     ctx.note_selector(params.selector)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, model_validator
 
 from engine.errors import StepError
-from engine.nodes._base import NodeKind, NodeParams, Outcome, Selectors
+from engine.nodes._base import FrameField, NodeKind, NodeParams, Outcome, Selectors
 from engine.selectors import playwright_only
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ class WaitParams(NodeParams):
     state: Literal["attached", "detached", "visible", "hidden"] = "visible"
     ms: int = Field(1000, ge=0, le=600_000, description="For mode time: milliseconds.")
     load_state: Literal["load", "domcontentloaded", "networkidle"] = "load"
+    frame: FrameField = None
 
     @model_validator(mode="after")
     def _needs_selector(self) -> WaitParams:
@@ -38,7 +39,8 @@ async def run(ctx: NodeContext, params: WaitParams) -> Outcome:
         await asyncio.sleep(params.ms / 1000)
         return None
     timeout = params.timeout_ms or ctx.settings.timeouts.action_ms
-    if params.mode in ("load_state", "network_idle") and ctx.page.renderer == "http":
+    in_page = not params.frame
+    if params.mode in ("load_state", "network_idle") and ctx.page.renderer == "http" and in_page:
         return None  # a page fetched over HTTP is complete: nothing more will load
     selector = params.selector
     if (
@@ -46,6 +48,7 @@ async def run(ctx: NodeContext, params: WaitParams) -> Outcome:
         and selector
         and not playwright_only(selector)
         and ctx.page.renderer == "http"
+        and in_page
     ):
         # a static page either has the element or, in auto mode, gets rendered in the browser,
         # where the wait below waits as long as it would have from the start
@@ -56,7 +59,7 @@ async def run(ctx: NodeContext, params: WaitParams) -> Outcome:
             if document.count(selector) == 0:
                 raise StepError(f"selector {selector!r} matched nothing on {ctx.page.url}")
             return None
-    page = await ctx.browser_page()
+    page = await ctx.target(params.frames())
     if params.mode == "selector" and params.selector:
         ctx.note_selector(params.selector)
         await page.locator(ctx.locator_selector(params.selector)).first.wait_for(

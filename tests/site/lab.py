@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from decimal import Decimal
 
+from tests.site.components import component_routes
 from trawler.demo_site import (
     DemoSite,
     Handler,
@@ -74,6 +75,7 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/asset/<name>": asset,
         "/lab/busy": busy,
         "/lab/repeat": repeat,
+        **component_routes(),
     }
 
 
