@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections import ChainMap
@@ -10,7 +11,7 @@ from collections.abc import Awaitable, Mapping
 from contextlib import nullcontext, suppress
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, unquote_plus
+from urllib.parse import unquote, unquote_plus, urldefrag
 
 from playwright.async_api import Error as PlaywrightError
 
@@ -101,6 +102,13 @@ class Run:
         """The steps running now, by number: node id."""
         self.last_step: tuple[int, str] | None = None
         self.refusals = 0
+        self.opened: set[str] = set()
+        """URLs a for_each opened this run (without their fragment)."""
+        self.unique: set[str] = set()
+        """The `unique_rows` values of the rows emitted so far."""
+        self.duplicates = 0
+        self.gathered: list[dict[str, Any]] = []
+        """Every row extracts put in a collect_as list, in order: what a paginate's page found."""
         self.templated = {n.id: "{{" in n.data.model_dump_json() for n in workflow.nodes}
         """Nodes whose parameters hold a {{template}}: the others are not rendered per step."""
         self.builtins = {
@@ -197,11 +205,34 @@ class Run:
             current = current.parent
         await self.flush_logs()
         limit = self.workflow.settings.max_rows
+        keys = self.workflow.settings.unique_rows
         for row in rows:
+            if keys:
+                key = json.dumps([row.get(k) for k in keys], default=str, sort_keys=True)
+                if key in self.unique:
+                    self.duplicates += 1
+                    continue
+                self.unique.add(key)
             self.rows += 1
             await self.sink.emit(RowEmitted(self.rows, row, node_id, step))
             if limit is not None and self.rows >= limit:
                 raise LimitReached(f"max_rows {limit} reached")
+
+    def first_visit(self, url: str) -> bool:
+        """Whether a for_each of this run has not opened `url` yet; it now has."""
+        page = urldefrag(url).url
+        if page in self.opened:
+            return False
+        self.opened.add(page)
+        return True
+
+    def collect(self, name: str, rows: list[dict[str, Any]]) -> None:
+        """Append to run-wide list `name` (an extract's collect_as), visible to every branch."""
+        collected = self.variables.setdefault(name, [])
+        if not isinstance(collected, list):
+            raise StepError(f"field 'collect_as': variable {name!r} is not a list")
+        collected.extend(rows)
+        self.gathered.extend(rows)
 
     # -- pages --------------------------------------------------------------------------------
 
@@ -541,6 +572,11 @@ class Run:
             await self._close(top)
         if self.refusals > REFUSALS_LOGGED:
             self.log("warning", f"{self.refusals} requests refused in all", None, None)
+        if self.duplicates:
+            keys = ", ".join(s.unique_rows)
+            self.log(
+                "info", f"{self.duplicates} rows dropped: same {keys} as an earlier row", None, None
+            )
         finished = RunFinished(
             status=status,
             rows=self.rows,

@@ -111,6 +111,11 @@ class BotSettings(Strict):
         "site's Retry-After (up to 60 s); 0 fails the step at once. Every load counts: "
         "navigate, paginate's next page, for_each items.",
     )
+    unique_rows: list[str] = Field(
+        default_factory=list,
+        description='Keep one row per value of these fields (e.g. ["url"]): a row whose values '
+        "equal an earlier row's is dropped, and the count logged.",
+    )
     max_pages: int | None = Field(1000, gt=0, description="Stop after loading this many pages.")
     max_rows: int | None = Field(None, gt=0, description="Stop after this many rows.")
     concurrency: int = Field(4, ge=1, le=32, description="Pages open at once in for_each.")

@@ -29,6 +29,12 @@ class ExtractParams(NodeParams):
     save_as: str | None = Field(
         None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Also store the result here."
     )
+    collect_as: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Append the rows (or the record) to this run-wide list instead of the "
+        "output: e.g. links gathered over every page of a paginate, for a for_each's items.",
+    )
     frame: FrameField = None
 
     @model_validator(mode="after")
@@ -45,6 +51,8 @@ class ExtractParams(NodeParams):
     def defines(self) -> Iterator[str]:
         if self.save_as:
             yield self.save_as
+        if self.collect_as:
+            yield self.collect_as
 
 
 def field_selectors(fields: list[ExtractField], path: str) -> Selectors:
@@ -65,7 +73,10 @@ async def run(ctx: NodeContext, params: ExtractParams) -> Outcome:
             ctx.log("warning", f"item_selector {params.item_selector!r} matched nothing")
         if params.save_as:
             ctx.set_variable(params.save_as, rows)
-        await ctx.emit_rows(rows)
+        if params.collect_as:
+            ctx.run.collect(params.collect_as, rows)
+        else:
+            await ctx.emit_rows(rows)
         return None
     first = next((f.selector for f in params.fields if f.selector), "")
     document = await ctx.document(expect=first, frame=params.frames())
@@ -75,7 +86,10 @@ async def run(ctx: NodeContext, params: ExtractParams) -> Outcome:
         ctx.log("warning", f"fields matched nothing: {', '.join(missing)}")
     if params.save_as:
         ctx.set_variable(params.save_as, record)
-    ctx.merge_record(record)
+    if params.collect_as:
+        ctx.run.collect(params.collect_as, [record])
+    else:
+        ctx.merge_record(record)
     return None
 
 

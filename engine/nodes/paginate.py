@@ -152,14 +152,16 @@ async def run(ctx: NodeContext, params: PaginateParams) -> Outcome:
         this_page, this_url = ctx.scope.page, ctx.page.url
         try:
             # rows are held back until we know the page is not a repeat of one already seen
+            gathered = len(ctx.run.gathered)
             result = await ctx.run_branch(
                 "body", variables={"page": number}, hold_rows=params.stop_when_no_new_rows
             )
             pages += 1
-            fingerprint = _key(result.rows)
-            ctx.log("info", f"page {number}: {len(result.rows)} rows")
-            if params.stop_when_no_new_rows and (not result.rows or fingerprint in seen):
-                why = "has no rows" if not result.rows else "repeats an earlier page"
+            found = result.rows + ctx.run.gathered[gathered:]  # collect_as rows count too
+            fingerprint = _key(found)
+            ctx.log("info", f"page {number}: {len(found)} rows")
+            if params.stop_when_no_new_rows and (not found or fingerprint in seen):
+                why = "has no rows" if not found else "repeats an earlier page"
                 ctx.note(f"stopped: page {number} {why}")
                 break
             seen.add(fingerprint)

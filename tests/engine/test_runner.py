@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from browser_pool import BrowserPool
-from engine import Event, RowEmitted, StepFinished, StepStarted
+from engine import Event, RowEmitted, StepFinished, StepStarted, WorkflowInvalid, load_workflow
 from engine.workflow import MAX_NODES
 from tests.engine.conftest import FAST, RunBot, bot, logged, messages, node
 from tests.site.lab import CP1252_TEXT
@@ -851,3 +851,86 @@ async def test_a_chain_at_the_node_limit_runs_without_deep_recursion(run_bot: Ru
     assert finished.status == "succeeded", finished.error
     assert finished.steps == MAX_NODES
     assert [s.node_id for s in sink.steps][-2:] == [f"n{MAX_NODES - 2}", f"n{MAX_NODES - 1}"]
+
+
+# --- de-duplication ----------------------------------------------------------------------------
+
+SKU = [{"name": "sku", "selector": ".sku"}]
+
+
+def _two_loops_over_one_list(**second: Any) -> dict[str, Any]:
+    return bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("first", "for_each", selector="li.product", link="a.title", fields=NAMES),
+        node("sku1", "extract", mode="single", fields=SKU),
+        node("again", "navigate", url="{{site}}/shop"),
+        node("second", "for_each", selector="li.product", link="a.title", fields=NAMES, **second),
+        node("sku2", "extract", mode="single", fields=SKU),
+        edges=[
+            ("open", "first"),
+            ("first", "sku1", "body"),
+            ("first", "again"),
+            ("again", "second"),
+            ("second", "sku2", "body"),
+        ],
+    )
+
+
+async def test_a_for_each_opens_a_page_once_per_run(run_bot: RunBot) -> None:
+    finished, sink = await run_bot(_two_loops_over_one_list())
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"name": p.name, "sku": p.sku} for p in page_of(1)]
+    assert not steps_of(sink, "sku2")
+    [second] = steps_of(sink, "second")
+    assert second.note == "10 of 10 items left out: their page was already opened"
+
+    finished, sink = await run_bot(_two_loops_over_one_list(skip_seen=False))
+    assert sink.rows == [{"name": p.name, "sku": p.sku} for p in page_of(1)] * 2
+
+
+async def test_rows_repeating_the_unique_fields_are_dropped(run_bot: RunBot) -> None:
+    fields = [*NAMES, {"name": "category", "selector": ".category"}]
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("items", "extract", item_selector="li.product", fields=fields),
+        node("again", "extract", item_selector="li.product", fields=fields),
+        unique_rows=["category"],
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    categories = list(dict.fromkeys(p.category for p in page_of(1)))
+    assert [row["category"] for row in sink.rows] == categories
+    assert finished.rows == len(categories)
+    assert logged(sink, f"{20 - len(categories)} rows dropped: same category as an earlier row")
+
+
+async def test_a_for_each_loops_over_links_gathered_on_every_page(run_bot: RunBot) -> None:
+    """Links collected over a paginate's pages, opened afterwards by one for_each."""
+    link = [*NAMES, {"name": "url", "selector": "a.title", "value": "attr:href"}]
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("pages", "paginate", next_selector="a.next", max_pages=2),
+        node("gather", "extract", item_selector="li.product", fields=link, collect_as="links"),
+        node("each", "for_each", items="links"),
+        node("sku", "extract", mode="single", fields=SKU),
+        edges=[
+            ("open", "pages"),
+            ("pages", "gather", "body"),
+            ("pages", "each"),
+            ("each", "sku", "body"),
+        ],
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"name": p.name, "sku": p.sku} for p in page_of(1) + page_of(2)]
+
+
+def test_a_for_each_takes_a_selector_or_items() -> None:
+    with pytest.raises(WorkflowInvalid) as caught:
+        load_workflow(bot(node("each", "for_each", items="nowhere")))
+    assert [str(i) for i in caught.value.issues] == [
+        "node 'each', field 'data.items': variable 'nowhere' is never defined"
+    ]
+    with pytest.raises(WorkflowInvalid) as caught:
+        load_workflow(bot(node("each", "for_each", selector="li", items="x")))
+    assert "give either selector (items on the page) or items (a variable)" in str(caught.value)

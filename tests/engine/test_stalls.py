@@ -31,6 +31,7 @@ def slow_page_bot(**data: object) -> dict[str, object]:
         node("rows", "extract", item_selector="li.row", fields=[{"name": "row", "selector": None}]),
         renderer="http",
         timeouts={"navigation_ms": 1000, "action_ms": 1000, "selector_ms": 0},
+        transient_retries=0,  # the stall check alone, not a timeout's load tried again
     )
 
 
