@@ -176,3 +176,22 @@ async def test_http_credentials_go_only_to_their_origin(
         f"for a user name and password (Basic); settings.http_credentials are only for "
         f"{site.base_url}"
     )
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+@pytest.mark.parametrize("path", ["basic", "digest"])
+async def test_an_origin_that_took_the_credentials_gets_them_at_once(
+    run_bot: RunBot, site: DemoSite, renderer: str, path: str
+) -> None:
+    document = bot(
+        *(node(f"open{n}", "navigate", url=f"{{{{site}}}}/{path}?n={n}") for n in range(3)),
+        node("read", "extract", mode="single", fields=MEMBERS),
+        renderer=renderer,
+        http_credentials={"username": "demo", "password": DEMO_PASSWORD},
+    )
+    site.state.reset(f"{path}:")
+    finished, sink = await run_bot(document)
+    assert finished.status == "succeeded", finished.error
+    assert sink.rows == [{"who": DEMO_USERNAME, "scheme": path.title()}]
+    # one challenge, then three pages at the first try (Chromium caches them the same way)
+    assert (site.state.count(f"{path}:401"), site.state.count(f"{path}:200")) == (1, 3)

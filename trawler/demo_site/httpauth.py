@@ -1,7 +1,8 @@
 """`/basic` and `/digest`: a members page behind HTTP Basic and Digest authentication.
 
 Both take the demo user (`DEMO_USERNAME` / `DEMO_PASSWORD`); without valid credentials they
-answer 401 with their challenge, as a site behind a web server's password does.
+answer 401 with their challenge, as a site behind a web server's password does. The site
+counts the answers: `basic:200`, `basic:401`, `digest:200`, `digest:401`.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def basic(request: Request) -> Response:
         except (binascii.Error, UnicodeDecodeError):
             username = password = ""
         if username == DEMO_USERNAME and password == DEMO_PASSWORD:
-            return _members(username, "Basic")
-    return _challenge(f'Basic realm="{REALM}", charset="UTF-8"')
+            return _members(request, "Basic")
+    return _challenge(request, f'Basic realm="{REALM}", charset="UTF-8"')
 
 
 def digest(request: Request) -> Response:
@@ -44,8 +45,10 @@ def digest(request: Request) -> Response:
         if params.get("username") == DEMO_USERNAME and params.get("response") == _expected(
             request.method, params
         ):
-            return _members(DEMO_USERNAME, "Digest")
-    return _challenge(f'Digest realm="{REALM}", qop="auth", algorithm=MD5, nonce="{NONCE}"')
+            return _members(request, "Digest")
+    return _challenge(
+        request, f'Digest realm="{REALM}", qop="auth", algorithm=MD5, nonce="{NONCE}"'
+    )
 
 
 def _expected(method: str, params: dict[str, str]) -> str | None:
@@ -63,14 +66,16 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()  # Digest's MD5
 
 
-def _members(username: str, scheme: str) -> Response:
+def _members(request: Request, scheme: str) -> Response:
+    request.site.bump(f"{scheme.lower()}:200")
     body = f"""<h1>Members</h1>
-<p class="who">{escape(username)}</p>
+<p class="who">{escape(DEMO_USERNAME)}</p>
 <p class="scheme">{scheme}</p>"""
     return Response.html(render_page("Members", body))
 
 
-def _challenge(challenge: str) -> Response:
+def _challenge(request: Request, challenge: str) -> Response:
+    request.site.bump(f"{challenge.split()[0].lower()}:401")
     body = "<h1>Unauthorized</h1>\n<p>This page needs a user name and a password.</p>"
     return Response.html(
         render_page("Unauthorized", body), 401, headers=(("WWW-Authenticate", challenge),)
