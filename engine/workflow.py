@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 
+from engine.errors import VariableError
 from engine.nodes import KINDS, NodeParams
 from engine.template import render_value
 
@@ -205,10 +206,13 @@ class BotSettings(Strict):
 
     def rendered(self, variables: Mapping[str, Any]) -> BotSettings:
         """These settings with the {{variables}} of `TEMPLATED_SETTINGS` replaced; raises
-        `VariableError` for a variable without a value."""
+        `VariableError` for a variable without a value, or one that breaks a header's line."""
         changes = {
             name: render_value(getattr(self, name), variables) for name in TEMPLATED_SETTINGS
         }
+        for header, value in changes["headers"].items():
+            if "\r" in value or "\n" in value:  # it would end the header and start another
+                raise VariableError(f"header {header!r} has a line break once its variables are in")
         return self.model_copy(update=changes)
 
 

@@ -95,6 +95,18 @@ async def test_a_secret_header_value_stays_out_of_events_and_traces(
     assert len(traces(sink)) == (1 if renderer == "browser" else 0)
 
 
+async def test_a_header_value_with_a_line_break_fails_the_run(run_bot: RunBot) -> None:
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/headers"),
+        renderer="http",
+        headers={"X-Tenant": "{{tenant}}"},
+    )
+    finished, sink = await run_bot(document, tenant="acme\r\nX-Admin: yes")
+    assert finished.status == "failed"
+    assert finished.error == "header 'X-Tenant' has a line break once its variables are in"
+    assert sink.steps == []  # before any request
+
+
 # --- http_credentials ------------------------------------------------------------------------
 
 
