@@ -12,6 +12,8 @@ from browser_pool._options import (
     USER_AGENTS,
     VIEWPORTS,
     ContextOptions,
+    Credentials,
+    Dialogs,
     Stealth,
 )
 from browser_pool._pool import BrowserPool
@@ -34,6 +36,8 @@ __all__ = [
     "BrowserPoolError",
     "ChromiumNotFound",
     "ContextOptions",
+    "Credentials",
+    "Dialogs",
     "Lease",
     "Logger",
     "NoFreeBrowser",

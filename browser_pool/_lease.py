@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from datetime import timedelta
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import BrowserContext, Dialog, Frame, Page
 
-from browser_pool._options import HIDE_WEBDRIVER_SCRIPT, ContextOptions
+from browser_pool._options import HIDE_WEBDRIVER_SCRIPT, ContextOptions, Dialogs
 from browser_pool.errors import BrowserCrashed
 
 if TYPE_CHECKING:
@@ -19,9 +20,10 @@ if TYPE_CHECKING:
 
 # Chromium cannot answer a dialog of a document it is navigating away from: the dialog stays
 # open, blocks the renderer, and the navigation never commits. Pages therefore get answers to
-# alert/confirm/prompt without a real dialog (what accepting would give) and report them here.
+# alert/confirm/prompt without a real dialog (the answers of `ContextOptions.dialogs`, baked
+# into a script every frame of every page runs first) and report them here.
 DIALOG_BINDING = "__trawlerDialog"
-DIALOG_SCRIPT = """(() => {
+_DIALOG_SCRIPT = """(() => {
   const report = globalThis.__trawlerDialog;
   if (typeof report !== 'function') return;
   delete globalThis.__trawlerDialog;
@@ -30,9 +32,17 @@ DIALOG_SCRIPT = """(() => {
     return value;
   };
   window.alert = answer('alert', undefined);
-  window.confirm = answer('confirm', true);
-  window.prompt = answer('prompt', '');
+  window.confirm = answer('confirm', CONFIRM);
+  window.prompt = answer('prompt', PROMPT);
 })();"""
+
+
+def dialog_script(dialogs: Dialogs) -> str:
+    """The page script that answers alert/confirm/prompt as `dialogs` say."""
+    return _DIALOG_SCRIPT.replace("CONFIRM", json.dumps(dialogs.confirm)).replace(
+        "PROMPT", json.dumps(dialogs.prompt)
+    )
+
 
 Logger = Callable[[str, str], None]
 """(level, message) — how the pool reports dialogs, pop-ups, downloads and page errors."""
@@ -191,14 +201,14 @@ class Lease:
         self.loads += 1
 
     async def answer_dialogs(self) -> None:
-        """Answer alert/confirm/prompt inside every page of the context (see DIALOG_SCRIPT)."""
+        """Answer alert/confirm/prompt inside every page of the context (see `dialog_script`)."""
         await self._prepare(self._context)
 
     async def _prepare(self, context: BrowserContext) -> None:
         await context.expose_binding(
             DIALOG_BINDING, lambda source, kind, message: self._note_dialog(kind, message)
         )
-        await context.add_init_script(DIALOG_SCRIPT)
+        await context.add_init_script(dialog_script(self.options.dialogs))
         stealth = self.options.stealth
         if stealth is not None and stealth.hide_webdriver:
             await context.add_init_script(HIDE_WEBDRIVER_SCRIPT)
@@ -206,14 +216,28 @@ class Lease:
     def _note_dialog(self, kind: str, message: str) -> None:
         self._dialogs += 1
         if self._dialogs <= 5:
-            self.log("info", f"{kind} dialog accepted: {message[:200]!r}")
+            self.log("info", f"{kind} dialog {self._answer(kind)}: {message[:200]!r}")
         elif self._dialogs in (6, 100, 1000):
-            self.log("warning", f"{self._dialogs} dialogs so far; accepting them silently")
+            self.log("warning", f"{self._dialogs} dialogs so far; answering them silently")
+
+    def _answer(self, kind: str) -> str:
+        """How a dialog of this kind is answered, in words (never the prompt's text)."""
+        dialogs = self.options.dialogs
+        if (kind == "confirm" and not dialogs.confirm) or (
+            kind == "prompt" and dialogs.prompt is None
+        ):
+            return "dismissed"
+        return "accepted"
 
     def _on_dialog(self, dialog: Dialog) -> None:
-        # the dialogs the page script does not answer, such as beforeunload
+        # the dialogs the page script does not answer, such as beforeunload (always accepted,
+        # or the navigation would never leave) or one of a frame opened before the script ran
         self._note_dialog(dialog.type, dialog.message)
-        self._spawn(dialog.accept(""))
+        if self._answer(dialog.type) == "dismissed":
+            self._spawn(dialog.dismiss())
+        else:
+            prompt = self.options.dialogs.prompt if dialog.type == "prompt" else None
+            self._spawn(dialog.accept(prompt or ""))
 
     async def new_page(self, wait: timedelta | None = None) -> Page:
         """A new page in this context, waiting at most `wait` (None: as long as it takes) for

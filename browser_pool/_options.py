@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import count
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from proxies import PlaywrightProxy
+
+if TYPE_CHECKING:
+    from playwright.async_api import HttpCredentials
 
 T = TypeVar("T")
 
@@ -85,6 +88,24 @@ class Stealth:
 
 
 @dataclass(frozen=True, slots=True)
+class Credentials:
+    """A user name and password the context gives a server that asks for them (HTTP Basic or
+    Digest); with `origin` (`scheme://host[:port]`), only that origin's challenge is answered."""
+
+    username: str
+    password: str = field(repr=False)
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dialogs:
+    """What confirm() and prompt() return in the context's pages; a None prompt is a Cancel."""
+
+    confirm: bool = True
+    prompt: str | None = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ContextOptions:
     """How one run's browser context looks to the sites it visits.
 
@@ -92,6 +113,8 @@ class ContextOptions:
     the pool swap the context for a fresh one between pages after many loads (cookies,
     localStorage and IndexedDB carried over); turn it off when the caller keeps something a
     new context would lose, such as a Playwright trace or its own routes on the context.
+    `http_credentials` answer a server's 401 challenge; `dialogs` say how every page and frame
+    of the context answers confirm() and prompt().
     """
 
     viewport: tuple[int, int] = (1280, 800)
@@ -104,6 +127,8 @@ class ContextOptions:
     """Where the context's traffic goes: usually the egress proxy, which checks and chains."""
     stealth: Stealth | None = None
     renewable: bool = True
+    http_credentials: Credentials | None = None
+    dialogs: Dialogs = Dialogs()
 
     def __post_init__(self) -> None:
         unknown = set(self.block) - set(BLOCK_PATTERNS)
@@ -142,7 +167,17 @@ class Rotation:
             "extra_http_headers": options.headers or None,
             "accept_downloads": False,
             "proxy": dict(options.proxy) if options.proxy else None,
+            "http_credentials": _credentials(options.http_credentials),
         }
+
+
+def _credentials(credentials: Credentials | None) -> HttpCredentials | None:
+    if credentials is None:
+        return None
+    found: HttpCredentials = {"username": credentials.username, "password": credentials.password}
+    if credentials.origin is not None:
+        found["origin"] = credentials.origin
+    return found
 
 
 def _nth(values: tuple[T, ...], turn: int) -> T:

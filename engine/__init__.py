@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine._schema import SchemaField
 from engine.errors import (
+    CredentialsRefused,
     EngineError,
     Issue,
     LimitReached,
@@ -51,6 +52,7 @@ __all__ = [
     "KINDS",
     "BotSettings",
     "Candidate",
+    "CredentialsRefused",
     "Document",
     "Endpoint",
     "EngineError",

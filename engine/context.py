@@ -16,6 +16,7 @@ from playwright.async_api import Frame
 from playwright.async_api import Page as PlaywrightPage
 
 from engine import frames, stalls
+from engine._credentials import explain_unauthorized
 from engine._html import html_of
 from engine.errors import NavigationError, NeedsBrowser, Refused, StepError
 from engine.events import LlmUsage, LogLevel
@@ -160,6 +161,10 @@ class NodeContext:
                 if not exc.transient or attempt == tries:
                     if attempt > 1:
                         self.note(f"gave up on {url} after {attempt} loads")
+                    credentials = self.run.renderers.settings.http_credentials
+                    unauthorized = explain_unauthorized(exc, page.url, credentials)
+                    if unauthorized is not exc:
+                        raise unauthorized from exc
                     raise
                 wait = exc.retry_after
                 if wait is None:

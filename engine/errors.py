@@ -6,7 +6,8 @@ EngineError
 ├── PathNotFound           a clicked element's path is not in the page; nothing is suggested
 └── StepError              one node failed; the runner applies the node's retry/on-error policy
     ├── NavigationError    a page could not be loaded (DNS, refused, timeout, HTTP status)
-    │   └── Refused        the network policy refused the page's address; never retried
+    │   ├── Refused        the network policy refused the page's address; never retried
+    │   └── CredentialsRefused  the site refused the bot's http_credentials; never retried
     ├── NeedsBrowser       a node needs the browser renderer but the run is HTTP-only
     ├── SelectorError      a selector does not parse or cannot be evaluated
     ├── PatternTooSlow     a regular expression ran past its time limit on one value
@@ -69,7 +70,8 @@ TRANSIENT_STATUSES = frozenset((408, 425, 429, 500, 502, 503, 504))
 class NavigationError(StepError):
     """A page could not be loaded; the message names the URL and the cause. `transient`: a
     timeout, a dropped connection or a "not now" status, which a later load may get past;
-    `retry_after`: the seconds the site asked to wait (Retry-After), if it did."""
+    `retry_after`: the seconds the site asked to wait (Retry-After), if it did; `challenge`:
+    the WWW-Authenticate header of a 401, if it had one."""
 
     def __init__(
         self,
@@ -79,11 +81,13 @@ class NavigationError(StepError):
         *,
         transient: bool = False,
         retry_after: float | None = None,
+        challenge: str | None = None,
     ) -> None:
         self.url = url
         self.status = status
         self.transient = transient or status in TRANSIENT_STATUSES
         self.retry_after = retry_after
+        self.challenge = challenge
         super().__init__(message)
 
 
@@ -96,6 +100,13 @@ class Refused(NavigationError):
     def __init__(self, message: str, url: str, rule: str) -> None:
         self.rule = rule
         super().__init__(message, url)
+
+
+class CredentialsRefused(NavigationError):
+    """The site answered the bot's http_credentials with another 401: a retry would send the
+    same ones (and may lock the account), so the step fails at once."""
+
+    retryable = False
 
 
 class NeedsBrowser(StepError):

@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from browser_pool import BrowserPool, ContextOptions, Lease, Logger
+from engine._credentials import CredentialsTransport
 from engine.errors import NavigationError, Refused
-from engine.workflow import ProxyUse
+from engine.workflow import HttpCredentials, ProxyUse
 from proxies import (
     EgressProxy,
     NetworkPolicy,
@@ -202,18 +203,23 @@ class _Cookies(httpx.Cookies):
             super().extract_cookies(response)
 
 
-def policed_client(traffic: Traffic, headers: dict[str, str]) -> httpx.AsyncClient:
+def policed_client(
+    traffic: Traffic, headers: dict[str, str], credentials: HttpCredentials | None = None
+) -> httpx.AsyncClient:
     """An httpx client that follows redirects and connects only where the network allows,
-    every hop checked, through the proxies `traffic` picks. Proxy variables of the
-    environment are not read: they would route around the check."""
+    every hop checked, through the proxies `traffic` picks; it answers a site's Basic or
+    Digest challenge with `credentials`. Proxy variables of the environment are not read:
+    they would route around the check."""
     network = traffic.network
-    transport = PinnedTransport(
+    transport: httpx.AsyncBaseTransport = PinnedTransport(
         network.policy,
         session=traffic,
         resolver=network.resolver,
         verify=tls_context(),
         trust_env=False,
     )
+    if credentials is not None:
+        transport = CredentialsTransport(transport, credentials)
     client = httpx.AsyncClient(
         transport=transport,
         headers=headers,

@@ -165,11 +165,15 @@ class BrowserPage:
                 f"could not load {url}: {text.splitlines()[0]}", url, transient=transient
             ) from exc
         if response is not None and response.status >= 400:
+            challenge = None
+            if response.status == 401:
+                challenge = await response.header_value("www-authenticate")
             raise NavigationError(
                 f"HTTP {response.status} at {url}",
                 url,
                 response.status,
                 retry_after=retry_after(response.headers.get("retry-after")),
+                challenge=challenge,
             )
         return response.status if response is not None else None
 
@@ -249,11 +253,13 @@ class HttpPage:
             raise NavigationError(f"could not load {url}: {exc!r}", url) from exc
         self._url, self._html = str(response.url), decode(response)
         if response.status_code >= 400:
+            challenge = ", ".join(response.headers.get_list("www-authenticate")) or None
             raise NavigationError(
                 f"HTTP {response.status_code} at {url}",
                 url,
                 response.status_code,
                 retry_after=retry_after(response.headers.get("retry-after")),
+                challenge=challenge,
             )
         return response.status_code
 

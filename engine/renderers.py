@@ -15,10 +15,20 @@ from typing import Any, Literal
 
 import httpx
 
-from browser_pool import USER_AGENTS, VIEWPORTS, BrowserPool, ContextOptions, Lease, Logger, Stealth
+from browser_pool import (
+    USER_AGENTS,
+    VIEWPORTS,
+    BrowserPool,
+    ContextOptions,
+    Credentials,
+    Dialogs,
+    Lease,
+    Logger,
+    Stealth,
+)
 from engine.network import Traffic, policed_client, policed_context
 from engine.page import BrowserPage, HttpPage, Page
-from engine.workflow import BotSettings, StealthSettings
+from engine.workflow import BotSettings, HttpCredentials, StealthSettings
 
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -43,6 +53,7 @@ class Renderers:
         traffic: Traffic,
     ) -> None:
         self.settings = settings
+        """The bot's settings; the run renders their {{variables}} before the first page."""
         self.traffic = traffic
         self.pool = pool
         self.headless = headless
@@ -71,6 +82,8 @@ class Renderers:
                     headers=dict(s.headers),
                     block=frozenset(s.block),
                     stealth=_stealth(s.stealth, s.user_agent is not None),
+                    http_credentials=_credentials(s.http_credentials),
+                    dialogs=Dialogs(confirm=s.dialogs.confirm, prompt=s.dialogs.prompt),
                 )
                 self._lease = await self._stack.enter_async_context(
                     policed_context(self.pool, self.traffic, options, log=self.log)
@@ -107,14 +120,15 @@ class Renderers:
             return None
 
     async def client(self) -> httpx.AsyncClient:
-        """The run's HTTP client: the bot's headers, redirects followed, cookies kept."""
+        """The run's HTTP client: the bot's headers and credentials, redirects followed,
+        cookies kept."""
         if self._client is None:
             s = self.settings
             headers = {"User-Agent": s.user_agent or USER_AGENT, **s.headers}
             if s.locale:
                 headers.setdefault("Accept-Language", s.locale)
             self._client = await self._stack.enter_async_context(
-                policed_client(self.traffic, headers)
+                policed_client(self.traffic, headers, s.http_credentials)
             )
         return self._client
 
@@ -147,6 +161,12 @@ def _stealth(settings: StealthSettings | None, own_agent: bool) -> Stealth | Non
         locales=tuple(settings.locales),
         timezones=tuple(settings.timezones),
     )
+
+
+def _credentials(credentials: HttpCredentials | None) -> Credentials | None:
+    if credentials is None:
+        return None
+    return Credentials(credentials.username, credentials.password, credentials.origin)
 
 
 # Playwright's action and network logs: JSON lines, redacted string by string so they still parse.

@@ -17,6 +17,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from browser_pool import BrowserPool, BrowserPoolError
 from engine import stalls
+from engine._credentials import basic_token
 from engine._failures import describe as _describe
 from engine._failures import infrastructure as _infrastructure
 from engine.context import BranchResult, NodeContext, Scope, StepNotes
@@ -154,6 +155,15 @@ class Run:
             self.variables[name] = value
         for name, value in self._overrides.items():
             self.variables.setdefault(name, value)
+
+    def _render_settings(self) -> None:
+        """Give the renderers the settings with their {{variables}} rendered; the password of
+        http_credentials, and the Basic header made of it, are redacted as secrets are."""
+        settings = self.workflow.settings.rendered(self.variables)
+        credentials = settings.http_credentials
+        if credentials is not None and credentials.password:
+            self.secrets += [credentials.password, basic_token(credentials)]
+        self.renderers.settings = settings
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -549,6 +559,7 @@ class Run:
         try:
             async with asyncio.timeout(s.timeouts.run_ms / 1000 if s.timeouts.run_ms else None):
                 self._resolve_variables()
+                self._render_settings()
                 entry = self.graph.entries()[0]
                 await self.walk(entry, top)
         except LimitReached as exc:

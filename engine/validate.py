@@ -18,6 +18,7 @@ from engine.workflow import (
     MAX_EDGES,
     MAX_NODES,
     SUPPORTED_VERSIONS,
+    TEMPLATED_SETTINGS,
     VARIABLE_TAGS,
     Edge,
     Workflow,
@@ -252,6 +253,32 @@ def _frame_selectors(params: NodeParams) -> Selectors:
         yield "frame" if single else f"frame[{index}]", selector, "playwright"
 
 
+def _check_settings_variables(
+    settings: Any, defined: set[str], set_by_nodes: set[str]
+) -> list[Issue]:
+    """Settings are rendered once, before the first page: only the bot's own variables (and
+    those given at run time) have a value then, not those nodes set."""
+    if not isinstance(settings, dict):
+        return []  # the model reports it
+    issues: list[Issue] = []
+    for name in TEMPLATED_SETTINGS:
+        for field, text in template.walk_strings(settings.get(name), f"settings.{name}"):
+            if field == "settings.http_credentials.origin":
+                continue  # no variables there: the model says so
+            for variable in template.names(text):
+                head = variable.split(".")[0]
+                if head in defined:
+                    continue
+                message = f"variable {{{{{variable}}}}} is never defined"
+                if head in set_by_nodes:
+                    message = (
+                        f"variable {{{{{variable}}}}} is set by a node, after settings are "
+                        "read: use a bot variable"
+                    )
+                issues.append(Issue(message, None, field))
+    return issues
+
+
 def load_workflow(document: Any, *, extra_variables: set[str] | None = None) -> Workflow:
     """Validate a parsed bot document; raise `WorkflowInvalid` listing every problem."""
     if not isinstance(document, dict):
@@ -280,6 +307,10 @@ def load_workflow(document: Any, *, extra_variables: set[str] | None = None) -> 
     issues.extend(
         Issue(f"variable name {name!r} is taken by the built-in {{{{{name}}}}}", None, "variables")
         for name in sorted(defined & set(template.BUILTINS))
+    )
+    set_by_nodes = {name for p in params.values() if p is not None for name in p.defines()}
+    issues.extend(
+        _check_settings_variables(document.get("settings"), defined, set_by_nodes - defined)
     )
     for node_id, p in params.items():
         if p is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -13,9 +15,12 @@ from pydantic import (
     Tag,
     WithJsonSchema,
     create_model,
+    field_validator,
 )
 
+from engine.errors import VariableError
 from engine.nodes import KINDS, NodeParams
+from engine.template import render_value
 
 MAX_NODES = 500
 """The most nodes a bot may have. A bot is a page flow, not a program: real ones have tens of
@@ -80,6 +85,69 @@ class StealthSettings(Strict):
     )
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL as browsers spell an origin: lower case, no default
+    port. Raises ValueError for what is not an http(s) URL with a host."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(f"not an http(s) origin: {url!r}")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    port = parts.port  # raises ValueError for a port out of range
+    return f"{scheme}://{host}" + (f":{port}" if port and port != DEFAULT_PORTS[scheme] else "")
+
+
+class HttpCredentials(Strict):
+    """A user name and password for sites that ask with HTTP Basic or Digest authentication."""
+
+    username: str = Field(description="User name; {{variables}} allowed.")
+    password: str = Field(
+        description="Password; {{variables}} allowed, typically a secret or env one. Never "
+        "shown in logs, events, errors or traces, even when written here as it is.",
+        repr=False,
+    )
+    origin: str | None = Field(
+        None,
+        description="Answer only this origin's challenge (scheme://host[:port], e.g. "
+        "https://intranet.example.com); without it, any site that asks gets them.",
+    )
+
+    @field_validator("origin")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if "{" in value or "}" in value:
+            raise ValueError("an origin takes no {{variables}}: write it out")
+        if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+            raise ValueError(f"give an origin (scheme://host[:port]) without a path: {value!r}")
+        try:
+            return origin_of(value)
+        except ValueError:
+            raise ValueError(
+                f"give an origin such as https://example.com or http://10.0.0.5:8080: {value!r}"
+            ) from None
+
+
+class DialogAnswers(Strict):
+    """How the browser answers a page's confirm() and prompt(); alert() is just closed."""
+
+    confirm: bool = Field(True, description="What confirm() returns: true (OK) or false (Cancel).")
+    prompt: str | None = Field(
+        "",
+        description="What prompt() returns: this text ({{variables}} allowed), or null for Cancel.",
+    )
+
+
+TEMPLATED_SETTINGS = ("headers", "http_credentials", "dialogs")
+"""The settings whose strings may hold {{variables}}: rendered once per run, from the bot's
+variables, before the first page opens."""
+
+
 class BotSettings(Strict):
     renderer: Literal["browser", "http", "auto"] = Field(
         "browser",
@@ -90,7 +158,20 @@ class BotSettings(Strict):
     user_agent: str | None = Field(None, description="User-Agent header and navigator value.")
     locale: str | None = Field(None, description="Browser locale, e.g. en-US.")
     timezone: str | None = Field(None, description="IANA time zone for the browser.")
-    headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers.")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra request headers, sent with every request of the run; values may "
+        "use {{variables}} (a token in a secret variable stays out of logs and traces).",
+    )
+    http_credentials: HttpCredentials | None = Field(
+        None,
+        description="User name and password for HTTP Basic or Digest authentication, sent "
+        "when a site asks (a 401 with its challenge).",
+    )
+    dialogs: DialogAnswers = Field(
+        default_factory=DialogAnswers,
+        description="How the browser answers confirm() and prompt() in every page and frame.",
+    )
     block: list[Literal["images", "fonts", "media", "stylesheets", "trackers"]] = Field(
         default_factory=list,
         description="What the browser does not load: resource types, and trackers (analytics "
@@ -127,6 +208,17 @@ class BotSettings(Strict):
             "full (screenshot and HTML of every step)."
         ),
     )
+
+    def rendered(self, variables: Mapping[str, Any]) -> BotSettings:
+        """These settings with the {{variables}} of `TEMPLATED_SETTINGS` replaced; raises
+        `VariableError` for a variable without a value, or one that breaks a header's line."""
+        changes = {
+            name: render_value(getattr(self, name), variables) for name in TEMPLATED_SETTINGS
+        }
+        for header, value in changes["headers"].items():
+            if "\r" in value or "\n" in value:  # it would end the header and start another
+                raise VariableError(f"header {header!r} has a line break once its variables are in")
+        return self.model_copy(update=changes)
 
 
 class Variable(Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from browser_pool import BrowserPool
 from engine import FanoutSink, ListSink, Models, RunFinished, Sink, load_workflow, run
 from tests.conftest import SITE_NETWORK
+from tests.site.lab import start_site
 from trawler.demo_site import DemoSite
 
 RunBot = Callable[..., Awaitable[tuple[RunFinished, ListSink]]]
@@ -91,3 +92,13 @@ def run_bot(site: DemoSite) -> RunBot:
         return finished, events
 
     return runner
+
+
+@pytest.fixture(scope="session")
+def other_site() -> Iterator[DemoSite]:
+    """A second fixture site, on another port: another origin than `site`."""
+    server = start_site()
+    try:
+        yield server
+    finally:
+        server.stop()

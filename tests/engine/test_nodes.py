@@ -799,8 +799,57 @@ async def test_dialogs_and_popups_in_a_loop_do_not_hang(run_bot: RunBot) -> None
     assert sink.rows == [{"content": "Still here", "x": "Still here"}]
     for kind in ("alert", "confirm", "prompt"):
         assert logged(sink, f"{kind} dialog accepted")
-    assert logged(sink, "dialogs so far; accepting them silently", "warning")
+    assert logged(sink, "dialogs so far; answering them silently", "warning")
     assert logged(sink, "closed a pop-up")
+
+
+DIALOG_FIELDS = [
+    {"name": name, "selector": f"#{name}"}
+    for name in ("confirm", "prompt", "frame-confirm", "frame-prompt")
+]
+
+
+@pytest.mark.parametrize(
+    ("dialogs", "answers", "logs"),
+    [
+        (None, ["true", ""], ["confirm dialog accepted", "prompt dialog accepted"]),
+        (
+            {"confirm": False, "prompt": "{{name}} L."},
+            ["false", "Ada L."],
+            ["confirm dialog dismissed", "prompt dialog accepted"],
+        ),
+        (
+            {"prompt": None},
+            ["true", "null"],
+            ["confirm dialog accepted", "prompt dialog dismissed"],
+        ),
+    ],
+)
+async def test_dialogs_are_answered_as_the_bot_says_in_every_frame(
+    run_bot: RunBot,
+    other_site: DemoSite,
+    dialogs: dict[str, Any] | None,
+    answers: list[str],
+    logs: list[str],
+) -> None:
+    # the frame comes from another origin, which Chromium renders in a process of its own
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/dialogs?frame={{frame}}"),
+        node("wait", "wait", selector="#frame-prompt", state="attached"),
+        node("read", "extract", mode="single", fields=DIALOG_FIELDS),
+    )
+    if dialogs is not None:
+        document["settings"]["dialogs"] = dialogs
+    document["variables"] = {"name": "Ada"}
+    frame = f"{other_site.base_url}/lab/dialogs-frame"
+    finished, sink = await run_bot(document, frame=frame)
+    assert finished.status == "succeeded", finished.error
+    names = [f["name"] for f in DIALOG_FIELDS]
+    assert sink.rows == [dict(zip(names, answers * 2, strict=True))]
+    for text in logs:
+        assert [m for m in messages(sink) if m.startswith(text)] == [
+            f"{text}: '{'Proceed?' if 'confirm' in text else 'Your name?'}'"
+        ] * 2  # the page's and the frame's
 
 
 async def test_unwanted_popups_are_closed(run_bot: RunBot, site: DemoSite) -> None:

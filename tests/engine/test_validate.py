@@ -202,6 +202,45 @@ def test_variables_defined_by_nodes_and_loops_count() -> None:
     load_workflow(bot(node("open", "navigate", url="{{cli}}/")) | {}, extra_variables={"cli"})
 
 
+def test_settings_variables_must_be_bot_variables() -> None:
+    document = bot(
+        node("setq", "set_variable", name="late", value="x"),
+        NAV,
+        headers={"Authorization": "Bearer {{token}}", "X-Site": "{{site}}"},
+        http_credentials={"username": "{{user}}", "password": "{{late}}"},
+        dialogs={"prompt": "{{item.url}}"},
+    )
+    document["variables"] = {"site": "a"}
+    assert issues(document) == [
+        "field 'settings.headers.Authorization': variable {{token}} is never defined",
+        "field 'settings.http_credentials.username': variable {{user}} is never defined",
+        "field 'settings.http_credentials.password': variable {{late}} is set by a node, after "
+        "settings are read: use a bot variable",
+        "field 'settings.dialogs.prompt': variable {{item.url}} is never defined",
+    ]
+    document["variables"] |= {"token": {"env": "TOKEN", "secret": True}, "late": "", "item": 1}
+    load_workflow(document, extra_variables={"user"})
+
+
+@pytest.mark.parametrize(
+    ("origin", "message"),
+    [
+        ("https://a.test/login", "give an origin (scheme://host[:port]) without a path"),
+        ("ftp://a.test", "give an origin such as https://example.com or http://10.0.0.5:8080"),
+        ("https://{{host}}", "an origin takes no {{variables}}: write it out"),
+    ],
+)
+def test_http_credentials_origin_is_an_origin(origin: str, message: str) -> None:
+    credentials = {"username": "u", "password": "pw-9x", "origin": origin}
+    (found,) = issues(bot(NAV, http_credentials=credentials))
+    assert found.startswith(f"field 'settings.http_credentials.origin': {message}")
+    credentials["origin"] = "HTTPS://A.test:443/"
+    workflow = load_workflow(bot(NAV, http_credentials=credentials))
+    assert workflow.settings.http_credentials is not None
+    assert workflow.settings.http_credentials.origin == "https://a.test"  # as browsers write it
+    assert "pw-9x" not in repr(workflow.settings)
+
+
 def test_loop_variables_exist_only_inside_their_loop() -> None:
     pages = node(
         "pages", "paginate", mode="url_template", url_template="https://a.test/?p={{page}}"

@@ -75,6 +75,9 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/asset/<name>": asset,
         "/lab/busy": busy,
         "/lab/repeat": repeat,
+        "/lab/headers": headers,
+        "/lab/dialogs": dialogs,
+        "/lab/dialogs-frame": dialogs_frame,
         **component_routes(),
     }
 
@@ -441,3 +444,49 @@ def repeat(request: Request) -> Response:
         for i in range(1, int(request.query.get("items", "5")) + 1)
     )
     return _page("Repeat", f'<ul class="longs">{items}</ul>')
+
+
+def headers(request: Request) -> Response:
+    """Each request header as `<p id="h-{name}">value</p>`, names in lower case."""
+    rows = "\n".join(
+        f'<p id="h-{html.escape(name)}">{html.escape(value)}</p>'
+        for name, value in sorted(request.headers.items())
+    )
+    return _page("Headers", f'<div class="headers">\n{rows}\n</div>')
+
+
+# what a page, and a frame in it, got from confirm() and prompt(): "null" is a cancelled prompt
+_ASK = """const asked = {confirm: String(confirm('Proceed?')),
+               prompt: String(prompt('Your name?', 'guest'))};"""
+
+
+def dialogs(request: Request) -> Response:
+    """Asks confirm() and prompt() on load and shows the answers (#confirm, #prompt), then
+    those a frame got (#frame-confirm, #frame-prompt); `?frame=URL` puts the frame elsewhere."""
+    frame = html.escape(request.query.get("frame", "/lab/dialogs-frame"))
+    body = f"""<h1>Dialogs</h1>
+<div id="answers"></div>
+<script>
+const show = (id, text) => {{
+  const p = document.createElement('p');
+  p.id = id;
+  p.textContent = text;
+  document.getElementById('answers').append(p);
+}};
+window.addEventListener('message', (event) => {{
+  show('frame-confirm', event.data.confirm);
+  show('frame-prompt', event.data.prompt);
+}});
+{_ASK}
+show('confirm', asked.confirm);
+show('prompt', asked.prompt);
+</script>
+<iframe src="{frame}" title="frame"></iframe>"""
+    return _page("Dialogs", body)
+
+
+def dialogs_frame(request: Request) -> Response:
+    """Asks confirm() and prompt() on load and posts the answers to its parent."""
+    return Response.html(
+        f"<!doctype html><p>frame</p><script>{_ASK}\nparent.postMessage(asked, '*');</script>"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -227,6 +227,26 @@ def test_login_flow(client: httpx.Client) -> None:
 
     client.get("/logout")
     assert client.get("/account").status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("path", "auth", "challenge"),
+    [
+        ("/basic", httpx.BasicAuth, 'Basic realm="trawler demo"'),
+        ("/digest", httpx.DigestAuth, 'Digest realm="trawler demo"'),
+    ],
+)
+def test_http_authentication(
+    client: httpx.Client, path: str, auth: Callable[[str, str], httpx.Auth], challenge: str
+) -> None:
+    denied = client.get(path)
+    assert denied.status_code == 401
+    assert denied.headers["www-authenticate"].startswith(challenge)
+    assert client.get(path, auth=auth(DEMO_USERNAME, "nope")).status_code == 401
+    ok = client.get(path, auth=auth(DEMO_USERNAME, DEMO_PASSWORD))
+    assert ok.status_code == 200
+    assert text(parse(ok), "p.who") == DEMO_USERNAME
+    assert text(parse(ok), "p.scheme") == path[1:].title()
 
 
 # --- API -------------------------------------------------------------------------------------

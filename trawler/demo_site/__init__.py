@@ -1,8 +1,9 @@
 """The demo shop: a small deterministic website served on loopback for examples and tests.
 
 `DemoSite` serves the shop (server-rendered and JavaScript-rendered product lists, product
-pages, infinite scroll, a login, a JSON API) from a background thread; `extra_routes` adds
-pages such as the test lab. The catalog is exported so callers can compute the expected rows.
+pages, infinite scroll, a login, pages behind HTTP Basic and Digest authentication, a JSON
+API) from a background thread; `extra_routes` adds pages such as the test lab. The catalog
+is exported so callers can compute the expected rows.
 """
 
 from __future__ import annotations

@@ -31,6 +31,11 @@ class SiteState:
             self._counts[key] += 1
             return self._counts[key]
 
+    def count(self, key: str) -> int:
+        """The value of counter `key` (0 if never bumped)."""
+        with self._lock:
+            return self._counts[key]
+
     def reset(self, prefix: str = "") -> None:
         """Forget the counters whose key starts with `prefix` (all of them by default)."""
         with self._lock:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import account, api, assets, pages
+from . import account, api, assets, httpauth, pages
 from .messages import Handler
 
 
@@ -18,6 +18,8 @@ def build_routes() -> dict[str, Handler]:
         "/login": account.login,
         "/account": account.account,
         "/logout": account.logout,
+        "/basic": httpauth.basic,
+        "/digest": httpauth.digest,
         "/api/products": api.products,
         "/static/thumb/<name>": assets.thumbnail,
         "/static/<path:name>": assets.static_file,
