@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench compare setup chromium xvfb node
+.PHONY: demo test lint bench compare setup chromium xvfb node web
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { [ "$$(id -u)" = 0 ] && \
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP) chromium
+setup: $(STAMP) chromium web
 
 chromium: $(STAMP)
 	@PY=$(PY) bash scripts/ensure-chromium
@@ -27,7 +27,8 @@ xvfb:
 			apt-get install -y -qq xvfb >/dev/null; }; } || \
 		echo "Xvfb missing: the --headed test will fail (apt-get install xvfb)" >&2
 
-# Node and npm (Debian's, with apt-get when root): the Compose schema the deployment tests use
+# Node and npm (Debian's, with apt-get when root): the web app's bundle, and the Compose schema
+# the deployment tests use
 node:
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		{ apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -39,14 +40,28 @@ $(COMPOSE_SCHEMA): tests/deploy/package-lock.json | node
 	cd tests/deploy && npm ci --silent --no-audit --no-fund --ignore-scripts
 	@touch $@
 
+# The web app: web/ bundled by esbuild into api/webapp/dist (not committed), rebuilt when a
+# source changes; the API serves it at /app/
+WEB_DEPS := web/node_modules/.package-lock.json
+WEB_BUNDLE := api/webapp/dist/index.html
+$(WEB_DEPS): web/package-lock.json | node
+	cd web && npm ci --silent --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+$(WEB_BUNDLE): $(WEB_DEPS) web/build.mjs $(shell find web/src -type f 2>/dev/null)
+	cd web && node build.mjs
+
+web: $(WEB_BUNDLE)
+
 demo: setup
 	$(VENV)/bin/trawler demo
 
-lint: $(STAMP)
+lint: $(STAMP) $(WEB_DEPS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	cd web && node_modules/.bin/tsc --noEmit
 
 test: setup xvfb lint $(COMPOSE_SCHEMA)
 	$(PY) -m pytest

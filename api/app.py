@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 import store
-from api import errors, metrics
+from api import errors, metrics, webapp
 from api._config import ApiSettings
 from api.deps import Context
 from api.ratelimit import Backoff, RateLimiter
@@ -110,4 +110,5 @@ def create_app(config: ApiConfig) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     pages.install(app)
+    webapp.install(app)
     return app

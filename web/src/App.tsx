@@ -1,0 +1,66 @@
+import { useEffect, useState } from "react";
+import { refresh, signOut, whenSignedOut } from "./api";
+import { Bots } from "./Bots";
+import { Builder } from "./Builder";
+import { Link } from "./Link";
+import { go, goTo, parse, useRoute } from "./router";
+import { SignIn } from "./SignIn";
+import { t } from "./strings";
+
+type Auth = "checking" | "in" | "out";
+
+let wanted: string | null = null;
+
+export function App() {
+  const route = useRoute();
+  const [auth, setAuth] = useState<Auth>("checking");
+
+  useEffect(() => {
+    whenSignedOut(() => setAuth("out"));
+    void refresh().then((ok) => setAuth(ok ? "in" : "out"));
+  }, []);
+
+  useEffect(() => {
+    if (auth === "out" && route.name !== "login") {
+      wanted = location.pathname;
+      go({ name: "login" }, true);
+    }
+    if (auth === "in" && route.name === "login") {
+      // back to the page that asked for the sign-in
+      const target = wanted && parse(wanted).name !== "login" ? wanted : null;
+      wanted = null;
+      if (target) goTo(target, true);
+      else go({ name: "bots" }, true);
+    }
+  }, [auth, route.name]);
+
+  if (auth === "checking") return <p className="loading">{t.loading}</p>;
+  if (auth === "out" || route.name === "login") {
+    return <SignIn onSignedIn={() => setAuth("in")} />;
+  }
+  const leave = async () => {
+    await signOut();
+    setAuth("out");
+  };
+  return (
+    <div className="shell">
+      <header className="top">
+        <Link to={{ name: "bots" }} className="brand">
+          {t.appName}
+        </Link>
+        <nav aria-label={t.appName}>
+          <Link to={{ name: "bots" }}>{t.nav.bots}</Link>
+          <a href="/executions">{t.nav.executions}</a>
+        </nav>
+        <button type="button" className="sign-out" onClick={() => void leave()}>
+          {t.signOut}
+        </button>
+      </header>
+      <main>
+        {route.name === "bots" && <Bots />}
+        {route.name === "bot" && <Builder key={route.id} botId={route.id} />}
+        {route.name === "missing" && <p role="alert">{t.errors.notFound}</p>}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,52 @@
+import { useMemo } from "react";
+import Form from "@rjsf/core";
+import type { IChangeEvent } from "@rjsf/core";
+import type { RJSFSchema, UiSchema } from "@rjsf/utils";
+import { simplify } from "./schema";
+import { t } from "./strings";
+import type { Issue, NodeKind } from "./types";
+import { validator } from "./validator";
+
+const UI: UiSchema = { "ui:submitButtonOptions": { norender: true } };
+
+/** The selected node's parameters as a form generated from its kind's JSON Schema. */
+export function Properties(props: {
+  id: string;
+  kind: NodeKind | undefined;
+  data: Record<string, unknown>;
+  issues: Issue[];
+  onChange: (data: Record<string, unknown>) => void;
+}) {
+  const schema = useMemo(
+    () => simplify(props.kind?.schema ?? { type: "object" }) as RJSFSchema,
+    [props.kind],
+  );
+  return (
+    <aside className="properties" aria-label={t.builder.properties}>
+      <h2>{props.kind?.label ?? props.id}</h2>
+      <p className="node-id">
+        {t.builder.nodeId}: <code>{props.id}</code>
+      </p>
+      {props.issues.length > 0 && (
+        <ul className="issues" role="alert" aria-label={t.builder.issuesOf(props.id)}>
+          {props.issues.map((issue, i) => (
+            <li key={i}>
+              {issue.field ? <b>{issue.field}: </b> : null}
+              {issue.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      <Form
+        schema={schema}
+        uiSchema={UI}
+        formData={props.data}
+        validator={validator}
+        noHtml5Validate
+        showErrorList={false}
+        idPrefix={`node-${props.id}`}
+        onChange={(event: IChangeEvent) => props.onChange(event.formData as Record<string, unknown>)}
+      />
+    </aside>
+  );
+}

@@ -1,0 +1,49 @@
+import { createContext, useContext } from "react";
+import { Handle, Position, type NodeProps } from "@xyflow/react";
+import type { Issue, NodeKind } from "./types";
+
+export const KindsContext = createContext<Map<string, NodeKind>>(new Map());
+export const IssuesContext = createContext<Map<string, Issue[]>>(new Map());
+
+/** The handles a kind's node offers: its named ones, plus the default output for kinds with
+ * none and for loops (their edge without a handle leaves the loop). */
+export function outputs(kind: NodeKind | undefined): (string | null)[] {
+  if (!kind || kind.handles.length === 0) return [null];
+  return kind.loop ? [...kind.handles, null] : [...kind.handles];
+}
+
+/** One node on the canvas: its kind, its id, its handles and the API's issues about it. */
+export function StepNode({ id, type, selected }: NodeProps) {
+  const kind = useContext(KindsContext).get(type);
+  const issues = useContext(IssuesContext).get(id) ?? [];
+  const handles = outputs(kind);
+  return (
+    <div className={`step${selected ? " selected" : ""}${issues.length ? " invalid" : ""}`}>
+      <Handle type="target" position={Position.Top} />
+      <div className="step-kind">{kind?.label ?? type}</div>
+      <div className="step-id">{id}</div>
+      {issues.length > 0 && (
+        <ul className="step-issues" role="alert">
+          {issues.map((issue, i) => (
+            <li key={i}>
+              {issue.field ? <b>{issue.field}: </b> : null}
+              {issue.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      {handles.map((handle, i) => (
+        <Handle
+          key={handle ?? ""}
+          id={handle ?? undefined}
+          type="source"
+          position={Position.Bottom}
+          style={{ left: `${((i + 1) * 100) / (handles.length + 1)}%` }}
+          title={handle ?? undefined}
+        >
+          {handle && <span className="handle-name">{handle}</span>}
+        </Handle>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,50 @@
+// The app's client-side routes, all under /app/ (the API answers index.html for each).
+import { useEffect, useState } from "react";
+
+export const BASE = "/app";
+
+export type Route =
+  | { name: "bots" }
+  | { name: "login" }
+  | { name: "bot"; id: string }
+  | { name: "missing" };
+
+export function parse(path: string): Route {
+  const rest = path.startsWith(BASE) ? path.slice(BASE.length) : path;
+  const parts = rest.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === "bots")) return { name: "bots" };
+  if (parts.length === 1 && parts[0] === "login") return { name: "login" };
+  if (parts.length === 2 && parts[0] === "bots") return { name: "bot", id: parts[1] };
+  return { name: "missing" };
+}
+
+export function href(route: Route): string {
+  switch (route.name) {
+    case "bot":
+      return `${BASE}/bots/${encodeURIComponent(route.id)}`;
+    case "login":
+      return `${BASE}/login`;
+    default:
+      return `${BASE}/`;
+  }
+}
+
+export function goTo(url: string, replace = false): void {
+  if (replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  dispatchEvent(new PopStateEvent("popstate"));
+}
+
+export function go(route: Route, replace = false): void {
+  goTo(href(route), replace);
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parse(location.pathname));
+  useEffect(() => {
+    const changed = () => setRoute(parse(location.pathname));
+    addEventListener("popstate", changed);
+    return () => removeEventListener("popstate", changed);
+  }, []);
+  return route;
+}

@@ -1,0 +1,74 @@
+// The API's shapes the app reads (see the OpenAPI document at /docs).
+export interface Position {
+  x: number;
+  y: number;
+}
+
+export interface WorkflowNode {
+  id: string;
+  type: string;
+  position?: Position | null;
+  data: Record<string, unknown>;
+}
+
+export interface WorkflowEdge {
+  id?: string | null;
+  source: string;
+  target: string;
+  sourceHandle?: string | null;
+}
+
+export interface Workflow {
+  nodes: WorkflowNode[];
+  edges: WorkflowEdge[];
+  [key: string]: unknown;
+}
+
+export interface Bot {
+  id: string;
+  name: string;
+  description: string;
+  current_version: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BotDetail extends Bot {
+  workflow: Workflow;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+
+export interface Execution {
+  id: string;
+  bot_id: string;
+  status: string;
+  created_at: string;
+  rows?: number;
+}
+
+export interface NodeKind {
+  type: string;
+  label: string;
+  description: string;
+  browser_only: boolean;
+  handles: string[];
+  loop: boolean;
+  schema: Record<string, unknown>;
+  defaults: Record<string, unknown>;
+}
+
+export interface Catalog {
+  nodes: NodeKind[];
+}
+
+export interface Issue {
+  node_id: string | null;
+  field: string | null;
+  message: string;
+}

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { append, COLUMN, fromFlow, issuesByNode, issuesOf, layout, ROW, toFlow } from "../src/graph";
+import type { Workflow } from "../src/types";
+
+const shop: Workflow = {
+  version: 1,
+  name: "shop",
+  settings: { renderer: "browser" },
+  nodes: [
+    { id: "open", type: "navigate", data: { url: "{{site}}/shop" } },
+    { id: "pages", type: "paginate", data: {} },
+    { id: "products", type: "extract", data: { fields: [] } },
+    { id: "after", type: "screenshot", data: {} },
+  ],
+  edges: [
+    { source: "open", target: "pages" },
+    { source: "pages", target: "products", sourceHandle: "body" },
+    { source: "pages", target: "after" },
+  ],
+};
+
+test("nodes without positions are laid out top-down, a loop's body beside its exit", () => {
+  const at = layout(shop.nodes, shop.edges);
+  assert.deepEqual(at.get("open"), { x: 0, y: 0 });
+  assert.deepEqual(at.get("pages"), { x: 0, y: ROW });
+  assert.deepEqual(at.get("products"), { x: COLUMN, y: 2 * ROW });
+  assert.deepEqual(at.get("after"), { x: 0, y: 2 * ROW });
+});
+
+test("saved positions are kept and no two laid-out nodes share a spot", () => {
+  const nodes = [
+    { id: "a", type: "navigate", position: { x: 40, y: 500 }, data: {} },
+    { id: "b", type: "wait", data: {} },
+    { id: "c", type: "wait", data: {} },
+  ];
+  const at = layout(nodes, []);
+  assert.deepEqual(at.get("a"), { x: 40, y: 500 });
+  assert.notDeepEqual(at.get("b"), at.get("c"));
+});
+
+test("a cycle does not loop forever", () => {
+  const nodes = [
+    { id: "a", type: "wait", data: {} },
+    { id: "b", type: "wait", data: {} },
+  ];
+  const at = layout(nodes, [
+    { source: "a", target: "b" },
+    { source: "b", target: "a" },
+  ]);
+  assert.equal(at.size, 2);
+});
+
+test("a document survives the canvas: settings kept, handles kept, positions written", () => {
+  const flow = toFlow(shop);
+  const saved = fromFlow(shop, flow.nodes, flow.edges);
+  assert.deepEqual(saved.settings, shop.settings);
+  assert.deepEqual(saved.edges, [
+    { source: "open", target: "pages" },
+    { source: "pages", target: "products", sourceHandle: "body" },
+    { source: "pages", target: "after" },
+  ]);
+  assert.deepEqual(saved.nodes[2].position, { x: COLUMN, y: 2 * ROW });
+  assert.deepEqual(saved.nodes[0].data, { url: "{{site}}/shop" });
+});
+
+test("append puts a fresh id below the selected node and joins them", () => {
+  const flow = toFlow(shop);
+  const next = append(flow.nodes, flow.edges, "wait", { ms: 5 }, "products");
+  assert.equal(next.id, "wait-1");
+  const added = next.nodes.at(-1)!;
+  assert.deepEqual(added.position, { x: COLUMN, y: 3 * ROW });
+  assert.deepEqual(added.data, { ms: 5 });
+  assert.deepEqual(next.edges.at(-1), {
+    id: "products:->wait-1",
+    source: "products",
+    target: "wait-1",
+    sourceHandle: null,
+  });
+  const again = append(next.nodes, next.edges, "wait", {}, null);
+  assert.equal(again.id, "wait-2");
+  assert.equal(again.edges.length, next.edges.length, "nothing selected: no edge");
+});
+
+test("422 issues land on the node they name, the rest on the bot", () => {
+  const issues = issuesOf([
+    { node_id: "open", field: "data.url", message: "Field required" },
+    { node_id: "gone", field: null, message: "unknown" },
+    { node_id: null, field: "edges", message: "a cycle" },
+    { field: "body.workflow", message: "FastAPI's own" },
+    "not an issue",
+  ]);
+  const grouped = issuesByNode(issues, ["open", "pages"]);
+  assert.deepEqual(
+    grouped.get("open")?.map((i) => i.message),
+    ["Field required"],
+  );
+  assert.deepEqual(
+    grouped.get("")?.map((i) => i.message),
+    ["unknown", "a cycle", "FastAPI's own"],
+  );
+  assert.equal(grouped.has("pages"), false);
+  assert.deepEqual(issuesOf({ not: "a list" }), []);
+});
