@@ -17,10 +17,11 @@ export function Properties(props: {
   issues: Issue[];
   onChange: (data: Record<string, unknown>) => void;
 }) {
-  const schema = useMemo(
-    () => simplify(props.kind?.schema ?? { type: "object" }) as RJSFSchema,
-    [props.kind],
-  );
+  const schema = useMemo(() => {
+    // the panel's heading names the kind: not the params model's own title again
+    const { title: _title, ...rest } = simplify(props.kind?.schema ?? { type: "object" }) as RJSFSchema;
+    return rest as RJSFSchema;
+  }, [props.kind]);
   return (
     <aside className="properties" aria-label={t.builder.properties}>
       <h2>{props.kind?.label ?? props.id}</h2>
