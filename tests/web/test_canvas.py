@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Dialog, expect
 
 from tests.api.conftest import ApiUser
 from tests.web.conftest import SHOTS, email_of, example, sign_in, watch
@@ -52,7 +52,9 @@ async def test_canvas_shows_appends_saves_and_marks_issues(
     await expect(panel.get_by_role("heading")).to_have_text("Extract")
     await expect(panel.locator("#node-products_item_selector")).to_have_value("li.product")
     await expect(panel.locator("#node-products_fields_0_name")).to_have_value("name")
+    await expect(page.get_by_text("Unsaved changes")).to_have_count(0)  # looking changes nothing
     await panel.locator("#node-products_item_selector").fill("ul > li.product")
+    await expect(page.get_by_text("Unsaved changes")).to_be_visible()
 
     # append a screenshot after the extract, and save: a new version
     await (
@@ -71,7 +73,9 @@ async def test_canvas_shows_appends_saves_and_marks_issues(
     assert saved["current_version"] == 2
     workflow = saved["workflow"]
     assert [n["id"] for n in workflow["nodes"]] == ["open", "pages", "products", "screenshot-1"]
-    assert workflow["nodes"][2]["data"]["item_selector"] == "ul > li.product"
+    products = example("shop-catalog")["nodes"][2]["data"]
+    # only what the user changed: no default the form showed was written into the document
+    assert workflow["nodes"][2]["data"] == {**products, "item_selector": "ul > li.product"}
     assert workflow["nodes"][3]["type"] == "screenshot"
     assert workflow["nodes"][3]["position"]["y"] > workflow["nodes"][2]["position"]["y"]
     assert {"source": "products", "target": "screenshot-1"} in workflow["edges"]
@@ -92,6 +96,20 @@ async def test_canvas_shows_appends_saves_and_marks_issues(
     await expect(page.locator(".step-issues")).to_have_count(1)
     await page.screenshot(path=SHOTS / "canvas-invalid.png")
     assert (await client.get(f"/bots/{bot_id}")).json()["current_version"] == 2
+
+    # leaving with unsaved changes asks first; the saved version is what comes back
+    asked: list[str] = []
+
+    async def leave(dialog: Dialog) -> None:
+        asked.append(dialog.type)
+        await dialog.accept()
+
+    page.on("dialog", leave)
+    await page.reload()
+    assert asked == ["beforeunload"]
+    await expect(nodes).to_have_count(4)
+    await expect(page.get_by_text("version 2")).to_be_visible()
+    await expect(page.locator(".step-issues")).to_have_count(0)
 
     # another user's bot: not found, nothing of it shown
     await page.goto(f"{api_url}/app/bots/{theirs.json()['id']}")

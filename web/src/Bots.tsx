@@ -6,7 +6,8 @@ import type { Bot, Execution, Page } from "./types";
 
 interface Row {
   bot: Bot;
-  last: Execution | null;
+  /** null: never run; undefined: not known */
+  last: Execution | null | undefined;
 }
 
 export function Bots() {
@@ -16,13 +17,22 @@ export function Bots() {
   useEffect(() => {
     let live = true;
     (async () => {
-      const bots = await request<Page<Bot>>("GET", "/bots?per_page=100");
-      // the last run of each bot: its newest execution
+      const [bots, recent] = await Promise.all([
+        request<Page<Bot>>("GET", "/bots?per_page=100"),
+        request<Page<Execution>>("GET", "/executions?per_page=100"),
+      ]);
+      // the last run of each bot: its newest execution, from the recent ones when it is
+      // among them (one request), else asked for on its own (a missing answer shows nothing)
       const lasts = await Promise.all(
-        bots.items.map((bot) =>
-          request<Page<Execution>>("GET", `/executions?bot_id=${bot.id}&per_page=1`).then(
-            (page) => page.items[0] ?? null,
-          ),
+        bots.items.map(
+          (bot) =>
+            recent.items.find((run) => run.bot_id === bot.id) ??
+            (recent.total <= recent.items.length
+              ? null
+              : request<Page<Execution>>("GET", `/executions?bot_id=${bot.id}&per_page=1`).then(
+                  (page) => page.items[0] ?? null,
+                  () => undefined,
+                )),
         ),
       );
       if (live) setRows(bots.items.map((bot, i) => ({ bot, last: lasts[i] })));
@@ -57,7 +67,9 @@ export function Bots() {
                   <Link to={{ name: "bot", id: bot.id }}>{bot.name}</Link>
                 </td>
                 <td>{bot.current_version ?? ""}</td>
-                <td className={`status ${last?.status ?? "none"}`}>{last?.status ?? t.bots.never}</td>
+                <td className={`status ${last?.status ?? "none"}`}>
+                  {last === null ? t.bots.never : (last?.status ?? "")}
+                </td>
                 <td className="rows">{last?.rows ?? ""}</td>
                 <td>{new Date(bot.updated_at).toLocaleString()}</td>
               </tr>

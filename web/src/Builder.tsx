@@ -70,6 +70,14 @@ export function Builder(props: { botId: string }) {
     };
   }, [props.botId, setNodes, setEdges]);
 
+  // unsaved changes: the browser asks before leaving the page
+  useEffect(() => {
+    if (!dirty) return;
+    const guard = (event: BeforeUnloadEvent) => event.preventDefault();
+    addEventListener("beforeunload", guard);
+    return () => removeEventListener("beforeunload", guard);
+  }, [dirty]);
+
   const kinds = useMemo(() => new Map((catalog?.nodes ?? []).map((k) => [k.type, k])), [catalog]);
   const nodeTypes = useMemo(
     () => Object.fromEntries((catalog?.nodes ?? []).map((k) => [k.type, StepNode])),
@@ -169,7 +177,7 @@ export function Builder(props: { botId: string }) {
             ))}
           </ul>
         </nav>
-        <div className="canvas" aria-label={t.builder.canvas}>
+        <div className="canvas" role="region" aria-label={t.builder.canvas}>
           <KindsContext.Provider value={kinds}>
             <IssuesContext.Provider value={grouped}>
               <ReactFlow

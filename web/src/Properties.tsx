@@ -1,8 +1,8 @@
-import { useMemo } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import Form from "@rjsf/core";
 import type { IChangeEvent } from "@rjsf/core";
 import type { RJSFSchema, UiSchema } from "@rjsf/utils";
-import { simplify } from "./schema";
+import { pruneDefaults, sameJson, simplify } from "./schema";
 import { t } from "./strings";
 import type { Issue, NodeKind } from "./types";
 import { validator } from "./validator";
@@ -22,6 +22,22 @@ export function Properties(props: {
     const { title: _title, ...rest } = simplify(props.kind?.schema ?? { type: "object" }) as RJSFSchema;
     return rest as RJSFSchema;
   }, [props.kind]);
+  // the form reports its defaults filled in while it is built: that is no change of the user's
+  const ready = useRef(false);
+  useEffect(() => {
+    ready.current = true;
+    return () => {
+      ready.current = false;
+    };
+  }, []);
+  const changed = (event: IChangeEvent) => {
+    if (!ready.current) return;
+    const next = pruneDefaults(event.formData ?? {}, props.data, schema, schema) as Record<
+      string,
+      unknown
+    >;
+    if (!sameJson(next, props.data)) props.onChange(next);
+  };
   return (
     <aside className="properties" aria-label={t.builder.properties}>
       <h2>{props.kind?.label ?? props.id}</h2>
@@ -46,7 +62,7 @@ export function Properties(props: {
         noHtml5Validate
         showErrorList={false}
         idPrefix={`node-${props.id}`}
-        onChange={(event: IChangeEvent) => props.onChange(event.formData as Record<string, unknown>)}
+        onChange={changed}
       />
     </aside>
   );

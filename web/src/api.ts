@@ -30,21 +30,24 @@ export function signedIn(): boolean {
   return access !== null;
 }
 
-/** Trade the refresh cookie for an access token. One at a time: the cookie rotates, and
- * sending the same one twice would end the session as a replayed token. */
+async function trade(): Promise<boolean> {
+  const answer = await fetch(`${BASE}/auth/refresh`, { method: "POST", credentials: "same-origin" });
+  if (!answer.ok) {
+    access = null;
+    return false;
+  }
+  access = ((await answer.json()) as { access_token: string }).access_token;
+  return true;
+}
+
+/** Trade the refresh cookie for an access token. One at a time, across this browser's tabs
+ * too (a Web Lock): the cookie rotates, and the server takes the same one sent twice for a
+ * stolen copy and ends the session. */
 export function refresh(): Promise<boolean> {
   refreshing ??= (async () => {
     try {
-      const answer = await fetch(`${BASE}/auth/refresh`, {
-        method: "POST",
-        credentials: "same-origin",
-      });
-      if (!answer.ok) {
-        access = null;
-        return false;
-      }
-      access = ((await answer.json()) as { access_token: string }).access_token;
-      return true;
+      const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+      return locks ? await locks.request("trawler-refresh", trade) : await trade();
     } catch {
       return false;
     } finally {

@@ -40,6 +40,7 @@ export const t = {
     issuesOf: (id: string) => `Issues of ${id}`,
     general: "Issues of the bot",
   },
+  form: { required: "is a required property" },
   errors: {
     notFound: "Not found.",
     network: "The server did not answer.",

@@ -10,6 +10,7 @@ import {
   type ValidationData,
   type ValidatorType,
 } from "@rjsf/utils";
+import { t } from "./strings";
 
 // wrappers whose inner errors say what is wrong
 const WRAPPERS = new Set(["properties", "items", "prefixItems", "$ref", "allOf", "additionalItems"]);
@@ -32,7 +33,7 @@ export function toRjsfErrors(units: OutputUnit[]): RJSFValidationError[] {
       const required = unit.keyword === "required" && /"([^"]+)"/.exec(unit.error);
       if (required) path.push(required[1]);
       const property = path.length ? `.${path.join(".")}` : ".";
-      const message = required ? "is a required property" : unit.error;
+      const message = required ? t.form.required : unit.error;
       return { name: unit.keyword, property, message, stack: `${property} ${message}`, params: {} };
     });
 }
