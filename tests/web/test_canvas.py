@@ -94,19 +94,24 @@ async def test_canvas_shows_appends_saves_and_marks_issues(
     await expect(added.locator(".step-issues")).to_have_text("data.url: Field required")
     await expect(panel.get_by_role("alert")).to_have_text("data.url: Field required")
     await expect(page.locator(".step-issues")).to_have_count(1)
+    await expect(added).to_be_in_viewport()  # the canvas brought it into view
     await page.screenshot(path=SHOTS / "canvas-invalid.png")
     assert (await client.get(f"/bots/{bot_id}")).json()["current_version"] == 2
 
-    # leaving with unsaved changes asks first; the saved version is what comes back
+    # leaving with unsaved changes asks first: staying keeps them; leaving brings the saved
+    # version back
     asked: list[str] = []
 
-    async def leave(dialog: Dialog) -> None:
+    async def answer(dialog: Dialog) -> None:
         asked.append(dialog.type)
-        await dialog.accept()
+        await (dialog.dismiss() if dialog.type == "confirm" else dialog.accept())
 
-    page.on("dialog", leave)
+    page.on("dialog", answer)
+    await page.get_by_role("link", name="All bots").click()
+    await expect(page).to_have_url(f"{api_url}/app/bots/{bot_id}")
+    await expect(nodes).to_have_count(5)
     await page.reload()
-    assert asked == ["beforeunload"]
+    assert asked == ["confirm", "beforeunload"]
     await expect(nodes).to_have_count(4)
     await expect(page.get_by_text("version 2")).to_be_visible()
     await expect(page.locator(".step-issues")).to_have_count(0)

@@ -4,8 +4,10 @@ import {
   Background,
   Controls,
   ReactFlow,
+  ReactFlowProvider,
   useEdgesState,
   useNodesState,
+  useReactFlow,
   type Connection,
   type Edge,
   type Node,
@@ -13,6 +15,7 @@ import {
 import { ApiError, request } from "./api";
 import { append, fromFlow, issuesByNode, issuesOf, toFlow, type FlowEdge, type FlowNode } from "./graph";
 import { Link } from "./Link";
+import { guardLeaving } from "./router";
 import { Properties } from "./Properties";
 import { IssuesContext, KindsContext, StepNode } from "./StepNode";
 import { t } from "./strings";
@@ -36,6 +39,15 @@ function asFlow(nodes: Node[], edges: Edge[]): { nodes: FlowNode[]; edges: FlowE
 
 /** A bot's workflow on the canvas: palette, property panel, save. */
 export function Builder(props: { botId: string }) {
+  return (
+    <ReactFlowProvider>
+      <Canvas botId={props.botId} />
+    </ReactFlowProvider>
+  );
+}
+
+function Canvas(props: { botId: string }) {
+  const view = useReactFlow();
   const [bot, setBot] = useState<BotDetail | null>(null);
   const [catalog, setCatalog] = useState<Catalog | null>(null);
   const [failed, setFailed] = useState<string | null>(null);
@@ -70,12 +82,16 @@ export function Builder(props: { botId: string }) {
     };
   }, [props.botId, setNodes, setEdges]);
 
-  // unsaved changes: the browser asks before leaving the page
+  // unsaved changes: the browser asks before leaving the page, the app before another page
   useEffect(() => {
     if (!dirty) return;
     const guard = (event: BeforeUnloadEvent) => event.preventDefault();
     addEventListener("beforeunload", guard);
-    return () => removeEventListener("beforeunload", guard);
+    guardLeaving(() => confirm(t.builder.leave));
+    return () => {
+      removeEventListener("beforeunload", guard);
+      guardLeaving(null);
+    };
   }, [dirty]);
 
   const kinds = useMemo(() => new Map((catalog?.nodes ?? []).map((k) => [k.type, k])), [catalog]);
@@ -123,8 +139,13 @@ export function Builder(props: { botId: string }) {
       setStatus(t.builder.saved(saved.current_version));
     } catch (exc) {
       if (exc instanceof ApiError && exc.status === 422) {
-        setIssues(issuesOf(exc.body?.details));
+        const found = issuesOf(exc.body?.details);
+        setIssues(found);
         setStatus(t.builder.invalid);
+        // bring the nodes with issues into view
+        const marked = new Set(found.map((issue) => issue.node_id));
+        const shown = nodes.filter((n) => marked.has(n.id)).map((n) => ({ id: n.id }));
+        if (shown.length) void view.fitView({ nodes: shown, maxZoom: 1, duration: 200 });
       } else {
         setStatus(exc instanceof Error ? exc.message : String(exc));
       }

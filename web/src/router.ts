@@ -29,6 +29,18 @@ export function href(route: Route): string {
   }
 }
 
+let guard: (() => boolean) | null = null;
+
+/** While `check` is set, in-app links ask it first; false stays on the page. */
+export function guardLeaving(check: (() => boolean) | null): void {
+  guard = check;
+}
+
+/** Whether the page may be left for another in-app page. */
+export function mayLeave(): boolean {
+  return guard === null || guard();
+}
+
 export function goTo(url: string, replace = false): void {
   if (replace) history.replaceState(null, "", url);
   else history.pushState(null, "", url);

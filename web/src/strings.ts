@@ -32,6 +32,7 @@ export const t = {
     saved: (version: number | null) => `Saved as version ${version ?? "?"}`,
     invalid: "The bot is invalid: see the marked nodes.",
     unsaved: "Unsaved changes",
+    leave: "This bot has unsaved changes. Leave without saving?",
     version: (version: number | null) => `version ${version ?? "?"}`,
     properties: "Properties",
     noSelection: "Select a node to edit its parameters.",
