@@ -32,10 +32,19 @@ def node() -> str:
     return found
 
 
+def _stale() -> bool:
+    """Whether the bundle is missing or older than a source of it."""
+    index = DIST / "index.html"
+    if not index.is_file():
+        return True
+    sources = [*(WEB / "src").rglob("*"), WEB / "build.mjs", WEB / "package-lock.json"]
+    return max(path.stat().st_mtime for path in sources) > index.stat().st_mtime
+
+
 @pytest.fixture(scope="session")
 def bundle() -> Path:
-    """The built app; built here when missing (its npm packages must be installed)."""
-    if not (DIST / "index.html").is_file():
+    """The built app; built here when missing or stale (its npm packages must be installed)."""
+    if _stale():
         if not (WEB / "node_modules").is_dir():
             pytest.fail("the web app is not built, web/node_modules is missing: run `make setup`")
         built = subprocess.run(
