@@ -13,7 +13,16 @@ import {
   type Node,
 } from "@xyflow/react";
 import { ApiError, request } from "./api";
-import { append, fromFlow, issuesByNode, issuesOf, toFlow, type FlowEdge, type FlowNode } from "./graph";
+import {
+  append,
+  fromFlow,
+  issuesByNode,
+  issuesOf,
+  nextHandle,
+  toFlow,
+  type FlowEdge,
+  type FlowNode,
+} from "./graph";
 import { Link } from "./Link";
 import { guardLeaving } from "./router";
 import { Properties } from "./Properties";
@@ -112,7 +121,9 @@ function Canvas(props: { botId: string }) {
   const add = (type: string) => {
     const kind = kinds.get(type);
     const flow = asFlow(nodes, edges);
-    const next = append(flow.nodes, flow.edges, type, kind?.defaults ?? {}, selected);
+    const from = flow.nodes.find((n) => n.id === selected);
+    const handle = from ? nextHandle(from.id, kinds.get(from.type), flow.edges) : null;
+    const next = append(flow.nodes, flow.edges, type, kind?.defaults ?? {}, selected, handle);
     setNodes(next.nodes.map((n) => ({ ...n, selected: n.id === next.id })));
     setEdges(next.edges.map(asEdge));
     setSelected(next.id);

@@ -102,22 +102,41 @@ export function newId(type: string, taken: Iterable<string>): string {
   }
 }
 
-/** Add a node of `type` below `after` (or below the lowest node), joined to it by an edge. */
+/** The handle a node appended after `source` hangs from: a branch's first unused one, a
+ * loop's `body` while it has none, else the default output (null). */
+export function nextHandle(
+  source: string,
+  kind: { handles: string[]; loop: boolean } | undefined,
+  edges: FlowEdge[],
+): string | null {
+  if (!kind || kind.handles.length === 0) return null;
+  const used = new Set(edges.filter((e) => e.source === source).map((e) => e.sourceHandle));
+  const free = kind.handles.find((handle) => !used.has(handle));
+  if (kind.loop) return free ?? null;
+  return free ?? kind.handles[0];
+}
+
+/** Add a node of `type` below `after` (or below the lowest node), joined to it by an edge
+ * from `handle` (null: the default output). */
 export function append(
   nodes: FlowNode[],
   edges: FlowEdge[],
   type: string,
   data: Record<string, unknown>,
   after: string | null,
+  handle: string | null = null,
 ): { nodes: FlowNode[]; edges: FlowEdge[]; id: string } {
   const id = newId(type, nodes.map((n) => n.id));
   const anchor =
     nodes.find((n) => n.id === after) ??
     nodes.reduce<FlowNode | undefined>((low, n) => (!low || n.position.y > low.position.y ? n : low), undefined);
-  const position = anchor ? { x: anchor.position.x, y: anchor.position.y + ROW } : { x: 0, y: 0 };
+  const aside = handle && handle !== "true" ? COLUMN : 0;
+  const position = anchor ? { x: anchor.position.x + aside, y: anchor.position.y + ROW } : { x: 0, y: 0 };
   const node: FlowNode = { id, type, position, data: structuredClone(data) };
   const edge: FlowEdge[] =
-    after && anchor ? [{ id: `${anchor.id}:->${id}`, source: anchor.id, target: id, sourceHandle: null }] : [];
+    after && anchor
+      ? [{ id: `${anchor.id}:${handle ?? ""}->${id}`, source: anchor.id, target: id, sourceHandle: handle }]
+      : [];
   return { nodes: [...nodes, node], edges: [...edges, ...edge], id };
 }
 

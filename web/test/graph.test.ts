@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { append, COLUMN, fromFlow, issuesByNode, issuesOf, layout, ROW, toFlow } from "../src/graph";
+import {
+  append,
+  COLUMN,
+  fromFlow,
+  issuesByNode,
+  issuesOf,
+  layout,
+  nextHandle,
+  ROW,
+  toFlow,
+} from "../src/graph";
 import type { Workflow } from "../src/types";
 
 const shop: Workflow = {
@@ -101,4 +111,24 @@ test("422 issues land on the node they name, the rest on the bot", () => {
   );
   assert.equal(grouped.has("pages"), false);
   assert.deepEqual(issuesOf({ not: "a list" }), []);
+});
+
+test("a node appended after a branch or a loop hangs from the handle it needs", () => {
+  const condition = { handles: ["true", "false"], loop: false };
+  const loop = { handles: ["body"], loop: true };
+  const edges = [{ id: "e", source: "if", target: "x", sourceHandle: "true" }];
+  assert.equal(nextHandle("if", condition, []), "true");
+  assert.equal(nextHandle("if", condition, edges), "false");
+  assert.equal(nextHandle("pages", loop, []), "body");
+  assert.equal(nextHandle("pages", loop, [{ ...edges[0], source: "pages", sourceHandle: "body" }]), null);
+  assert.equal(nextHandle("open", { handles: [], loop: false }, []), null);
+  const flow = toFlow(shop);
+  const next = append(flow.nodes, flow.edges, "wait", {}, "open", "false");
+  assert.deepEqual(next.edges.at(-1), {
+    id: "open:false->wait-1",
+    source: "open",
+    target: "wait-1",
+    sourceHandle: "false",
+  });
+  assert.deepEqual(next.nodes.at(-1)?.position, { x: COLUMN, y: ROW });
 });
