@@ -59,14 +59,14 @@ def install(app: FastAPI, folder: Path = DIST) -> None:
     def app_root() -> Response:
         return RedirectResponse("/app/", 308)
 
-    @router.get("/app/assets/{name:path}")
+    @router.api_route("/app/assets/{name:path}", methods=["GET", "HEAD"])
     def asset(name: str) -> Response:
         path = folder / "assets" / name
         if not _ASSET.match(name) or not path.is_file():  # no "/" or "..": it stays in assets
             raise not_found("asset")
         return FileResponse(path, headers=_ASSET_HEADERS)
 
-    @router.get("/app/{route:path}")
+    @router.api_route("/app/{route:path}", methods=["GET", "HEAD"])
     def page(route: str) -> Response:
         index = folder / "index.html"
         if not index.is_file():

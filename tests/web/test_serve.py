@@ -31,6 +31,9 @@ def test_index_for_every_route_with_a_strict_csp(api_url: str, bundle: Path) -> 
         for src in re.findall(r'<script type="module" src="([^"]+)">', index)
     ]
     assert "<style" not in index
+    head = httpx.head(f"{api_url}/app/bots/3f1c")
+    assert head.status_code == 200
+    assert head.headers["content-security-policy"] == webapp.APP_CSP
     moved = httpx.get(f"{api_url}/app")
     assert (moved.status_code, moved.headers["location"]) == (308, "/app/")
 
