@@ -71,7 +71,11 @@ async def test_a_worker_process_runs_an_enqueued_execution(
             )
         ).all()
         logs = (
-            await session.scalars(select(store.ExecutionLog).filter_by(execution_id=execution_id))
+            await session.scalars(
+                select(store.ExecutionLog)
+                .filter_by(execution_id=execution_id)
+                .order_by(store.ExecutionLog.id)  # heap order is no order
+            )
         ).all()
     assert steps == len(shots) > 3
     assert [log.message for log in logs][:3] == [
