@@ -116,6 +116,13 @@ def retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def http_error(url: str, status: int, wait: str | None, challenge: str | None) -> NavigationError:
+    """The error of a page answered `status` (>= 400), in either renderer."""
+    return NavigationError(
+        f"HTTP {status} at {url}", url, status, retry_after=retry_after(wait), challenge=challenge
+    )
+
+
 def _host(url: str) -> str:
     return urlsplit(url).hostname or url
 
@@ -168,13 +175,7 @@ class BrowserPage:
             challenge = None
             if response.status == 401:
                 challenge = await response.header_value("www-authenticate")
-            raise NavigationError(
-                f"HTTP {response.status} at {url}",
-                url,
-                response.status,
-                retry_after=retry_after(response.headers.get("retry-after")),
-                challenge=challenge,
-            )
+            raise http_error(url, response.status, response.headers.get("retry-after"), challenge)
         return response.status if response is not None else None
 
     async def content(self) -> str:
@@ -254,12 +255,8 @@ class HttpPage:
         self._url, self._html = str(response.url), decode(response)
         if response.status_code >= 400:
             challenge = ", ".join(response.headers.get_list("www-authenticate")) or None
-            raise NavigationError(
-                f"HTTP {response.status_code} at {url}",
-                url,
-                response.status_code,
-                retry_after=retry_after(response.headers.get("retry-after")),
-                challenge=challenge,
+            raise http_error(
+                url, response.status_code, response.headers.get("retry-after"), challenge
             )
         return response.status_code
 
