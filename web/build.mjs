@@ -37,8 +37,8 @@ const html = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>trawler</title>
-${styles.map((name) => `<link rel="stylesheet" href="/app/assets/${escape(name)}">`).join("\n")}
-<script type="module" src="/app/assets/${escape(script)}"></script>
+${styles.map((name) => `<link rel="stylesheet" href="/assets/${escape(name)}">`).join("\n")}
+<script type="module" src="/assets/${escape(script)}"></script>
 </head>
 <body>
 <div id="root"></div>

@@ -9,24 +9,27 @@ from typing import Any
 
 import store
 
+VIEWER = "/viewer"
+"""Where the viewer's pages live (the web app owns the rest of the site)."""
+
 # What one page shows; the full rows are a CSV download, the full log a paged endpoint.
 ROWS_SHOWN = 200
 LOGS_SHOWN = 2000
 
 
 def artifact_url(execution_id: uuid.UUID, artifact_id: uuid.UUID) -> str:
-    return f"/executions/{execution_id}/artifacts/{artifact_id}"
+    return f"{VIEWER}/executions/{execution_id}/artifacts/{artifact_id}"
 
 
 def links(execution: store.Execution) -> dict[str, str | None]:
     """Where the served page fetches the run again, follows it and downloads its rows."""
-    base = f"/executions/{execution.id}"
+    base = f"{VIEWER}/executions/{execution.id}"
     return {
         "run": f"{base}/run.json",
         "events": f"{base}/events",
         "csv": f"{base}/rows.csv",
-        "executions": "/executions",
-        "bot": f"/bots/{execution.bot_id}",
+        "executions": f"{VIEWER}/executions",
+        "bot": f"{VIEWER}/bots/{execution.bot_id}",
     }
 
 

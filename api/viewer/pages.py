@@ -21,16 +21,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 import store
-from api.deps import ContextDep, SessionDep
+from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError, not_found
 from api.routes.executions import owned_execution, result_download
 from api.routes.live import event_stream
 from api.security import digest, new_token
 from api.signin import authenticate, client_address
 from api.viewer import SNAPSHOT_CSP, render_replay, served_csp
-from api.viewer._document import links, run_document
+from api.viewer._document import VIEWER, links, run_document
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(prefix=VIEWER, include_in_schema=False)
 
 COOKIE = "trawler_session"
 PER_PAGE = 25
@@ -70,7 +70,7 @@ def _local(target: str | None) -> str:
         or not target.startswith("/")
         or target.startswith("//")
     ):
-        return "/executions"
+        return f"{VIEWER}/executions"
     return target
 
 
@@ -92,7 +92,7 @@ async def _page_user(
 
 async def _data_user(user: Annotated[store.User | None, Depends(_session_user)]) -> store.User:
     if user is None:
-        raise ApiError(401, "unauthorized", "sign in at /login first")
+        raise ApiError(401, "unauthorized", f"sign in at {VIEWER}/login first")
     return user
 
 
@@ -132,12 +132,19 @@ async def login(request: Request, ctx: ContextDep, db: SessionDep) -> Response:
         if isinstance(exc.details, dict) and exc.details.get("retry_after"):
             refused.headers["Retry-After"] = str(exc.details["retry_after"])
         return refused
+    answer = RedirectResponse(target, 303)
+    await _open_session(ctx, db, user, answer)
+    return answer
+
+
+async def _open_session(
+    ctx: ContextDep, db: store.Session, user: store.User, answer: Response
+) -> None:
     now, ttl = ctx.now(), ctx.settings.page_session_ttl
     token, token_hash = new_token()
     await store.forget_expired(db, user.id, now=now)
     await store.add_page_session(db, user, token_hash, expires_at=now + ttl)
     await db.commit()
-    answer = RedirectResponse(target, 303)
     answer.set_cookie(
         COOKIE,
         token,
@@ -146,6 +153,14 @@ async def login(request: Request, ctx: ContextDep, db: SessionDep) -> Response:
         secure=ctx.settings.secure_cookies,
         samesite="lax",
     )
+
+
+@router.post("/session", status_code=204)
+async def session_for_app(user: CurrentUser, ctx: ContextDep, db: SessionDep) -> Response:
+    """The web app opens the viewer for its signed-in user: a viewer session from the app's
+    access token (a bearer header, which no other site's page can send)."""
+    answer = Response(status_code=204)
+    await _open_session(ctx, db, user, answer)
     return answer
 
 
@@ -161,19 +176,19 @@ async def logout(
     if trawler_session:
         await store.end_page_session(db, digest(trawler_session), now=ctx.now())
         await db.commit()
-    answer = RedirectResponse("/login", 303)
+    answer = RedirectResponse(f"{VIEWER}/login", 303)
     answer.delete_cookie(COOKIE, httponly=True, samesite="lax")
     return answer
 
 
-@router.get("/")
+@router.get("")
 async def home() -> Response:
-    return RedirectResponse("/executions", 303)
+    return RedirectResponse(f"{VIEWER}/executions", 303)
 
 
 def _href(**query: Any) -> str:
     kept = {key: value for key, value in query.items() if value not in (None, "", 1)}
-    return "/executions" + (f"?{urlencode(kept)}" if kept else "")
+    return f"{VIEWER}/executions" + (f"?{urlencode(kept)}" if kept else "")
 
 
 @router.get("/executions")
@@ -308,6 +323,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(SignInFirst)
     async def sign_in(request: Request, exc: SignInFirst) -> Response:
-        return RedirectResponse(f"/login?{urlencode({'next': exc.path})}", 303)
+        return RedirectResponse(f"{VIEWER}/login?{urlencode({'next': exc.path})}", 303)
 
     app.include_router(router)

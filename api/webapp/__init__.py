@@ -1,10 +1,11 @@
-"""The web app (the builder and dashboard in `web/`), served at `/app/`.
+"""The web app (the builder and dashboard in `web/`), served at `/`.
 
 `make setup` bundles `web/` with esbuild into `dist/` here (not committed): `index.html` and
-content-hashed assets under `dist/assets/`. Every path under `/app/` that is not an asset
-answers `index.html` (the app routes on the client), never cached, with a CSP that allows only
-this origin's scripts and styles: no inline script, no `eval`. Assets are cached for a year,
-their names change with their content. Without a bundle, `/app/` says how to build it.
+content-hashed assets under `dist/assets/`, served at `/assets/`. Every other path that no
+route of the API, the viewer (`/viewer/`) or the docs answers gets `index.html` (the app routes
+on the client), never cached, with a CSP that allows only this origin's scripts and styles: no
+inline script, no `eval`. Assets are cached for a year, their names change with their content.
+Without a bundle, the app's pages say how to build it. Installed last: every other route wins.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ _ASSET_HEADERS = {
     "Cache-Control": "public, max-age=31536000, immutable",
     "X-Content-Type-Options": "nosniff",
 }
+# first path segments that belong to the server: an unknown route there is a 404, not the app
+_NOT_APP = frozenset({"api", "viewer", "assets", "docs", "redoc", "metrics", "health", "ready"})
 # a hashed asset's name: nothing that could climb out of the folder
 _ASSET = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|svg|png|woff2)$")
 
@@ -44,7 +47,7 @@ NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>trawler: the web app is not built</title>
 </head><body><h1>The web app is not built</h1>
 <p>This install serves the API (see <a href="/docs">/docs</a>) and the viewer
-(<a href="/executions">/executions</a>), but not the web app: its bundle is missing.</p>
+(<a href="/viewer/executions">/viewer/executions</a>), but not the web app: its bundle is missing.</p>
 <p>Build it from the source folder with <code>make setup</code> (it needs Node.js and npm),
 or <code>cd web &amp;&amp; npm ci &amp;&amp; node build.mjs</code>, then reload this page.</p>
 </body></html>
@@ -52,22 +55,25 @@ or <code>cd web &amp;&amp; npm ci &amp;&amp; node build.mjs</code>, then reload 
 
 
 def install(app: FastAPI, folder: Path = DIST) -> None:
-    """Serve the bundle in `folder` at `/app/`."""
+    """Serve the bundle in `folder` at `/`; call it after every other route is added."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/app")
-    def app_root() -> Response:
-        return RedirectResponse("/app/", 308)
+    @router.get("/app/{route:path}")
+    def moved(route: str = "") -> Response:
+        return RedirectResponse(f"/{route}", 308)  # where the app lived before
 
-    @router.api_route("/app/assets/{name:path}", methods=["GET", "HEAD"])
+    @router.api_route("/assets/{name:path}", methods=["GET", "HEAD"])
     def asset(name: str) -> Response:
         path = folder / "assets" / name
         if not _ASSET.match(name) or not path.is_file():  # no "/" or "..": it stays in assets
             raise not_found("asset")
         return FileResponse(path, headers=_ASSET_HEADERS)
 
-    @router.api_route("/app/{route:path}", methods=["GET", "HEAD"])
+    @router.api_route("/{route:path}", methods=["GET", "HEAD"])
     def page(route: str) -> Response:
+        if route.split("/", 1)[0] in _NOT_APP:
+            raise not_found("route")
         index = folder / "index.html"
         if not index.is_file():
             headers = {"Content-Security-Policy": "default-src 'none'", "Cache-Control": "no-store"}

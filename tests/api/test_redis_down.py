@@ -74,7 +74,7 @@ async def test_without_redis_reads_work_and_what_needs_redis_answers_503(
         assert ready.status_code == 503
         assert ready.json()["database"] == "ok"
         assert ready.json()["redis"].startswith("unavailable")
-        page = await browser.post("/login", data=credentials)
+        page = await browser.post("/viewer/login", data=credentials)
         assert page.status_code == 503
         assert "try again" in page.text
         assert int(page.headers["Retry-After"]) > 0

@@ -66,7 +66,7 @@ class Account:
                 "refresh": await refreshes("refresh_cookie"),
                 "other refresh": await refreshes("other_refresh"),
                 "viewer": await ok(
-                    "/executions", {"Cookie": f"trawler_session={self.page_cookie}"}
+                    "/viewer/executions", {"Cookie": f"trawler_session={self.page_cookie}"}
                 ),
                 "api key": await ok("/api/v1/users/me", {"X-API-Key": self.key}),
             }
@@ -75,7 +75,7 @@ class Account:
 async def viewer_sign_in(api_url: str, email: str, password: str) -> str:
     """The viewer's session cookie after signing in with the form."""
     async with httpx.AsyncClient(base_url=api_url) as browser:
-        answer = await browser.post("/login", data={"email": email, "password": password})
+        answer = await browser.post("/viewer/login", data={"email": email, "password": password})
         assert answer.status_code == 303, answer.text
         return answer.cookies["trawler_session"]
 
@@ -197,13 +197,15 @@ async def test_a_viewer_sign_out_ends_that_session_on_the_server(
     kept = await viewer_sign_in(api_url, held.email, PASSWORD)  # another browser
     async with httpx.AsyncClient(base_url=api_url) as browser:
         out = await browser.post(
-            "/logout", headers={"Cookie": f"trawler_session={held.page_cookie}"}
+            "/viewer/logout", headers={"Cookie": f"trawler_session={held.page_cookie}"}
         )
         assert out.status_code == 303
         # a copy of the cookie, kept by whoever had it, no longer opens anything
         copy = {"Cookie": f"trawler_session={held.page_cookie}"}
-        assert (await browser.get("/executions", headers=copy)).status_code == 303
-        listed = await browser.get("/executions", headers={"Cookie": f"trawler_session={kept}"})
+        assert (await browser.get("/viewer/executions", headers=copy)).status_code == 303
+        listed = await browser.get(
+            "/viewer/executions", headers={"Cookie": f"trawler_session={kept}"}
+        )
         assert listed.status_code == 200
 
 

@@ -31,7 +31,7 @@ PASSWORD = "s3cret-pass"
 
 async def _sign_in(page: Page, api_url: str, email: str, target: str) -> None:
     await page.goto(f"{api_url}{target}")
-    assert page.url.startswith(f"{api_url}/login?next="), page.url
+    assert page.url.startswith(f"{api_url}/viewer/login?next="), page.url
     await page.fill("input[name=email]", email)
     await page.fill("input[name=password]", PASSWORD)
     await page.click("button[type=submit]")
@@ -115,16 +115,16 @@ async def test_replay_of_finished_and_failed_runs(
     page = await browser.new_page(viewport={"width": 1400, "height": 1000})
     seen = _guard(page)
     try:
-        await _sign_in(page, api_url, await _email(client), "/executions")
+        await _sign_in(page, api_url, await _email(client), "/viewer/executions")
         listed = page.locator("main tbody tr")
         assert await listed.count() == 2
         assert "broken" in (await listed.first.text_content() or "")  # newest first
         await page.screenshot(path=SHOTS / "executions.png", full_page=True)
 
-        await page.click(f"a[href='/executions/{good}/replay']")
+        await page.click(f"a[href='/viewer/executions/{good}/replay']")
         # the viewer keeps the selected step in the fragment (#step-1) as soon as its script
         # runs, which may be before the wait starts: the URL matches with or without it
-        await _open(page, re.compile(rf"/executions/{good}/replay(#step-\d+)?$"))
+        await _open(page, re.compile(rf"/viewer/executions/{good}/replay(#step-\d+)?$"))
         assert await page.locator("#bot-name").text_content() == "hostile shop"
         assert await page.locator("#run-status").text_content() == "succeeded"
         assert await page.locator(".step").count() == 3
@@ -154,7 +154,7 @@ async def test_replay_of_finished_and_failed_runs(
         # trace "full": the Playwright trace, for `playwright show-trace`
         trace = await page.get_attribute("#nav-links a[download]", "href")
         assert trace
-        assert trace.startswith(f"/executions/{good}/artifacts/")
+        assert trace.startswith(f"/viewer/executions/{good}/artifacts/")
         zipped = await page.request.get(f"{api_url}{trace}")
         assert zipped.ok
         with zipfile.ZipFile(io.BytesIO(await zipped.body())) as archive:
@@ -181,7 +181,7 @@ async def test_replay_of_finished_and_failed_runs(
         assert csv_text.splitlines()[0] == "name"
         assert len(csv_text.splitlines()) == 1 + len(XSS_NAMES)
 
-        await page.goto(f"{api_url}/executions/{broken}/replay")
+        await page.goto(f"{api_url}/viewer/executions/{broken}/replay")
         assert await page.locator("#run-status").text_content() == "failed"
         assert "no-such-button" in (await page.locator("#run-error").text_content() or "")
         await page.keyboard.press("End")
@@ -205,7 +205,9 @@ async def test_a_running_execution_updates_live(
     page = await browser.new_page()
     seen = _guard(page)
     try:
-        await _sign_in(page, api_url, await _email(client), f"/executions/{execution}/replay")
+        await _sign_in(
+            page, api_url, await _email(client), f"/viewer/executions/{execution}/replay"
+        )
         assert await page.locator("#run-status").text_content() in ("queued", "running")
         assert await page.locator("#live").is_visible()
         first = await page.locator(".step").count()
@@ -228,41 +230,48 @@ async def test_pages_need_a_session_and_hide_other_users_runs(
     document = bot(node("open", "navigate", url=f"{site.base_url}/shop"), renderer="http")
     execution = await start_run(owner, "mine", document)
     async with httpx.AsyncClient(base_url=api_url, follow_redirects=False) as browser_like:
-        answer = await browser_like.get(f"/executions/{execution}/replay")
+        answer = await browser_like.get(f"/viewer/executions/{execution}/replay")
         assert answer.status_code == 303
-        assert answer.headers["location"] == f"/login?next=%2Fexecutions%2F{execution}%2Freplay"
-        assert (await browser_like.get(f"/executions/{execution}/run.json")).status_code == 401
+        assert (
+            answer.headers["location"]
+            == f"/viewer/login?next=%2Fviewer%2Fexecutions%2F{execution}%2Freplay"
+        )
+        assert (
+            await browser_like.get(f"/viewer/executions/{execution}/run.json")
+        ).status_code == 401
         # a bearer token is no page session
         token = stranger.headers["Authorization"]
-        answer = await browser_like.get("/executions", headers={"Authorization": token})
+        answer = await browser_like.get("/viewer/executions", headers={"Authorization": token})
         assert answer.status_code == 303
 
         wrong = await browser_like.post(
-            "/login", data={"email": await _email(owner), "password": "wrong-password"}
+            "/viewer/login", data={"email": await _email(owner), "password": "wrong-password"}
         )
         assert wrong.status_code == 401
         assert "wrong email or password" in wrong.text
         offsite = await browser_like.post(
-            "/login",
+            "/viewer/login",
             data={"email": await _email(stranger), "password": PASSWORD, "next": "//evil.test/"},
         )
         assert offsite.status_code == 303
-        assert offsite.headers["location"] == "/executions"  # never to another site
+        assert offsite.headers["location"] == "/viewer/executions"  # never to another site
         for sneaky in ("/\t/evil.test", "/\\evil.test", "https://evil.test/", "/\n/evil.test"):
             answer = await browser_like.post(
-                "/login",
+                "/viewer/login",
                 data={"email": await _email(stranger), "password": PASSWORD, "next": sneaky},
             )
-            assert answer.headers["location"] == "/executions", sneaky
+            assert answer.headers["location"] == "/viewer/executions", sneaky
         cookie = offsite.cookies["trawler_session"]
         assert "httponly" in offsite.headers["set-cookie"].lower()
         assert "samesite=lax" in offsite.headers["set-cookie"].lower()
 
         as_stranger = {"Cookie": f"trawler_session={cookie}"}
         for path in ("replay", "run.json", "rows.csv", "events", f"artifacts/{uuid.uuid4()}"):
-            answer = await browser_like.get(f"/executions/{execution}/{path}", headers=as_stranger)
+            answer = await browser_like.get(
+                f"/viewer/executions/{execution}/{path}", headers=as_stranger
+            )
             assert answer.status_code == 404, path
-        listed = await browser_like.get("/executions", headers=as_stranger)
+        listed = await browser_like.get("/viewer/executions", headers=as_stranger)
         assert listed.status_code == 200
         assert execution not in listed.text
         assert "default-src 'none'" in listed.headers["content-security-policy"]
@@ -270,6 +279,6 @@ async def test_pages_need_a_session_and_hide_other_users_runs(
         api = await browser_like.get("/api/v1/bots", headers=as_stranger)
         assert api.status_code == 401
         crossed = await browser_like.post(
-            "/logout", headers={**as_stranger, "Origin": "http://evil.test"}
+            "/viewer/logout", headers={**as_stranger, "Origin": "http://evil.test"}
         )
         assert crossed.status_code == 403

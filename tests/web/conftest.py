@@ -80,7 +80,7 @@ def watch(page: Page) -> list[str]:
     return seen
 
 
-async def sign_in(page: Page, api_url: str, email: str, target: str = "/app/") -> None:
+async def sign_in(page: Page, api_url: str, email: str, target: str = "/") -> None:
     """Open `target`, meet the sign-in form, sign in; the app shows `target` again."""
     await page.goto(f"{api_url}{target}")
     await page.get_by_label("Email").fill(email)

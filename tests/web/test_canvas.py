@@ -26,8 +26,8 @@ async def test_canvas_shows_appends_saves_and_marks_issues(
 
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     problems = watch(page)
-    await sign_in(page, api_url, await email_of(client), target=f"/app/bots/{bot_id}")
-    await expect(page).to_have_url(f"{api_url}/app/bots/{bot_id}")
+    await sign_in(page, api_url, await email_of(client), target=f"/bots/{bot_id}")
+    await expect(page).to_have_url(f"{api_url}/bots/{bot_id}")
 
     nodes = page.locator(".react-flow__node")
     await expect(nodes).to_have_count(3)
@@ -108,7 +108,7 @@ async def test_canvas_shows_appends_saves_and_marks_issues(
 
     page.on("dialog", answer)
     await page.get_by_role("link", name="All bots").click()
-    await expect(page).to_have_url(f"{api_url}/app/bots/{bot_id}")
+    await expect(page).to_have_url(f"{api_url}/bots/{bot_id}")
     await expect(nodes).to_have_count(5)
     await page.reload()
     assert asked == ["confirm", "beforeunload"]
@@ -117,7 +117,7 @@ async def test_canvas_shows_appends_saves_and_marks_issues(
     await expect(page.locator(".step-issues")).to_have_count(0)
 
     # another user's bot: not found, nothing of it shown
-    await page.goto(f"{api_url}/app/bots/{theirs.json()['id']}")
+    await page.goto(f"{api_url}/bots/{theirs.json()['id']}")
     await expect(page.get_by_role("alert")).to_have_text("Not found.")
     await expect(nodes).to_have_count(0)
     assert problems == [], problems

@@ -1,4 +1,4 @@
-"""The API serves the web app at /app/: index.html for every client-side route with a strict
+"""The API serves the web app at /: index.html for every client-side route with a strict
 CSP, hashed assets cached for good, and a page saying how to build the app when it is not."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from api import errors, webapp
 
 def test_index_for_every_route_with_a_strict_csp(api_url: str, bundle: Path) -> None:
     index = (bundle / "index.html").read_text()
-    for path in ("/app/", "/app/login", "/app/bots/3f1c", "/app/x/y"):
+    for path in ("/", "/login", "/bots/3f1c", "/x/y", "/executions", "/settings"):
         answer = httpx.get(f"{api_url}{path}")
         assert answer.status_code == 200, path
         assert answer.text == index
@@ -31,17 +31,24 @@ def test_index_for_every_route_with_a_strict_csp(api_url: str, bundle: Path) -> 
         for src in re.findall(r'<script type="module" src="([^"]+)">', index)
     ]
     assert "<style" not in index
-    head = httpx.head(f"{api_url}/app/bots/3f1c")
+    head = httpx.head(f"{api_url}/bots/3f1c")
     assert head.status_code == 200
     assert head.headers["content-security-policy"] == webapp.APP_CSP
-    moved = httpx.get(f"{api_url}/app")
-    assert (moved.status_code, moved.headers["location"]) == (308, "/app/")
+    # where the app lived before
+    for old, new in (("/app", "/"), ("/app/", "/"), ("/app/bots/3f1c", "/bots/3f1c")):
+        moved = httpx.get(f"{api_url}{old}")
+        assert (moved.status_code, moved.headers["location"]) == (308, new), old
+    # the server's own paths are never the app: an unknown one is a 404
+    for path in ("/api/v1/nope", "/viewer/nope", "/assets/nope.js", "/health/x"):
+        answer = httpx.get(f"{api_url}{path}")
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"] == "application/json", path
 
 
 def test_hashed_assets_are_cached(api_url: str, bundle: Path) -> None:
     index = (bundle / "index.html").read_text()
-    script = re.search(r'src="(/app/assets/main-[A-Z0-9]+\.js)"', index)
-    style = re.search(r'href="(/app/assets/main-[A-Z0-9]+\.css)"', index)
+    script = re.search(r'src="(/assets/main-[A-Z0-9]+\.js)"', index)
+    style = re.search(r'href="(/assets/main-[A-Z0-9]+\.css)"', index)
     assert script, index
     assert style, index
     for path, media in ((script[1], "text/javascript"), (style[1], "text/css")):
@@ -51,10 +58,11 @@ def test_hashed_assets_are_cached(api_url: str, bundle: Path) -> None:
         assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert answer.content == (bundle / "assets" / path.rsplit("/", 1)[1]).read_bytes()
     assert "new Function" not in httpx.get(f"{api_url}{script[1]}").text
-    for missing in ("/app/assets/main-NOPE.js", "/app/assets/..%2Findex.html"):
+    for missing in ("/assets/main-NOPE.js", "/assets/..%2Findex.html"):
         assert httpx.get(f"{api_url}{missing}").status_code == 404, missing
-    # the viewer's pages and the API stay where they were
-    assert httpx.get(f"{api_url}/").headers["location"] == "/executions"
+    # the viewer's pages live under /viewer/, the API where it was
+    assert httpx.get(f"{api_url}/viewer").headers["location"] == "/viewer/executions"
+    assert httpx.get(f"{api_url}/viewer/executions").headers["location"].startswith("/viewer/login")
     assert httpx.get(f"{api_url}/api/v1/bots").status_code == 401
 
 
@@ -64,9 +72,9 @@ async def test_without_a_bundle_the_app_says_how_to_build_it(tmp_path: Path) -> 
     webapp.install(app, tmp_path)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        for path in ("/app/", "/app/bots/1"):
+        for path in ("/", "/bots/1"):
             answer = await client.get(path)
             assert answer.status_code == 503
             assert "make setup" in answer.text
             assert answer.headers["content-security-policy"] == "default-src 'none'"
-        assert (await client.get("/app/assets/main-X.js")).status_code == 404
+        assert (await client.get("/assets/main-X.js")).status_code == 404

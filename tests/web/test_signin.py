@@ -37,8 +37,8 @@ async def test_sign_in_see_own_bots_reload_sign_out(
 
     page = await browser.new_page()
     problems = watch(page)
-    await page.goto(f"{api_url}/app/")
-    await expect(page).to_have_url(f"{api_url}/app/login")
+    await page.goto(f"{api_url}/")
+    await expect(page).to_have_url(f"{api_url}/login")
     await page.get_by_label("Email").fill(await email_of(owner))
     await page.get_by_label("Password").fill("wrong-password")
     await page.get_by_role("button", name="Sign in").click()
@@ -60,12 +60,12 @@ async def test_sign_in_see_own_bots_reload_sign_out(
     await page.screenshot(path=SHOTS / "bots.png", full_page=True)
 
     await page.reload()
-    await expect(page).to_have_url(f"{api_url}/app/")
+    await expect(page).to_have_url(f"{api_url}/")
     await expect(rows).to_have_count(2)
     assert idle.status_code == 201
 
     await page.get_by_role("button", name="Sign out").click()
-    await expect(page).to_have_url(f"{api_url}/app/login")
+    await expect(page).to_have_url(f"{api_url}/login")
     await page.reload()  # the refresh cookie no longer works
     await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     await expect(page.get_by_role("table")).to_have_count(0)

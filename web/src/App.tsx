@@ -50,7 +50,7 @@ export function App() {
         </Link>
         <nav aria-label={t.appName}>
           <Link to={{ name: "bots" }}>{t.nav.bots}</Link>
-          <a href="/executions">{t.nav.executions}</a>
+          <a href="/viewer/executions">{t.nav.executions}</a>
         </nav>
         <button type="button" className="sign-out" onClick={() => void leave()}>
           {t.signOut}

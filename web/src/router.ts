@@ -1,7 +1,7 @@
-// The app's client-side routes, all under /app/ (the API answers index.html for each).
+// The app's client-side routes (the server answers index.html for each).
 import { useEffect, useState } from "react";
 
-export const BASE = "/app";
+export const BASE = "";
 
 export type Route =
   | { name: "bots" }
