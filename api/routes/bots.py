@@ -197,7 +197,14 @@ async def _queue(
 
 @router.post("/{bot_id}/test", responses={202: {"model": TestRun}, **errors(402)})
 async def test_bot(
-    bot_id: uuid.UUID, user: CurrentUser, db: SessionDep, ctx: ContextDep, response: Response
+    bot_id: uuid.UUID,
+    user: CurrentUser,
+    db: SessionDep,
+    ctx: ContextDep,
+    response: Response,
+    wait: Annotated[
+        bool, Query(description="false: answer 202 at once, and follow the events instead.")
+    ] = True,
 ) -> TestRun:
     """A short dry run on the priority queue (a few pages, a screenshot per step).
 
@@ -206,6 +213,9 @@ async def test_bot(
     """
     bot = await _bot(db, user, bot_id)
     execution = await _queue(db, ctx, user, bot, store.Trigger.TEST)
+    if not wait:
+        response.status_code = 202
+        return TestRun(execution_id=execution.id, status=execution.status, finished=False)
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(ctx.settings.test_wait.total_seconds()):
             async for _ in follow(ctx, execution.id, keepalive=60):

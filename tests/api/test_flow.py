@@ -270,6 +270,17 @@ async def test_a_slow_test_run_answers_with_the_execution_to_follow(
     assert answer.json()["status"] == "queued"
 
 
+async def test_a_test_run_need_not_wait(new_user: ApiUser, site: DemoSite) -> None:
+    """The builder follows the run's events itself: the answer comes before any worker."""
+    client = await new_user()
+    bot = (await client.post("/bots", json={"name": "t", "workflow": paced_bot(site)})).json()
+    answer = await client.post(f"/bots/{bot['id']}/test", params={"wait": "false"})
+    assert (answer.status_code, answer.json()["finished"]) == (202, False)
+    assert answer.elapsed.total_seconds() < 5  # the wait is 10 s: skipped, not run out
+    execution = (await client.get(f"/executions/{answer.json()['execution_id']}")).json()
+    assert (execution["trigger"], execution["status"]) == ("test", "queued")
+
+
 async def test_the_whole_story_of_one_user(
     new_user: ApiUser, processes: Processes, site: DemoSite
 ) -> None:

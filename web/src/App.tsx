@@ -4,7 +4,8 @@ import { Bots } from "./Bots";
 import { Builder } from "./Builder";
 import { Link } from "./Link";
 import { go, goTo, parse, useRoute } from "./router";
-import { SignIn } from "./SignIn";
+import { History } from "./History";
+import { SignIn, SignUp } from "./SignIn";
 import { t } from "./strings";
 
 type Auth = "checking" | "in" | "out";
@@ -21,11 +22,11 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    if (auth === "out" && route.name !== "login") {
+    if (auth === "out" && route.name !== "login" && route.name !== "signup") {
       wanted = location.pathname;
       go({ name: "login" }, true);
     }
-    if (auth === "in" && route.name === "login") {
+    if (auth === "in" && (route.name === "login" || route.name === "signup")) {
       // back to the page that asked for the sign-in
       const target = wanted && parse(wanted).name !== "login" ? wanted : null;
       wanted = null;
@@ -35,8 +36,9 @@ export function App() {
   }, [auth, route.name]);
 
   if (auth === "checking") return <p className="loading">{t.loading}</p>;
-  if (auth === "out" || route.name === "login") {
-    return <SignIn onSignedIn={() => setAuth("in")} />;
+  if (auth === "out" || route.name === "login" || route.name === "signup") {
+    const entered = () => setAuth("in");
+    return route.name === "signup" ? <SignUp onSignedIn={entered} /> : <SignIn onSignedIn={entered} />;
   }
   const leave = async () => {
     await signOut();
@@ -59,6 +61,7 @@ export function App() {
       <main>
         {route.name === "bots" && <Bots />}
         {route.name === "bot" && <Builder key={route.id} botId={route.id} />}
+        {route.name === "history" && <History key={route.id} botId={route.id} />}
         {route.name === "missing" && <p role="alert">{t.errors.notFound}</p>}
       </main>
     </div>

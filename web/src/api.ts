@@ -77,25 +77,49 @@ export async function signIn(email: string, password: string): Promise<void> {
   access = ((await answer.json()) as { access_token: string }).access_token;
 }
 
+/** Create an account, then sign in to it. */
+export async function signUp(email: string, password: string): Promise<void> {
+  const answer = await fetch(`${BASE}/auth/register`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!answer.ok) throw await errorOf(answer);
+  await signIn(email, password);
+}
+
+/** The messages of a 422 by the request field they name (`body.password` → `password`). */
+export function fieldErrors(error: unknown): Record<string, string> {
+  const found: Record<string, string> = {};
+  if (!(error instanceof ApiError) || !Array.isArray(error.body?.details)) return found;
+  for (const detail of error.body.details as { field?: unknown; message?: unknown }[]) {
+    if (typeof detail.field !== "string" || typeof detail.message !== "string") continue;
+    const name = detail.field.split(".").slice(1).join(".") || detail.field;
+    found[name] ??= detail.message;
+  }
+  return found;
+}
+
 export async function signOut(): Promise<void> {
   try {
     await fetch(`${BASE}/auth/logout`, { method: "POST", credentials: "same-origin" });
+    if (viewerSince) {
+      await fetch("/viewer/logout", { method: "POST", credentials: "same-origin", redirect: "manual" });
+    }
   } finally {
     access = null;
+    viewerSince = 0;
   }
 }
 
-/** A JSON request with the access token; a 401 refreshes once and tries again. */
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** A request with the access token, answered as it comes (downloads, event streams); a 401
+ * refreshes once and tries again, then signs out. */
+export async function fetchAuthorized(path: string, init: RequestInit = {}): Promise<Response> {
   const send = () =>
     fetch(`${BASE}${path}`, {
-      method,
-      headers: {
-        ...(access ? { Authorization: `Bearer ${access}` } : {}),
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-      },
+      ...init,
+      headers: { ...(access ? { Authorization: `Bearer ${access}` } : {}), ...init.headers },
       credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
     });
   let answer = await send();
   if (answer.status === 401 && (await refresh())) answer = await send();
@@ -104,5 +128,46 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     onSignedOut();
   }
   if (!answer.ok) throw await errorOf(answer);
+  return answer;
+}
+
+/** A JSON request with the access token. */
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const answer = await fetchAuthorized(path, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return (answer.status === 204 ? null : await answer.json()) as T;
+}
+
+let viewerSince = 0;
+
+/** A viewer session for the signed-in user (the viewer's pages and its data routes read a
+ * cookie, not the bearer token): asked for at most every ten minutes. */
+export async function viewerSession(): Promise<void> {
+  if (Date.now() - viewerSince < 600_000) return;
+  const send = () =>
+    fetch("/viewer/session", {
+      method: "POST",
+      headers: access ? { Authorization: `Bearer ${access}` } : {},
+      credentials: "same-origin",
+    });
+  let answer = await send();
+  if (answer.status === 401 && (await refresh())) answer = await send();
+  if (!answer.ok) throw await errorOf(answer);
+  viewerSince = Date.now();
+}
+
+/** JSON from the viewer's data routes (the run document with its artifact links). */
+export async function viewerData<T>(path: string): Promise<T> {
+  await viewerSession();
+  let answer = await fetch(path, { credentials: "same-origin" });
+  if (answer.status === 401) {
+    viewerSince = 0; // ended on the server (signed out elsewhere, a password change)
+    await viewerSession();
+    answer = await fetch(path, { credentials: "same-origin" });
+  }
+  if (!answer.ok) throw await errorOf(answer);
+  return (await answer.json()) as T;
 }

@@ -6,7 +6,9 @@ export const BASE = "";
 export type Route =
   | { name: "bots" }
   | { name: "login" }
+  | { name: "signup" }
   | { name: "bot"; id: string }
+  | { name: "history"; id: string }
   | { name: "missing" };
 
 export function parse(path: string): Route {
@@ -14,7 +16,11 @@ export function parse(path: string): Route {
   const parts = rest.split("/").filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0 || (parts.length === 1 && parts[0] === "bots")) return { name: "bots" };
   if (parts.length === 1 && parts[0] === "login") return { name: "login" };
+  if (parts.length === 1 && parts[0] === "signup") return { name: "signup" };
   if (parts.length === 2 && parts[0] === "bots") return { name: "bot", id: parts[1] };
+  if (parts.length === 3 && parts[0] === "bots" && parts[2] === "history") {
+    return { name: "history", id: parts[1] };
+  }
   return { name: "missing" };
 }
 
@@ -22,8 +28,12 @@ export function href(route: Route): string {
   switch (route.name) {
     case "bot":
       return `${BASE}/bots/${encodeURIComponent(route.id)}`;
+    case "history":
+      return `${BASE}/bots/${encodeURIComponent(route.id)}/history`;
     case "login":
       return `${BASE}/login`;
+    case "signup":
+      return `${BASE}/signup`;
     default:
       return `${BASE}/`;
   }

@@ -31,9 +31,25 @@ export interface Bot {
   current_version: number | null;
   created_at: string;
   updated_at: string;
+  /** the newest execution; null when never run */
+  last_execution?: LastExecution | null;
+}
+
+export interface LastExecution {
+  id: string;
+  status: string;
+  rows: number;
+  created_at: string;
+  finished_at: string | null;
 }
 
 export interface BotDetail extends Bot {
+  workflow: Workflow;
+}
+
+export interface Version {
+  version: number;
+  created_at: string;
   workflow: Workflow;
 }
 
