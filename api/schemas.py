@@ -147,6 +147,22 @@ class BotOut(Response):
     updated_at: datetime
 
 
+class LastExecution(Response):
+    """A bot's newest execution, as the bots listing shows it."""
+
+    id: uuid.UUID
+    status: str
+    rows: int = Field(description="Rows it stored; counted when it finishes.")
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class BotSummary(BotOut):
+    last_execution: LastExecution | None = Field(
+        description="The bot's newest execution (whatever its status); null if it never ran."
+    )
+
+
 class BotDetail(BotOut):
     workflow: dict[str, Any]
 

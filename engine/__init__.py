@@ -10,6 +10,7 @@ from engine.errors import (
     LimitReached,
     NavigationError,
     NeedsBrowser,
+    NothingAtPoint,
     PathNotFound,
     Refused,
     StepError,
@@ -42,6 +43,7 @@ from engine.llm_suggest import SchemaSelectors, SuggestedField, suggest_selector
 from engine.network import Network
 from engine.nodes import KINDS, NodeKind
 from engine.nodes.llm_extract import asks_model
+from engine.pick import MeasuredCandidate, Pick, PickedElement, Point, pick
 from engine.probe import Probe, SelectorMatches, probe
 from engine.runner import run
 from engine.suggest import Candidate, PathStep, suggest, suggest_list
@@ -67,14 +69,19 @@ __all__ = [
     "LlmUsage",
     "LogEmitted",
     "LogLevel",
+    "MeasuredCandidate",
     "ModelError",
     "Models",
     "NavigationError",
     "NeedsBrowser",
     "Network",
     "NodeKind",
+    "NothingAtPoint",
     "PathNotFound",
     "PathStep",
+    "Pick",
+    "PickedElement",
+    "Point",
     "Probe",
     "Refused",
     "RowEmitted",
@@ -99,6 +106,7 @@ __all__ = [
     "json_schema",
     "load_workflow",
     "parse_json",
+    "pick",
     "probe",
     "run",
     "suggest",

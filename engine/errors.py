@@ -4,6 +4,7 @@
 EngineError
 ├── WorkflowInvalid        the bot document is wrong; nothing ran (CLI exit 2, API 422)
 ├── PathNotFound           a clicked element's path is not in the page; nothing is suggested
+├── NothingAtPoint         nothing pickable under a point of a screenshot; nothing is suggested
 └── StepError              one node failed; the runner applies the node's retry/on-error policy
     ├── NavigationError    a page could not be loaded (DNS, refused, timeout, HTTP status)
     │   ├── Refused        the network policy refused the page's address; never retried
@@ -55,6 +56,15 @@ class WorkflowInvalid(EngineError):
 
 class PathNotFound(EngineError):
     """A clicked element's path is not in the page's HTML; no selector is suggested."""
+
+
+class NothingAtPoint(EngineError):
+    """No element can be picked under a point of the page's screenshot (empty space, a frame,
+    a closed shadow root); nothing is suggested. `point` is the point's 0-based index."""
+
+    def __init__(self, message: str, point: int) -> None:
+        self.point = point
+        super().__init__(message)
 
 
 class StepError(EngineError):

@@ -4,6 +4,8 @@ screenshot, before they go into a bot."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -68,7 +70,8 @@ class Probe(BaseModel):
     html: str | None = Field(None, description="The page's HTML, when asked for.")
 
 
-async def _matches(page: BrowserPage, selector: str) -> SelectorMatches:
+async def match_selector(page: BrowserPage, selector: str) -> SelectorMatches:
+    """What `selector` matches on the page now: count, first samples, boxes on the viewport."""
     problem = validate_selector(selector)
     if problem is not None:
         return SelectorMatches(selector=selector, count=0, samples=[], boxes=[], error=problem)
@@ -85,22 +88,20 @@ async def _matches(page: BrowserPage, selector: str) -> SelectorMatches:
     )
 
 
-async def probe(
+@asynccontextmanager
+async def opened(
     pool: BrowserPool,
-    selectors: list[str],
     *,
-    url: str | None = None,
-    html: str | None = None,
-    screenshot: bool = True,
-    want_html: bool = False,
-    within: timedelta = timedelta(seconds=30),
-    network: Network | None = None,
-) -> Probe:
-    """Open `url` (or `html`) in a fresh context and try each selector on it.
+    url: str | None,
+    html: str | None,
+    within: timedelta,
+    network: Network | None,
+) -> AsyncIterator[BrowserPage]:
+    """`url` (or `html`) loaded in a fresh context whose requests are checked like a run's;
+    the whole block is bounded by `within`.
 
-    A bad selector is reported on its own entry; a page that does not load raises
-    `NavigationError` naming the URL (`Refused` where `network` does not let it go); the
-    whole probe is bounded by `within`. The page's requests are checked like a run's.
+    A page that does not load raises `NavigationError` naming the URL (`Refused` where
+    `network` does not let it go).
     """
     if (url is None) == (html is None):
         raise ValueError("give either a URL or HTML")
@@ -128,12 +129,40 @@ async def probe(
             except Exception as exc:
                 message = f"could not render the given HTML: {exc}"
                 raise NavigationError(message, "about:blank") from exc
-        found = [await _matches(page, selector) for selector in selectors]
+        yield page
+
+
+async def outline(page: BrowserPage, selector: str) -> None:
+    """Outline the selector's first matches in red, for the next screenshot."""
+    spelled = NodeContext.locator_selector(selector)
+    await page.page.locator(spelled).evaluate_all(_OUTLINE_SCRIPT, 50)
+
+
+async def probe(
+    pool: BrowserPool,
+    selectors: list[str],
+    *,
+    url: str | None = None,
+    html: str | None = None,
+    screenshot: bool = True,
+    want_html: bool = False,
+    within: timedelta = timedelta(seconds=30),
+    network: Network | None = None,
+) -> Probe:
+    """Open `url` (or `html`) in a fresh context and try each selector on it.
+
+    A bad selector is reported on its own entry; a page that does not load raises
+    `NavigationError` naming the URL (`Refused` where `network` does not let it go); the
+    whole probe is bounded by `within`. The page's requests are checked like a run's.
+    """
+    async with opened(pool, url=url, html=html, within=within, network=network) as page:
+        raw = page.page
+        found = [await match_selector(page, selector) for selector in selectors]
         if screenshot:
             for matched in found:
                 if matched.error is None and matched.count:
-                    spelled = NodeContext.locator_selector(matched.selector)
-                    await raw.locator(spelled).evaluate_all(_OUTLINE_SCRIPT, 50)
+                    await outline(page, matched.selector)
+        timeout_ms = int(within.total_seconds() * 1000)
         return Probe(
             url=raw.url,
             title=await raw.title(),

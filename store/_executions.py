@@ -37,10 +37,12 @@ class Execution(Base):
         Index(None, "status", "lease_until"),
         # a user's history, newest first
         Index(None, "user_id", "created_at"),
+        # a bot's history, newest first: its last run in the bots listing is one index probe
+        Index(None, "bot_id", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    bot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
+    bot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"))
     bot_version_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("bot_versions.id", ondelete="CASCADE"), index=True
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Text, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from store._base import utcnow
 from store._bots import Bot, BotVersion, Schedule
@@ -60,6 +61,31 @@ async def list_bots(
         .limit(limit)
     )
     return list(bots), int(total or 0)
+
+
+async def last_executions(
+    session: AsyncSession, user_id: uuid.UUID, bot_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Execution]:
+    """The newest execution of each of the user's bots among `bot_ids` that has run, by bot id;
+    one query for them all."""
+    ids = set(bot_ids)
+    if not ids:
+        return {}
+    run = aliased(Execution)
+    newest = (
+        select(run.id)
+        .where(run.bot_id == Bot.id)
+        .order_by(run.created_at.desc(), run.id.desc())
+        .limit(1)
+        .correlate(Bot)
+        .scalar_subquery()
+    )
+    found = await session.scalars(
+        select(Execution).where(
+            Execution.id.in_(select(newest).where(Bot.user_id == user_id, Bot.id.in_(ids)))
+        )
+    )
+    return {execution.bot_id: execution for execution in found}
 
 
 async def bot_names(

@@ -14,9 +14,12 @@ from engine import (
     EngineError,
     Llm,
     Network,
+    NothingAtPoint,
+    Point,
     Probe,
     SchemaField,
     SchemaSelectors,
+    pick,
     probe,
     suggest_selectors,
 )
@@ -31,25 +34,13 @@ REPLY_TTL = timedelta(minutes=2)
 
 
 async def answer_probe(rt: Runtime, probe_id: str, request: dict[str, Any]) -> None:
-    """Probe and reply `{"probe": ...}` (or, for a schema, `{"schema_selectors": ...}`) or
-    `{"error": ...}`; never raises for a bad page."""
-    schema = request.get("schema")
+    """Probe and reply `{"probe": ...}` (for a schema, `{"schema_selectors": ...}`; for
+    points, `{"pick": ...}`) or `{"error": ...}` (with `"point"`, the index of a point where
+    nothing can be picked); never raises for a bad page."""
     try:
-        within = timedelta(seconds=float(request.get("within_s", 30)))
-        found = await probe(
-            rt.pool,
-            list(request.get("selectors") or []),
-            url=request.get("url"),
-            html=request.get("html"),
-            screenshot=bool(request.get("screenshot", True)) and schema is None,
-            want_html=bool(request.get("want_html", False)) or schema is not None,
-            within=within,
-            network=Network.of(rt.egress),
-        )
-        reply: dict[str, Any] = {"probe": found.model_dump(mode="json")}
-        if schema is not None:
-            suggested = await _schema_selectors(rt, found, schema, within)
-            reply = {"schema_selectors": suggested.model_dump(mode="json")}
+        reply = await _answer(rt, request, timedelta(seconds=float(request.get("within_s", 30))))
+    except NothingAtPoint as exc:
+        reply = {"error": str(exc), "point": exc.point}
     except EngineError as exc:
         reply = {"error": str(exc)}
     except TimeoutError:
@@ -60,6 +51,35 @@ async def answer_probe(rt: Runtime, probe_id: str, request: dict[str, Any]) -> N
     key = probe_reply_key(probe_id)
     await rt.redis.rpush(key, json.dumps(reply))
     await rt.redis.expire(key, int(REPLY_TTL.total_seconds()))
+
+
+async def _answer(rt: Runtime, request: dict[str, Any], within: timedelta) -> dict[str, Any]:
+    network = Network.of(rt.egress)
+    if "points" in request:
+        picked = await pick(
+            rt.pool,
+            [Point.model_validate(point) for point in request["points"]],
+            url=request.get("url"),
+            html=request.get("html"),
+            within=within,
+            network=network,
+        )
+        return {"pick": picked.model_dump(mode="json")}
+    schema = request.get("schema")
+    found = await probe(
+        rt.pool,
+        list(request.get("selectors") or []),
+        url=request.get("url"),
+        html=request.get("html"),
+        screenshot=bool(request.get("screenshot", True)) and schema is None,
+        want_html=bool(request.get("want_html", False)) or schema is not None,
+        within=within,
+        network=network,
+    )
+    if schema is not None:
+        suggested = await _schema_selectors(rt, found, schema, within)
+        return {"schema_selectors": suggested.model_dump(mode="json")}
+    return {"probe": found.model_dump(mode="json")}
 
 
 async def _schema_selectors(

@@ -23,6 +23,7 @@ from api.schemas import (
     BotImport,
     BotIn,
     BotOut,
+    BotSummary,
     BotUpdate,
     ExecutionStarted,
     Page,
@@ -66,13 +67,20 @@ async def list_bots(
     search: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> Page[BotOut]:
-    """The user's bots, newest first; `search` matches name or description."""
+) -> Page[BotSummary]:
+    """The user's bots, newest first, each with its last execution; `search` matches name or
+    description."""
     bots, total = await store.list_bots(
         db, user.id, search=search, offset=(page - 1) * per_page, limit=per_page
     )
-    return Page[BotOut](
-        items=[BotOut.model_validate(bot) for bot in bots],
+    lasts = await store.last_executions(db, user.id, (bot.id for bot in bots))
+    return Page[BotSummary](
+        items=[
+            BotSummary.model_validate(
+                {**BotOut.model_validate(bot).model_dump(), "last_execution": lasts.get(bot.id)}
+            )
+            for bot in bots
+        ],
         total=total,
         page=page,
         per_page=per_page,

@@ -1,5 +1,5 @@
 """Selectors for the builder and the extension: try them on a live page, or have them
-suggested for an element the user clicked.
+suggested for an element the user clicked (by its path, or by a point of a screenshot).
 
 Pages are opened by a worker (the priority queue), never by the API; suggestions for HTML the
 extension sends are computed here, from the HTML alone.
@@ -23,7 +23,11 @@ from api.schemas import Request, Response, errors
 from engine import (
     Candidate,
     EngineError,
+    MeasuredCandidate,
     PathStep,
+    Pick,
+    PickedElement,
+    Point,
     Probe,
     SchemaField,
     SchemaSelectors,
@@ -99,6 +103,31 @@ class SuggestionOut(Response):
     candidates: list[Candidate] = Field(description="Most stable first.")
 
 
+class AtPoint(_Page):
+    points: list[Point] = Field(
+        min_length=1,
+        max_length=2,
+        description="Where the user clicked on the screenshot /selectors/test returned (the "
+        "same viewport), as fractions of its width and height: one point for the element "
+        "there, or two on two items of a list for item selectors.",
+        examples=[[{"x": 0.42, "y": 0.56}]],
+    )
+
+
+class AtPointOut(Response):
+    url: str
+    title: str
+    elements: list[PickedElement] = Field(description="The element under each point, in order.")
+    candidates: list[MeasuredCandidate] = Field(
+        description="Most stable first, each with its matches on the live page: for one point "
+        "the element's selectors, for two the item selectors of their list (none when nothing "
+        "around them repeats)."
+    )
+    screenshot: str = Field(
+        description="A PNG `data:` URI of the viewport, the first candidate's matches outlined."
+    )
+
+
 class FromSchema(_Page):
     fields: list[SchemaField] = Field(
         min_length=1,
@@ -124,6 +153,10 @@ async def _ask(
         raise ApiError(
             504, "probe_timeout", f"no worker answered within {wait.total_seconds():g} s"
         )
+    if "point" in answer:
+        field = f"body.points.{answer['point']}"
+        message = str(answer["error"])
+        raise ApiError(422, "nothing_at_point", message, [{"field": field, "message": message}])
     if "error" in answer:
         raise ApiError(422, "page_failed", str(answer["error"]), {"url": request.get("url")})
     return answer
@@ -132,6 +165,10 @@ async def _ask(
 async def _probe(db: store.Session, ctx: ContextDep, request: dict[str, Any]) -> Probe:
     answer = await _ask(db, ctx, request, ctx.settings.probe_wait)
     return Probe.model_validate_json(json.dumps(answer["probe"]))
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 @router.post("/test", responses=errors(422, 504))
@@ -146,7 +183,7 @@ async def test_selectors(
         url=found.url,
         title=found.title,
         selectors=found.selectors,
-        screenshot="data:image/png;base64," + base64.b64encode(shot).decode() if shot else None,
+        screenshot=_data_uri(shot) if shot else None,
     )
 
 
@@ -171,6 +208,26 @@ async def suggest_selectors(
         return SuggestionOut(candidates=suggest_list(html, body.examples or []))
     except EngineError as exc:
         raise ApiError(422, "element_not_found", str(exc)) from exc
+
+
+@router.post("/at-point", responses=errors(422, 504))
+async def selectors_at_point(
+    body: AtPoint, user: CurrentUser, db: SessionDep, ctx: ContextDep
+) -> AtPointOut:
+    """Open the page on a worker, take the element under each point of its screenshot and
+    rank selectors for it (for two points, for the list both are items of), each measured on
+    the page; a point on the background, a frame or a closed shadow root is refused."""
+    answer = await _ask(
+        db, ctx, body.model_dump(mode="json", exclude_none=True), ctx.settings.probe_wait
+    )
+    found = Pick.model_validate_json(json.dumps(answer["pick"]))
+    return AtPointOut(
+        url=found.url,
+        title=found.title,
+        elements=found.elements,
+        candidates=found.candidates,
+        screenshot=_data_uri(found.screenshot),
+    )
 
 
 @router.post("/from-schema", responses=errors(402, 422, 504))

@@ -123,3 +123,35 @@ async def test_a_bot_update_makes_a_version_and_search_finds_bots(
     assert len(page["items"]) == 1
     assert (await client.delete(f"/bots/{first['id']}")).status_code == 204
     assert (await client.get("/bots")).json()["total"] == 1
+
+
+async def test_the_bots_listing_shows_each_bots_last_execution(
+    new_user: ApiUser, processes: Processes, site: DemoSite
+) -> None:
+    client = await new_user()
+    idle = await client.post("/bots", json={"name": "idle", "workflow": paced_bot(site)})
+    assert idle.status_code == 201, idle.text
+    busy = (
+        await client.post("/bots", json={"name": "busy", "workflow": paced_bot(site, pages=2)})
+    ).json()
+    listed = (await client.get("/bots")).json()["items"]
+    assert [(b["name"], b["last_execution"]) for b in listed] == [("busy", None), ("idle", None)]
+
+    processes.start("worker")
+    first = (await client.post(f"/bots/{busy['id']}/execute")).json()["execution_id"]
+    assert (await wait_finished(client, first))["rows"] == 6
+    await client.put(f"/bots/{busy['id']}", json={"workflow": paced_bot(site, pages=1)})
+    second = (await client.post(f"/bots/{busy['id']}/execute")).json()["execution_id"]
+    finished = await wait_finished(client, second)
+    assert (finished["status"], finished["rows"]) == ("succeeded", 3)
+
+    listed = (await client.get("/bots")).json()["items"]
+    last = {b["name"]: b["last_execution"] for b in listed}
+    assert last["idle"] is None
+    assert last["busy"] == {
+        "id": second,
+        "status": "succeeded",
+        "rows": 3,
+        "created_at": finished["created_at"],
+        "finished_at": finished["finished_at"],
+    }

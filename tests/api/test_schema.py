@@ -45,7 +45,7 @@ async def test_generated_requests_find_no_server_error_and_no_schema_violation(
             # probe (and selectors from a model) wait for a worker, and none runs here; signing
             # out everywhere may revoke the run's own API key (all are tested on their own)
             "--exclude-path-regex",
-            "/(events|ws|test|suggest|from-schema|logout-all)$",
+            "/(events|ws|test|suggest|at-point|from-schema|logout-all)$",
             # deleting the account mid-run would leave the rest unauthorised
             "--exclude-path",
             "/api/v1/users/me",

@@ -7,6 +7,7 @@ import base64
 from typing import Any
 
 import httpx
+import pytest
 from parsel import Selector
 from playwright.async_api import Browser
 from selectolax.lexbor import LexborHTMLParser
@@ -203,5 +204,178 @@ async def test_a_probe_nobody_answers_times_out(processes: Processes) -> None:
             json={"html": "<p>x</p>", "selectors": ["p"]},
             headers={"Authorization": f"Bearer {token}"},
         )
+        assert answer.status_code == 504
+        assert error_of(answer)["code"] == "probe_timeout"
+        answer = await client.post(
+            "/selectors/at-point",
+            json={"html": "<p>x</p>", "points": [{"x": 0.5, "y": 0.5}]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
     assert answer.status_code == 504
     assert error_of(answer)["code"] == "probe_timeout"
+
+
+def _centre(box: list[float]) -> dict[str, float]:
+    left, top, width, height = box
+    return {"x": left + width / 2, "y": top + height / 2}
+
+
+async def test_a_point_on_the_screenshot_picks_the_element_there(
+    new_user: ApiUser, processes: Processes, site: DemoSite, browser: Browser
+) -> None:
+    processes.start("worker")
+    client = await new_user()
+    shop = f"{site.base_url}/shop"
+    html = httpx.get(shop).text
+    title_css = "li.product[data-id='p003'] a.title"
+    target = LexborHTMLParser(html).css_first(title_css)
+    assert target is not None
+    # where the builder showed the title: /selectors/test's screenshot has the same viewport
+    shown = await client.post("/selectors/test", json={"url": shop, "selectors": [title_css]})
+    assert shown.status_code == 200, shown.text
+    box = shown.json()["selectors"][0]["boxes"][0]
+
+    answer = await client.post(
+        "/selectors/at-point", json={"url": shop, "points": [_centre(box)]}, timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body) == {"url", "title", "elements", "candidates", "screenshot"}
+    assert body["url"] == shop
+    (element,) = body["elements"]
+    assert (element["tag"], element["text"]) == ("a", target.text())
+    assert element["box"] == pytest.approx(box, abs=1e-4)
+    assert element["path"][0]["tag"] == "html"
+    assert element["path"][-1]["classes"] == ["title"]
+    assert element["path"][-2]["attributes"]["data-id"] == "p003"
+    assert 1 < len(body["candidates"]) <= 8
+    best = body["candidates"][0]
+    assert best["unique"] is True
+    assert best["matches"] == best["count"] == 1
+    assert best["boxes"] == [pytest.approx(box, abs=1e-4)]
+    assert _texts(html, best) == [target.text()]
+    # the product's data-id makes it stable: no position
+    assert "data-id" in best["reason"]
+    assert "nth-" not in best["selector"]
+    assert "position" not in best["reason"]
+    for candidate in body["candidates"]:  # each measured on the page: boxes of visible ones
+        assert candidate["count"] >= len(candidate["boxes"]) >= 1
+        if candidate["unique"] and candidate["kind"] == "css":
+            assert candidate["boxes"] == [pytest.approx(box, abs=1e-4)]
+    assert base64.b64decode(body["screenshot"].split(",", 1)[1]).startswith(PNG)
+    assert await _outlined(browser, body["screenshot"], best["boxes"][0]) == [240, 68, 56]
+
+
+async def test_two_points_on_list_items_pick_the_list(
+    new_user: ApiUser, processes: Processes, site: DemoSite, browser: Browser
+) -> None:
+    processes.start("worker")
+    client = await new_user()
+    shop = f"{site.base_url}/shop"
+    html = httpx.get(shop).text
+    shown = await client.post("/selectors/test", json={"url": shop, "selectors": ["li.product"]})
+    assert shown.status_code == 200, shown.text
+    products = shown.json()["selectors"][0]
+    points = [_centre(products["boxes"][0]), _centre(products["boxes"][3])]
+
+    answer = await client.post("/selectors/at-point", json={"url": shop, "points": points})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert len(body["elements"]) == 2
+    best = body["candidates"][0]
+    assert best["unique"] is True
+    items = [item.text() for item in LexborHTMLParser(html).css("li.product")]
+    assert best["matches"] == best["count"] == products["count"] == len(items) > 5
+    assert best["boxes"] == [pytest.approx(b, abs=1e-4) for b in products["boxes"]]
+    assert _texts(html, best) == items
+    assert await _outlined(browser, body["screenshot"], best["boxes"][2]) == [240, 68, 56]
+
+
+PAGE = "<style>body { margin: 0 } p, li { height: 100px; margin: 0 }</style>"
+
+
+async def test_points_with_nothing_to_pick_are_refused(
+    new_user: ApiUser, processes: Processes, lab: Lab, api_url: str
+) -> None:
+    processes.start("worker")
+    client = await new_user()
+
+    async def refused(html: str, *points: tuple[float, float]) -> dict[str, Any]:
+        json = {"html": html, "points": [{"x": x, "y": y} for x, y in points]}
+        answer = await client.post("/selectors/at-point", json=json)
+        assert answer.status_code == 422, answer.text
+        return error_of(answer)
+
+    # the second point is on the background, below the paragraph
+    error = await refused(PAGE + "<p>text</p>", (0.5, 0.05), (0.5, 0.9))
+    assert error["code"] == "nothing_at_point"
+    assert error["message"].startswith("point 2 (x=0.5, y=0.9): nothing is there")
+    assert error["details"] == [{"field": "body.points.1", "message": error["message"]}]
+
+    error = await refused(PAGE + "<iframe srcdoc='<p>inside</p>' id=shown></iframe>", (0.01, 0.01))
+    assert error["code"] == "nothing_at_point"
+    assert 'inside a frame (<iframe id="shown">)' in error["message"]
+
+    sealed = """<sealed-box></sealed-box><script>
+    customElements.define('sealed-box', class extends HTMLElement { constructor() { super();
+      this.attachShadow({mode: 'closed'}).innerHTML = '<p style="height: 100px">sealed</p>';
+    } });</script>"""
+    error = await refused(PAGE + sealed, (0.2, 0.05))
+    assert error["code"] == "nothing_at_point"
+    assert "closed shadow root of <sealed-box>" in error["message"]
+    assert error["details"][0]["field"] == "body.points.0"
+
+    for points, field in (
+        ([{"x": 1.5, "y": 0.2}], "body.points.0.x"),
+        ([{"x": 0.5, "y": -0.1}], "body.points.0.y"),
+        ([{"x": 0.5, "y": 0.5}] * 3, "body.points"),
+        ([], "body.points"),
+    ):
+        answer = await client.post("/selectors/at-point", json={"html": "<p>", "points": points})
+        assert answer.status_code == 422, answer.text
+        assert [d["field"] for d in error_of(answer)["details"]] == [field]
+
+    # the page goes through the worker's network policy like a run's
+    answer = await client.post(
+        "/selectors/at-point",
+        json={"url": lab.canary_url("/at-point"), "points": [{"x": 0.5, "y": 0.5}]},
+    )
+    assert answer.status_code == 422, answer.text
+    assert error_of(answer)["code"] == "page_failed"
+    assert "(rule 'loopback')" in error_of(answer)["message"]
+    assert lab.canary.hits == 0
+
+    async with httpx.AsyncClient(base_url=f"{api_url}/api/v1") as anonymous:
+        answer = await anonymous.post(
+            "/selectors/at-point", json={"html": "<p>x</p>", "points": [{"x": 0.5, "y": 0.5}]}
+        )
+    assert answer.status_code == 401
+
+
+async def test_a_point_in_an_open_shadow_root_is_picked_as_the_html_reads(
+    new_user: ApiUser, processes: Processes
+) -> None:
+    processes.start("worker")
+    client = await new_user()
+    html = (
+        PAGE
+        + """<div id="host"></div><script>
+    document.getElementById('host').attachShadow({mode: 'open'}).innerHTML =
+      '<style>ul { margin: 0 } li { height: 100px }</style>' +
+      '<ul><li class="row" data-id="a">A</li><li class="row" data-id="b">B</li></ul>';
+    </script>"""
+    )
+    answer = await client.post(
+        "/selectors/at-point", json={"html": html, "points": [{"x": 0.5, "y": 0.15}]}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [step["tag"] for step in body["elements"][0]["path"]] == [
+        "html",
+        "body",
+        "div",
+        "ul",
+        "li",
+    ]
+    best = body["candidates"][0]
+    assert (best["selector"], best["count"], best["unique"]) == ('[data-id="b"]', 1, True)

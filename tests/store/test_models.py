@@ -194,3 +194,55 @@ async def test_rows_keep_their_key_order(backend: str, pg_url: str, tmp_path: Pa
         assert [list(json.loads(line)) for line in text] == [list(row) for row in data]
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+async def test_the_last_execution_of_each_bot(backend: str, pg_url: str, tmp_path: Path) -> None:
+    url = pg_url if backend == "postgresql" else f"sqlite+aiosqlite:///{tmp_path / 'last.db'}"
+    if backend == "sqlite":
+        store.upgrade(url)
+    engine = store.create_engine(url)
+
+    def run(bot: Bot, minute: int, status: ExecutionStatus, rows: int) -> Execution:
+        return Execution(
+            bot_id=bot.id,
+            bot_version_id=versions[bot.id],
+            user_id=bot.user_id,
+            trigger=Trigger.MANUAL,
+            status=status,
+            rows=rows,
+            created_at=datetime(2026, 12, 1, 9, minute, tzinfo=UTC),
+        )
+
+    try:
+        async with store.session_factory(engine)() as session:
+            user, older = await _owner_with_execution(session)
+            stranger, theirs = await _owner_with_execution(session)
+            bots = [Bot(user_id=user.id, name=name, current_version=1) for name in ("a", "b")]
+            session.add_all(bots)
+            await session.flush()
+            session.add_all(BotVersion(bot_id=b.id, version=1, workflow=WORKFLOW) for b in bots)
+            await session.flush()
+            found = await session.execute(sa.select(BotVersion.bot_id, BotVersion.id))
+            versions = dict(found.all())
+            ran, idle = bots
+            newest = run(ran, 30, ExecutionStatus.RUNNING, 0)
+            session.add_all(
+                [
+                    run(ran, 10, ExecutionStatus.SUCCEEDED, 12),
+                    newest,
+                    run(ran, 20, ExecutionStatus.FAILED, 3),
+                ]
+            )
+            await session.commit()
+
+            asked = [ran.id, idle.id, older.bot_id, theirs.bot_id]
+            last = await store.last_executions(session, user.id, asked)
+            assert set(last) == {ran.id, older.bot_id}  # never run, another user's: absent
+            assert last[ran.id].id == newest.id
+            assert (last[ran.id].status, last[ran.id].rows) == (ExecutionStatus.RUNNING, 0)
+            assert last[older.bot_id].id == older.id
+            assert await store.last_executions(session, user.id, []) == {}
+            assert set(await store.last_executions(session, stranger.id, asked)) == {theirs.bot_id}
+    finally:
+        await engine.dispose()
