@@ -3,7 +3,7 @@
 // with how many elements it matches (outlined over the screenshot); the chosen one fills the field.
 import { useEffect, useRef, useState, type FormEvent, type MouseEvent } from "react";
 import { ApiError, request } from "./api";
-import { boxStyle, pointOf, type Box, type PickMode, type Point } from "./picker";
+import { boxStyle, pointOf, type Box, type PickMode, type Point } from "./picking";
 import { t } from "./strings";
 
 interface Candidate {

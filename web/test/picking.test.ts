@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { boxStyle, modeFor, pageUrl, pickerUi, pointOf } from "../src/picker";
+import { boxStyle, modeFor, pageUrl, pickerUi, pointOf } from "../src/picking";
 import type { Workflow } from "../src/types";
 
 const shop: Workflow = {
