@@ -282,3 +282,26 @@ async def test_pages_need_a_session_and_hide_other_users_runs(
             "/viewer/logout", headers={**as_stranger, "Origin": "http://evil.test"}
         )
         assert crossed.status_code == 403
+
+
+async def test_the_web_app_opens_a_viewer_session_with_its_access_token(
+    api_url: str, new_user: ApiUser
+) -> None:
+    owner = await new_user()
+    async with httpx.AsyncClient(base_url=api_url, follow_redirects=False) as browser_like:
+        # a cookie alone (what another site's page could make the browser send) opens nothing
+        refused = await browser_like.post("/viewer/session")
+        assert refused.status_code == 401
+        assert "trawler_session" not in refused.cookies
+        opened = await browser_like.post(
+            "/viewer/session", headers={"Authorization": owner.headers["Authorization"]}
+        )
+        assert opened.status_code == 204
+        cookie = opened.cookies["trawler_session"]
+        assert "httponly" in opened.headers["set-cookie"].lower()
+        assert "samesite=lax" in opened.headers["set-cookie"].lower()
+        listed = await browser_like.get(
+            "/viewer/executions", headers={"Cookie": f"trawler_session={cookie}"}
+        )
+        assert listed.status_code == 200
+        assert "Executions" in listed.text
