@@ -306,6 +306,24 @@ class ScheduleOut(Response):
     )
 
 
+class SchedulePreviewIn(Request):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"cron": "0 9 * * 1-5", "timezone": "Asia/Seoul"}]}
+    )
+
+    cron: str = Field(
+        max_length=120,
+        description="Five crontab fields: minute hour day-of-month month day-of-week.",
+    )
+    timezone: str = Field("UTC", max_length=64)
+
+
+class SchedulePreview(Response):
+    next_runs: list[datetime] = Field(
+        description="The next five run times, in UTC, as the scheduler would fire them."
+    )
+
+
 class LogOut(Response):
     id: int
     step: int | None

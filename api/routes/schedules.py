@@ -12,7 +12,14 @@ import store
 from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError, not_found
 from api.quota import limits_of
-from api.schemas import ScheduleIn, ScheduleOut, ScheduleUpdate, errors
+from api.schemas import (
+    ScheduleIn,
+    ScheduleOut,
+    SchedulePreview,
+    SchedulePreviewIn,
+    ScheduleUpdate,
+    errors,
+)
 from worker.cron import upcoming
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
@@ -88,6 +95,16 @@ async def create_schedule(
     db.add(schedule)
     await db.commit()
     return _out(schedule, ctx)
+
+
+@router.post("/preview", responses=errors(402, 422))
+async def preview_schedule(
+    body: SchedulePreviewIn, user: CurrentUser, ctx: ContextDep
+) -> SchedulePreview:
+    """The next five times a schedule with this cron and time zone would run, checked as
+    saving it is (422 naming the field, 402 past the plan's interval); nothing is saved."""
+    _times(body.cron, body.timezone, ctx, user)
+    return SchedulePreview(next_runs=upcoming(body.cron.strip(), body.timezone, 5, now=ctx.now()))
 
 
 @router.get("/{schedule_id}")

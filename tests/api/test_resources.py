@@ -55,6 +55,33 @@ async def test_schedules_are_validated_previewed_toggled_and_deleted(
         assert (await stranger.request(method, path, json=body)).status_code == 404
 
 
+async def test_a_cron_is_previewed_as_it_would_be_saved(new_user: ApiUser) -> None:
+    client = await new_user()
+    preview = await client.post(
+        "/schedules/preview", json={"cron": " 0 9 * * 1-5 ", "timezone": "Asia/Seoul"}
+    )
+    assert preview.status_code == 200, preview.text
+    runs = [datetime.fromisoformat(t) for t in preview.json()["next_runs"]]
+    assert len(runs) == 5
+    assert runs == sorted(runs)
+    assert runs[0] > datetime.now().astimezone()
+    assert all(t.utcoffset() == timedelta(0) for t in runs)
+    assert all(t.hour == 0 and t.minute == 0 and t.weekday() < 5 for t in runs)  # 09:00 KST
+    # the answers saving would give, and nothing saved
+    bad_cron = await client.post("/schedules/preview", json={"cron": "61 * * * *"})
+    assert bad_cron.status_code == 422
+    assert error_of(bad_cron)["details"][0]["field"] == "cron"
+    assert "61" in error_of(bad_cron)["message"]
+    bad_zone = await client.post("/schedules/preview", json={"cron": "0 9 * * *", "timezone": "X"})
+    assert error_of(bad_zone)["details"] == [
+        {"field": "timezone", "message": "unknown time zone 'X'"}
+    ]
+    too_often = await client.post("/schedules/preview", json={"cron": "*/5 * * * *"})
+    assert too_often.status_code == 402
+    assert error_of(too_often)["details"]["limit"] == "min_schedule_interval"
+    assert (await client.get("/schedules")).json() == []
+
+
 async def test_executions_listed_with_logs_usage_and_the_concurrency_quota(
     new_user: ApiUser, processes: Processes, site: DemoSite
 ) -> None:
