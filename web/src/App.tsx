@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { refresh, signOut, whenSignedOut } from "./api";
 import { Bots } from "./Bots";
 import { Builder } from "./Builder";
+import { Executions } from "./Executions";
 import { Link } from "./Link";
 import { go, goTo, parse, useRoute } from "./router";
 import { History } from "./History";
@@ -23,12 +24,12 @@ export function App() {
 
   useEffect(() => {
     if (auth === "out" && route.name !== "login" && route.name !== "signup") {
-      wanted = location.pathname;
+      wanted = location.pathname + location.search;
       go({ name: "login" }, true);
     }
     if (auth === "in" && (route.name === "login" || route.name === "signup")) {
       // back to the page that asked for the sign-in
-      const target = wanted && parse(wanted).name !== "login" ? wanted : null;
+      const target = wanted && parse(wanted.split("?")[0]).name !== "login" ? wanted : null;
       wanted = null;
       if (target) goTo(target, true);
       else go({ name: "bots" }, true);
@@ -51,8 +52,12 @@ export function App() {
           {t.appName}
         </Link>
         <nav aria-label={t.appName}>
-          <Link to={{ name: "bots" }}>{t.nav.bots}</Link>
-          <a href="/viewer/executions">{t.nav.executions}</a>
+          <Link to={{ name: "bots" }} current={route.name === "bots"}>
+            {t.nav.bots}
+          </Link>
+          <Link to={{ name: "executions" }} current={route.name === "executions"}>
+            {t.nav.executions}
+          </Link>
         </nav>
         <button type="button" className="sign-out" onClick={() => void leave()}>
           {t.signOut}
@@ -62,6 +67,7 @@ export function App() {
         {route.name === "bots" && <Bots />}
         {route.name === "bot" && <Builder key={route.id} botId={route.id} />}
         {route.name === "history" && <History key={route.id} botId={route.id} />}
+        {route.name === "executions" && <Executions />}
         {route.name === "missing" && <p role="alert">{t.errors.notFound}</p>}
       </main>
     </div>

@@ -7,6 +7,8 @@ export function Link(props: {
   children: ReactNode;
   className?: string;
   label?: string;
+  /** the page shown now (aria-current) */
+  current?: boolean;
 }) {
   const click = (event: MouseEvent) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
@@ -14,7 +16,13 @@ export function Link(props: {
     if (mayLeave()) go(props.to);
   };
   return (
-    <a href={href(props.to)} onClick={click} className={props.className} aria-label={props.label}>
+    <a
+      href={href(props.to)}
+      onClick={click}
+      className={props.className}
+      aria-label={props.label}
+      aria-current={props.current ? "page" : undefined}
+    >
       {props.children}
     </a>
   );

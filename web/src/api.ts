@@ -171,3 +171,20 @@ export async function viewerData<T>(path: string): Promise<T> {
   if (!answer.ok) throw await errorOf(answer);
   return (await answer.json()) as T;
 }
+
+/** Open a viewer page (`/viewer/...`) in a new tab, signed in as the app's user: the tab is
+ * opened at once (while the click still counts, so no popup blocker stops it), a viewer
+ * session is made sure of with the access token, and only then is the tab sent to `path`.
+ * Call it straight from a click handler. A failure closes the tab and is thrown. */
+export async function openViewer(path: string): Promise<void> {
+  const tab = window.open("about:blank", "_blank");
+  if (tab) tab.opener = null; // the viewer's page gets no handle on the app
+  try {
+    await viewerSession();
+  } catch (exc) {
+    tab?.close();
+    throw exc;
+  }
+  if (tab) tab.location.href = new URL(path, location.href).href;
+  else location.assign(path); // no new tab allowed: open it here
+}

@@ -9,7 +9,13 @@ export type Route =
   | { name: "signup" }
   | { name: "bot"; id: string }
   | { name: "history"; id: string }
+  | { name: "executions" }
+  | { name: "schedules" }
+  | { name: "settings" }
   | { name: "missing" };
+
+/** Pages that are one fixed path each. */
+const PAGES = ["executions", "schedules", "settings"] as const;
 
 export function parse(path: string): Route {
   const rest = path.startsWith(BASE) ? path.slice(BASE.length) : path;
@@ -21,6 +27,8 @@ export function parse(path: string): Route {
   if (parts.length === 3 && parts[0] === "bots" && parts[2] === "history") {
     return { name: "history", id: parts[1] };
   }
+  const page = PAGES.find((name) => parts.length === 1 && parts[0] === name);
+  if (page) return { name: page };
   return { name: "missing" };
 }
 
@@ -34,6 +42,10 @@ export function href(route: Route): string {
       return `${BASE}/login`;
     case "signup":
       return `${BASE}/signup`;
+    case "executions":
+    case "schedules":
+    case "settings":
+      return `${BASE}/${route.name}`;
     default:
       return `${BASE}/`;
   }

@@ -88,3 +88,83 @@ export interface Issue {
   field: string | null;
   message: string;
 }
+
+/** An execution as the executions list shows it. */
+export interface Run extends Execution {
+  bot_version_id: string;
+  trigger: string;
+  started_at: string | null;
+  finished_at: string | null;
+  attempt: number;
+  pages: number;
+  rows: number;
+  error: string | null;
+}
+
+export interface Schedule {
+  id: string;
+  bot_id: string;
+  cron: string;
+  timezone: string;
+  active: boolean;
+  next_run_at: string | null;
+  last_run_at: string | null;
+  last_skip_reason: string | null;
+  created_at: string;
+  next_runs: string[];
+}
+
+export interface SchedulePreview {
+  next_runs: string[];
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface ApiKeyCreated extends ApiKey {
+  key: string;
+}
+
+export interface ProxyOut {
+  id: string;
+  name: string;
+  url: string;
+  tags: string[];
+  tier: number;
+  created_at: string;
+  disabled_reason: string | null;
+}
+
+export interface ModelEndpoint {
+  id: string;
+  name: string;
+  kind: string;
+  base_url: string;
+  model: string;
+  has_api_key: boolean;
+  context_tokens: number;
+  mode: string | null;
+  created_at: string;
+}
+
+export interface Usage {
+  month: string;
+  executions: number;
+  rows: number;
+  pages: number;
+  llm_tokens: number;
+  limits: Record<string, number | null>;
+}
+
+export interface Me {
+  id: string;
+  email: string;
+  plan: string;
+  created_at: string;
+}
