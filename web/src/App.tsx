@@ -6,6 +6,7 @@ import { Executions } from "./Executions";
 import { Link } from "./Link";
 import { go, goTo, parse, useRoute } from "./router";
 import { History } from "./History";
+import { Schedules } from "./Schedules";
 import { SignIn, SignUp } from "./SignIn";
 import { t } from "./strings";
 
@@ -58,6 +59,9 @@ export function App() {
           <Link to={{ name: "executions" }} current={route.name === "executions"}>
             {t.nav.executions}
           </Link>
+          <Link to={{ name: "schedules" }} current={route.name === "schedules"}>
+            {t.dashboard.nav.schedules}
+          </Link>
         </nav>
         <button type="button" className="sign-out" onClick={() => void leave()}>
           {t.signOut}
@@ -68,6 +72,7 @@ export function App() {
         {route.name === "bot" && <Builder key={route.id} botId={route.id} />}
         {route.name === "history" && <History key={route.id} botId={route.id} />}
         {route.name === "executions" && <Executions />}
+        {route.name === "schedules" && <Schedules />}
         {route.name === "missing" && <p role="alert">{t.errors.notFound}</p>}
       </main>
     </div>

@@ -21,7 +21,8 @@ export function messageOf(exc: unknown): string {
   if (!(exc instanceof ApiError)) return t.errors.network;
   const listed = details(exc).filter((detail) => detail.message);
   if (exc.message === t.dashboard.invalidRequest && listed.length > 0) {
-    return listed.map((d) => (d.field ? `${fieldOf(d.field)}: ${d.message}` : d.message)).join("; ");
+    const each = listed.map((d) => (d.field ? `${fieldOf(d.field)}: ${d.message}` : d.message));
+    return each.join("; ");
   }
   const retry = retryAfter(exc);
   return retry === null ? exc.message : `${exc.message}. ${t.dashboard.tryAgainIn(retry)}`;

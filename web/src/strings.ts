@@ -314,7 +314,8 @@ export const t = {
     confirmDelete: (name: string) => `Delete ${name}?`,
     models: "Model endpoints",
     modelsHint:
-      "Your own OpenAI-compatible or Ollama endpoints; an llm_extract node names one as its provider.",
+      "Your own OpenAI-compatible or Ollama endpoints; an llm_extract node names one as its " +
+      "provider.",
     modelsLabel: "Your model endpoints",
     noModels: "No model endpoints yet.",
     kind: "Kind",
