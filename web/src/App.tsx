@@ -7,6 +7,7 @@ import { Link } from "./Link";
 import { go, goTo, parse, useRoute } from "./router";
 import { History } from "./History";
 import { Schedules } from "./Schedules";
+import { Settings } from "./Settings";
 import { SignIn, SignUp } from "./SignIn";
 import { t } from "./strings";
 
@@ -62,6 +63,9 @@ export function App() {
           <Link to={{ name: "schedules" }} current={route.name === "schedules"}>
             {t.dashboard.nav.schedules}
           </Link>
+          <Link to={{ name: "settings" }} current={route.name === "settings"}>
+            {t.dashboard.nav.settings}
+          </Link>
         </nav>
         <button type="button" className="sign-out" onClick={() => void leave()}>
           {t.signOut}
@@ -73,6 +77,7 @@ export function App() {
         {route.name === "history" && <History key={route.id} botId={route.id} />}
         {route.name === "executions" && <Executions />}
         {route.name === "schedules" && <Schedules />}
+        {route.name === "settings" && <Settings />}
         {route.name === "missing" && <p role="alert">{t.errors.notFound}</p>}
       </main>
     </div>
