@@ -79,6 +79,16 @@ async def test_list_filter_download_replay_and_cancel(
         await run.get_by_role("button", name="Download JSON").click()
     saved = await started.value
     assert json.loads(Path(await saved.path()).read_text()) == paced_rows(2)
+    # the menu from the keyboard: Enter opens it, Escape closes it and keeps the focus
+    menu = run.locator("summary")
+    await menu.focus()
+    await page.keyboard.press("Enter")
+    await expect(run.get_by_role("button", name="Download XLSX")).to_be_visible()
+    await page.keyboard.press("Tab")
+    await expect(run.get_by_role("button", name="Download CSV")).to_be_focused()
+    await page.keyboard.press("Escape")
+    await expect(run.get_by_role("button", name="Download CSV")).to_be_hidden()
+    await expect(menu).to_be_focused()
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=SHOTS / "executions.png", full_page=True)
 

@@ -280,7 +280,9 @@ function RunRow(props: { run: Run; bot: string | null | undefined; onChange: (ru
         )}
       </td>
       <td>
-        <span className={`status ${run.status}`}>{statusText(run.status)}</span>
+        <span className={`status ${run.status}`} aria-live="polite">
+          {statusText(run.status)}
+        </span>
         {run.error && (
           <span className="run-error" title={run.error}>
             {run.error}

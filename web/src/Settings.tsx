@@ -72,6 +72,7 @@ function Panel(props: { id: string; title: string; hint?: string; children: Reac
 function Remove(props: {
   label: string;
   text: string;
+  busyText?: string;
   ask: string;
   path: string;
   done: () => void;
@@ -94,7 +95,7 @@ function Remove(props: {
         aria-label={props.label}
         aria-describedby={id}
       >
-        {busy ? t.dashboard.deleting : props.text}
+        {busy ? (props.busyText ?? t.dashboard.deleting) : props.text}
       </button>
       <Problem id={id} text={problem} />
     </>
@@ -300,6 +301,7 @@ function ApiKeys() {
                           <Remove
                             label={t.settings.revokeOf(key.name)}
                             text={t.settings.revoke}
+                            busyText={t.settings.revoking}
                             ask={t.settings.confirmRevoke(key.name)}
                             path={`/api-keys/${key.id}`}
                             done={keys.reload}

@@ -293,6 +293,7 @@ export const t = {
     active: "active",
     revokedAt: (when: string) => `revoked ${when}`,
     revoke: "Revoke",
+    revoking: "Revoking…",
     revokeOf: (name: string) => `Revoke ${name}`,
     confirmRevoke: (name: string) => `Revoke the key ${name}? Whatever uses it stops working.`,
     proxies: "Proxies",
