@@ -284,7 +284,7 @@ function RunRow(props: { run: Run; bot: string | null | undefined; onChange: (ru
           {statusText(run.status)}
         </span>
         {run.error && (
-          <span className="run-error" title={run.error}>
+          <span className="exec-error" title={run.error}>
             {run.error}
           </span>
         )}
@@ -294,7 +294,7 @@ function RunRow(props: { run: Run; bot: string | null | undefined; onChange: (ru
       <td className="wide">{duration(run)}</td>
       <td className="wide number">{run.pages}</td>
       <td className="number rows">{run.rows}</td>
-      <td className="actions">
+      <td className="row-actions">
         <div className="action-row">
           <details className="menu" onKeyDown={closeOnEscape}>
             <summary aria-describedby={problemId}>{t.executions.download}</summary>

@@ -201,7 +201,7 @@ function ScheduleRow(props: {
           <span className="hint block">{t.schedules.skipped(schedule.last_skip_reason)}</span>
         )}
       </td>
-      <td className="actions">
+      <td className="row-actions">
         <div className="action-row">
           <button
             type="button"

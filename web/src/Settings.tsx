@@ -162,7 +162,7 @@ function UsagePanel() {
                 <th scope="col">{t.settings.name}</th>
                 <th scope="col">{t.settings.used}</th>
                 <th scope="col" className="wide">
-                  <span className="sr-only">{t.settings.used}</span>
+                  <span className="visually-hidden">{t.settings.used}</span>
                 </th>
               </tr>
             </thead>
@@ -295,7 +295,7 @@ function ApiKeys() {
                         ? t.settings.revokedAt(when(key.revoked_at))
                         : t.settings.active}
                     </td>
-                    <td className="actions">
+                    <td className="row-actions">
                       <div className="action-row">
                         {!key.revoked_at && (
                           <Remove
@@ -390,7 +390,7 @@ function Proxies() {
                     <td className="wide">{proxy.tags.join(", ")}</td>
                     <td className="number">{proxy.tier}</td>
                     <td>{proxy.disabled_reason ?? t.settings.inUse}</td>
-                    <td className="actions">
+                    <td className="row-actions">
                       <div className="action-row">
                         <Remove
                           label={t.settings.deleteOf(proxy.name)}
@@ -523,7 +523,7 @@ function ModelEndpoints() {
                     <td>{endpoint.model}</td>
                     <td>{endpoint.has_api_key ? t.settings.apiKeyStored : t.dashboard.none}</td>
                     <td className="wide number">{number(endpoint.context_tokens)}</td>
-                    <td className="actions">
+                    <td className="row-actions">
                       <div className="action-row">
                         <Remove
                           label={t.settings.deleteOf(endpoint.name)}
