@@ -204,7 +204,7 @@ async def _queue(
 
 
 @router.post("/{bot_id}/test", responses={202: {"model": TestRun}, **errors(402)})
-async def test_bot(
+async def start_test_run(
     bot_id: uuid.UUID,
     user: CurrentUser,
     db: SessionDep,

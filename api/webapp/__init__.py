@@ -47,7 +47,8 @@ NOT_BUILT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>trawler: the web app is not built</title>
 </head><body><h1>The web app is not built</h1>
 <p>This install serves the API (see <a href="/docs">/docs</a>) and the viewer
-(<a href="/viewer/executions">/viewer/executions</a>), but not the web app: its bundle is missing.</p>
+(<a href="/viewer/executions">/viewer/executions</a>), but not the web app: its bundle is
+missing.</p>
 <p>Build it from the source folder with <code>make setup</code> (it needs Node.js and npm),
 or <code>cd web &amp;&amp; npm ci &amp;&amp; node build.mjs</code>, then reload this page.</p>
 </body></html>

@@ -144,9 +144,10 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 let viewerSince = 0;
 
 /** A viewer session for the signed-in user (the viewer's pages and its data routes read a
- * cookie, not the bearer token): asked for at most every ten minutes. */
-export async function viewerSession(): Promise<void> {
-  if (Date.now() - viewerSince < 600_000) return;
+ * cookie, not the bearer token): asked for at most every ten minutes, unless `fresh` (a page
+ * about to open cannot retry when the session ended on the server meanwhile). */
+export async function viewerSession(fresh = false): Promise<void> {
+  if (!fresh && Date.now() - viewerSince < 600_000) return;
   const send = () =>
     fetch("/viewer/session", {
       method: "POST",
@@ -180,7 +181,7 @@ export async function openViewer(path: string): Promise<void> {
   const tab = window.open("about:blank", "_blank");
   if (tab) tab.opener = null; // the viewer's page gets no handle on the app
   try {
-    await viewerSession();
+    await viewerSession(true);
   } catch (exc) {
     tab?.close();
     throw exc;
