@@ -65,7 +65,10 @@ class _Page(Request):
 
 class SelectorTest(_Page):
     selectors: list[str] = Field(
-        min_length=1, max_length=20, examples=[["li.product", "xpath://li[@data-id='p002']"]]
+        default_factory=list,
+        max_length=20,
+        description="What to try; none for just the page's screenshot, URL and title.",
+        examples=[["li.product", "xpath://li[@data-id='p002']"]],
     )
     screenshot: bool = Field(True, description="Return a screenshot with the matches' boxes.")
 

@@ -118,6 +118,20 @@ async def test_selectors_are_tried_on_a_worker(
     assert (only["count"], [s["text"] for s in only["samples"]]) == (2, ["a", "b"])
     assert answer.json()["screenshot"] is None
 
+    # before anything is picked, the builder wants the page alone
+    for plain in ({"url": f"{site.base_url}/shop", "selectors": []}, {"html": html}):
+        answer = await client.post("/selectors/test", json=plain)
+        assert answer.status_code == 200, answer.text
+        alone = answer.json()
+        assert alone["selectors"] == []
+        assert alone["title"] == ("" if "html" in plain else body["title"])
+        assert base64.b64decode(alone["screenshot"].split(",", 1)[1]).startswith(PNG)
+    assert alone["url"] == "about:blank"
+    too_many = {"html": html, "selectors": ["p"] * 21}
+    answer = await client.post("/selectors/test", json=too_many)
+    assert answer.status_code == 422
+    assert [d["field"] for d in error_of(answer)["details"]] == ["body.selectors"]
+
     missing = f"{site.base_url}/no-such-page"
     answer = await client.post("/selectors/test", json={"url": missing, "selectors": ["p"]})
     assert answer.status_code == 422
