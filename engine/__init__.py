@@ -11,6 +11,7 @@ from engine.errors import (
     NavigationError,
     NeedsBrowser,
     NothingAtPoint,
+    NotInItem,
     PathNotFound,
     Refused,
     StepError,
@@ -46,7 +47,15 @@ from engine.nodes.llm_extract import asks_model
 from engine.pick import MeasuredCandidate, Pick, PickedElement, Point, pick
 from engine.probe import Probe, SelectorMatches, probe
 from engine.runner import run
-from engine.suggest import Candidate, PathStep, suggest, suggest_list
+from engine.selectors import validate_selector
+from engine.suggest import (
+    Candidate,
+    FieldCandidate,
+    PathStep,
+    suggest,
+    suggest_list,
+    suggest_within,
+)
 from engine.validate import json_schema, load_workflow, parse_json
 from engine.workflow import BotSettings, Workflow
 
@@ -61,6 +70,7 @@ __all__ = [
     "Event",
     "ExtractField",
     "FanoutSink",
+    "FieldCandidate",
     "Highlight",
     "Issue",
     "LimitReached",
@@ -76,6 +86,7 @@ __all__ = [
     "NeedsBrowser",
     "Network",
     "NodeKind",
+    "NotInItem",
     "NothingAtPoint",
     "PathNotFound",
     "PathStep",
@@ -112,4 +123,6 @@ __all__ = [
     "suggest",
     "suggest_list",
     "suggest_selectors",
+    "suggest_within",
+    "validate_selector",
 ]

@@ -125,6 +125,9 @@ class Part:
     score: float
     reason: str
     positional_tag: str | None = None  # set when the part picks an element by position
+    # the attribute ("id", "data-id", ...) or "text()" whose value it names: values that a
+    # list's items may each have their own of
+    value_of: str | None = None
 
 
 Link = tuple[Part, bool]
@@ -151,6 +154,7 @@ def _attribute_part(tag: str, name: str, value: str, score: float) -> Part:
         f"{scope or '*'}[@{name}='{value}']",
         score,
         f"{name}={value!r}",
+        value_of=name,
     )
 
 
@@ -161,7 +165,7 @@ def element_parts(tag: str, attributes: Mapping[str, str | None]) -> list[Part]:
     id_ = attributes.get("id")
     if id_ and _usable(id_) and not generated(id_):
         css = f"#{id_}" if _IDENT.fullmatch(id_) else f'[id="{id_}"]'
-        parts.append(Part(css, f"*[@id='{id_}']", ID_SCORE, f"id {id_!r}"))
+        parts.append(Part(css, f"*[@id='{id_}']", ID_SCORE, f"id {id_!r}", value_of="id"))
     for name, value in attributes.items():
         score = _ATTRIBUTE_SCORES.get(name, DATA_SCORE if name.startswith("data-") else 0)
         named = score and _IDENT.fullmatch(name) and not generated(name)
@@ -202,7 +206,8 @@ def text_part(tag: str, text: str) -> Part | None:
     text = " ".join(text.split())
     if not text or len(text) > 40 or _UNSAFE.search(text) or not _IDENT.fullmatch(tag):
         return None
-    return Part(None, f"{tag}[normalize-space()='{text}']", TEXT_SCORE, f"text {text!r}")
+    xpath = f"{tag}[normalize-space()='{text}']"
+    return Part(None, xpath, TEXT_SCORE, f"text {text!r}", value_of="text()")
 
 
 def position_part(tag: str, position: int) -> Part:
@@ -221,11 +226,12 @@ def chain_css(chain: Sequence[Link]) -> str | None:
     return "".join(out)
 
 
-def chain_xpath(chain: Sequence[Link]) -> str:
-    """The chain as an absolute XPath (`//a//b/c`); a bare `tbody` step is left out, since lxml
+def chain_xpath(chain: Sequence[Link], *, relative: bool = False) -> str:
+    """The chain as an absolute XPath (`//a//b/c`), or one `relative` to the element it is
+    applied to (`.//a//b/c`, `./a` for a child); a bare `tbody` step is left out, since lxml
     adds no `<tbody>` where browsers and lexbor do."""
-    out: list[str] = []
-    loose = True
+    out: list[str] = ["."] if relative else []
+    loose = not relative
     for part, child in chain:
         if out and part.xpath == "tbody":
             loose = True

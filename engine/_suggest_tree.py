@@ -1,5 +1,5 @@
 """The parsed page for `engine.suggest`: finding a clicked element by its path, and the same
-element in the lexbor tree (CSS) and the lxml tree (XPath)."""
+element in the lexbor tree (CSS) and the lxml tree (XPath), both ways."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from parsel import Selector
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from engine.errors import PathNotFound
+from engine.selectors import selector_kind
 
 # Elements one parser adds and another may not (lxml adds no <tbody>; browsers and lexbor do).
 _IMPLIED = frozenset(("tbody", "thead", "tfoot", "colgroup"))
@@ -165,6 +166,15 @@ class Page:
     def css(self, expr: str) -> list[LexborNode]:
         return self.root.css(expr)
 
+    def select(self, selector: str) -> list[LexborNode]:
+        """The elements a CSS or XPath selector (as a bot writes it) matches, in the lexbor
+        tree; an XPath match the parsers disagree about is left out."""
+        kind, expr = selector_kind(selector)
+        if kind == "css":
+            return self.css(expr)
+        elements = [e for e in self.xpath(expr) if isinstance(getattr(e, "tag", None), str)]
+        return [node for e in elements if (node := self._lexbor_twin(e)) is not None]
+
     def _selector(self) -> Selector:
         if self._lxml is None:
             self._lxml = Selector(text=self.html, type="html")
@@ -183,7 +193,7 @@ class Page:
             elif node.parent is not None:
                 families.setdefault(node.parent, []).append(node)
         for parent, family in families.items():
-            twin = self._mirror_one(parent)
+            twin = self.twin(parent)
             ours = kids(parent)
             theirs = _lxml_kids(twin) if twin is not None else []
             if [k.tag for k in ours] != [t.tag for t in theirs]:
@@ -192,7 +202,8 @@ class Page:
             found.update(theirs[position[node]] for node in family)
         return found
 
-    def _mirror_one(self, node: LexborNode) -> Any:
+    def twin(self, node: LexborNode) -> Any:
+        """The same element in the lxml tree, or `None` if the parsers disagree about it."""
         steps: list[_Step] = []
         current: LexborNode | None = node
         while current is not None and current.tag and current.tag[0] not in "-#_":
@@ -203,5 +214,19 @@ class Page:
             current = parent
         try:
             return _walk(self._selector().root, steps, _lxml_kids, _lxml_facts)
+        except PathNotFound:
+            return None
+
+    def _lexbor_twin(self, element: Any) -> LexborNode | None:
+        steps: list[_Step] = []
+        current = element
+        while current is not None:
+            parent = current.getparent()
+            index = _lxml_kids(parent).index(current) + 1 if parent is not None else 1
+            tag, id_, names = _lxml_facts(current)
+            steps.insert(0, _Step(tag, id_, sorted(names), index))
+            current = parent
+        try:
+            return _walk(self.root, steps, kids, _facts)
         except PathNotFound:
             return None

@@ -5,6 +5,7 @@ EngineError
 ├── WorkflowInvalid        the bot document is wrong; nothing ran (CLI exit 2, API 422)
 ├── PathNotFound           a clicked element's path is not in the page; nothing is suggested
 ├── NothingAtPoint         nothing pickable under a point of a screenshot; nothing is suggested
+├── NotInItem              a clicked element is in none of a list's items; nothing is suggested
 └── StepError              one node failed; the runner applies the node's retry/on-error policy
     ├── NavigationError    a page could not be loaded (DNS, refused, timeout, HTTP status)
     │   ├── Refused        the network policy refused the page's address; never retried
@@ -65,6 +66,11 @@ class NothingAtPoint(EngineError):
     def __init__(self, message: str, point: int) -> None:
         self.point = point
         super().__init__(message)
+
+
+class NotInItem(EngineError):
+    """A clicked element is inside none of the items an item selector matches (or is one);
+    no field selector is suggested."""
 
 
 class StepError(EngineError):

@@ -5,6 +5,8 @@ Points are fractions of the viewport the probe's screenshot shows, so a point cl
 `probe` screenshot lands on the same element. The element is found as the page finds it
 (`elementFromPoint`, through open shadow roots), and its path counts children the way the
 page's HTML is read (`BrowserPage.content()`), so the suggestions are judged on that HTML.
+With an item selector, one point's candidates are field selectors relative to the item around
+the element, as an extract node reads its fields.
 """
 
 from __future__ import annotations
@@ -19,12 +21,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from browser_pool import BrowserPool
 from engine._suggest_tree import Page as ParsedPage
-from engine.errors import NothingAtPoint, PathNotFound
+from engine.errors import NothingAtPoint, NotInItem, PathNotFound
 from engine.events import Box
 from engine.network import Network
 from engine.offload import off_loop
-from engine.probe import TEXT_CHARS, match_selector, opened, outline
-from engine.suggest import Candidate, PathStep, suggest, suggest_list
+from engine.page import BrowserPage
+from engine.probe import TEXT_CHARS, in_playwright, match_selector, opened, outline
+from engine.suggest import (
+    Candidate,
+    FieldCandidate,
+    PathStep,
+    suggest,
+    suggest_list,
+    suggest_within,
+)
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +159,14 @@ class PickedElement(BaseModel):
 class MeasuredCandidate(Candidate):
     """A suggested selector and what it matches on the live page."""
 
-    count: int = Field(ge=0, description="Elements it matches on the live page.")
+    count: int = Field(
+        ge=0,
+        description="Elements it matches on the live page; for a field within items, the "
+        "items it matches in (counted on the page's HTML as an extract node reads it).",
+    )
     boxes: list[Box] = Field(
-        description="Their boxes on the screenshot: (left, top, width, height) as fractions."
+        description="Their boxes on the screenshot (for a field, in every item): (left, top, "
+        "width, height) as fractions."
     )
 
 
@@ -164,8 +179,9 @@ class Pick(BaseModel):
     title: str
     elements: list[PickedElement] = Field(description="One per point, in order.")
     candidates: list[MeasuredCandidate] = Field(
-        description="Most stable first: for one point the element's selectors, for two the "
-        "item selectors of the list both belong to (none when nothing around them repeats)."
+        description="Most stable first: for one point the element's selectors (relative to "
+        "its item, given an item selector), for two the item selectors of the list both belong "
+        "to (none when nothing around them repeats)."
     )
     screenshot: bytes = Field(description="PNG of the viewport, the best one's matches outlined.")
 
@@ -194,7 +210,9 @@ async def _closed_host(page: PlaywrightPage, x: int, y: int) -> str | None:
     return str(host) if host else None
 
 
-def _suggested(html: str, paths: list[list[PathStep]], points: list[Point]) -> list[Candidate]:
+def _suggested(
+    html: str, paths: list[list[PathStep]], points: list[Point], item_selector: str | None
+) -> list[Candidate]:
     parsed = ParsedPage(html)
     for index, path in enumerate(paths):
         try:
@@ -202,9 +220,28 @@ def _suggested(html: str, paths: list[list[PathStep]], points: list[Point]) -> l
         except PathNotFound as exc:
             message = f"{points[index].label(index)}: the page's HTML has no such element ({exc})"
             raise NothingAtPoint(message, index) from exc
+    if item_selector is not None:
+        try:
+            return list(suggest_within(html, item_selector, paths[0], limit=CANDIDATES))
+        except NotInItem as exc:
+            raise NothingAtPoint(f"{points[0].label(0)}: {exc}", 0) from exc
     if len(paths) == 1:
         return suggest(html, paths[0], limit=CANDIDATES)
     return suggest_list(html, paths, limit=CANDIDATES)
+
+
+async def _measured(
+    page: BrowserPage, candidate: Candidate, item_selector: str | None
+) -> MeasuredCandidate:
+    """The candidate with its matches on the live page (for a field, in every item)."""
+    if isinstance(candidate, FieldCandidate):
+        _, boxes = await page.boxes(in_playwright(candidate.selector, item_selector), "viewport")
+        own = candidate.model_dump(exclude={"items"})
+        return MeasuredCandidate(**own, count=candidate.items, boxes=list(boxes))
+    matched = await match_selector(page, candidate.selector)
+    return MeasuredCandidate(
+        **candidate.model_dump(), count=matched.count, boxes=list(matched.boxes)
+    )
 
 
 async def pick(
@@ -213,17 +250,20 @@ async def pick(
     *,
     url: str | None = None,
     html: str | None = None,
+    item_selector: str | None = None,
     within: timedelta = timedelta(seconds=30),
     network: Network | None = None,
 ) -> Pick:
     """Open `url` (or `html`) as `probe` does, find the element under each point and rank
-    selectors for it: one point, the element's; two, the items of the list both are in.
+    selectors for it: one point, the element's (with `item_selector`, relative to the item
+    around it); two, the items of the list both are in.
 
-    Raises `NothingAtPoint` naming the point when nothing but the background is there, or
-    the element is in a frame or a closed shadow root; otherwise as `probe`.
+    Raises `NothingAtPoint` naming the point when nothing but the background is there, the
+    element is in a frame or a closed shadow root, or in none of the items; otherwise as
+    `probe`.
     """
-    if not 1 <= len(points) <= 2:
-        raise ValueError(f"give one or two points, not {len(points)}")
+    if not 1 <= len(points) <= (1 if item_selector is not None else 2):
+        raise ValueError(f"give one or two points (one with items), not {len(points)}")
     async with opened(pool, url=url, html=html, within=within, network=network) as page:
         raw = page.page
         found: list[dict[str, Any]] = await raw.evaluate(
@@ -239,18 +279,11 @@ async def pick(
         content = await page.content()
         paths = [element.path for element in elements]
         candidates = await off_loop(
-            lambda: _suggested(content, paths, points), pattern_limit=within
+            lambda: _suggested(content, paths, points, item_selector), pattern_limit=within
         )
-        measured = []
-        for candidate in candidates:
-            matched = await match_selector(page, candidate.selector)
-            measured.append(
-                MeasuredCandidate(
-                    **candidate.model_dump(), count=matched.count, boxes=list(matched.boxes)
-                )
-            )
+        measured = [await _measured(page, c, item_selector) for c in candidates]
         if measured and measured[0].count:
-            await outline(page, measured[0].selector)
+            await outline(page, measured[0].selector, item_selector)
         return Pick(
             url=raw.url,
             title=await raw.title(),

@@ -70,12 +70,21 @@ class Probe(BaseModel):
     html: str | None = Field(None, description="The page's HTML, when asked for.")
 
 
+def in_playwright(selector: str, item_selector: str | None = None) -> str:
+    """The selector in Playwright's spelling; with `item_selector`, inside each of its items
+    (as an extract node applies a field's selector)."""
+    own = NodeContext.locator_selector(selector)
+    if item_selector is None:
+        return own
+    return f"{NodeContext.locator_selector(item_selector)} >> {own}"
+
+
 async def match_selector(page: BrowserPage, selector: str) -> SelectorMatches:
     """What `selector` matches on the page now: count, first samples, boxes on the viewport."""
     problem = validate_selector(selector)
     if problem is not None:
         return SelectorMatches(selector=selector, count=0, samples=[], boxes=[], error=problem)
-    spelled = NodeContext.locator_selector(selector)
+    spelled = in_playwright(selector)
     count, boxes = await page.boxes(spelled, "viewport")
     found: list[dict[str, Any]] = await page.page.locator(spelled).evaluate_all(
         _SAMPLES_SCRIPT, [SAMPLES, TEXT_CHARS]
@@ -132,10 +141,12 @@ async def opened(
         yield page
 
 
-async def outline(page: BrowserPage, selector: str) -> None:
-    """Outline the selector's first matches in red, for the next screenshot."""
-    spelled = NodeContext.locator_selector(selector)
-    await page.page.locator(spelled).evaluate_all(_OUTLINE_SCRIPT, 50)
+async def outline(page: BrowserPage, selector: str, item_selector: str | None = None) -> None:
+    """Outline the selector's first matches (in the items of `item_selector`, if given) in
+    red, for the next screenshot."""
+    await page.page.locator(in_playwright(selector, item_selector)).evaluate_all(
+        _OUTLINE_SCRIPT, 50
+    )
 
 
 async def probe(

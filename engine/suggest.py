@@ -14,6 +14,7 @@ never used.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import takewhile
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -34,6 +35,7 @@ from engine._suggest_parts import (
     text_part,
 )
 from engine._suggest_tree import Page, classes, inside, kids, lineage, position, same
+from engine.errors import NotInItem, SelectorError
 from engine.selectors import SelectorType, validate_selector
 
 
@@ -93,6 +95,8 @@ def _parts(node: LexborNode) -> list[Part]:
 class _Judge:
     """Counts chains' matches and keeps those that match every wanted element."""
 
+    relative = False  # XPath from the document's root
+
     def __init__(self, page: Page, wanted: Sequence[LexborNode]) -> None:
         self.page, self.wanted = page, set(wanted)
         self._wanted_xpath: set[Any] | None = None
@@ -108,7 +112,8 @@ class _Judge:
         return self._judge(expr, "css", chain, chain_score(chain))
 
     def xpath(self, chain: Sequence[Link], penalty: float = 0.0) -> Candidate | None:
-        return self._judge(chain_xpath(chain), "xpath", chain, chain_score(chain) - penalty)
+        expr = chain_xpath(chain, relative=self.relative)
+        return self._judge(expr, "xpath", chain, chain_score(chain) - penalty)
 
     def _judge(
         self, expr: str, kind: SelectorType, chain: Sequence[Link], score: float
@@ -117,19 +122,24 @@ class _Judge:
         if selector in self.found:
             return self.found[selector]
         candidate = None
-        if validate_selector(selector) is None:
-            hits, wanted = self._hits(kind, expr)
-            if wanted and wanted <= hits:
-                candidate = Candidate(
-                    selector=selector,
-                    kind=kind,
-                    matches=len(hits),
-                    unique=hits == wanted,
-                    stability=round(max(score, 0.0), 3),
-                    reason=chain_reason(chain),
-                )
+        if validate_selector(selector) is None and (verdict := self._verdict(kind, expr)):
+            matches, unique = verdict
+            candidate = Candidate(
+                selector=selector,
+                kind=kind,
+                matches=matches,
+                unique=unique,
+                stability=round(max(score, 0.0), 3),
+                reason=chain_reason(chain),
+            )
         self.found[selector], self.chains[selector] = candidate, chain
         return candidate
+
+    def _verdict(self, kind: SelectorType, expr: str) -> tuple[int, bool] | None:
+        """Its match count and whether it matches only the wanted elements; `None` when it
+        misses one of them."""
+        hits, wanted = self._hits(kind, expr)
+        return (len(hits), hits == wanted) if wanted and wanted <= hits else None
 
     def _hits(self, kind: SelectorType, expr: str) -> tuple[set[Any], set[Any]]:
         if kind == "css":
@@ -152,7 +162,10 @@ class _Judge:
 
     def _ordered(self) -> list[Candidate]:
         found = [c for c in self.found.values() if c is not None]
-        return sorted(found, key=lambda c: (not c.unique, -c.stability, len(c.selector)))
+        return sorted(found, key=self._rank)
+
+    def _rank(self, c: Candidate) -> tuple[bool, float, float, int]:
+        return not c.unique, 0, -c.stability, len(c.selector)
 
 
 def _positional(page: Page, target: LexborNode) -> list[Link]:
@@ -280,3 +293,127 @@ def suggest_list(html: str, examples: list[list[PathStep]], *, limit: int = 5) -
                 for part in shared[:_PARTS]:
                     judge.css([(anchor, False), (part, child)])
     return judge.ranked(limit)
+
+
+class FieldCandidate(Candidate):
+    """A field selector, relative to a list's item as an extract node applies it."""
+
+    items: int = Field(ge=0, description="Items in which it matches an element.")
+
+
+class _InItems(_Judge):
+    """Judges chains as an extract node applies its fields: inside each item (the clicked
+    element's first), unique when it finds the element in its item and one at most in others;
+    of equally unique ones, those matching in more items come first."""
+
+    relative = True
+
+    def __init__(self, page: Page, items: list[LexborNode], target: LexborNode) -> None:
+        super().__init__(page, [target])
+        self.items, self.target = items, target
+        self.covered: dict[str, int] = {}
+        self._twins: list[Any] | None = None
+
+    def _lxml(self) -> list[Any]:
+        """The target and the items in the lxml tree (`None` where the parsers disagree)."""
+        if self._twins is None:
+            self._twins = [self.page.twin(node) for node in (self.target, *self.items)]
+        return self._twins
+
+    def _verdict(self, kind: SelectorType, expr: str) -> tuple[int, bool] | None:
+        if kind == "css":
+            found = [item.css(expr) for item in self.items]
+            hit = any(same(node, self.target) for node in found[0])
+        else:
+            target, *items = self._lxml()
+            found = [list(item.xpath(expr)) if item is not None else [] for item in items]
+            hit = target is not None and target in found[0]
+        self.covered[expr if kind == "css" else f"xpath:{expr}"] = sum(1 for f in found if f)
+        unique = len(found[0]) == 1 and all(len(f) <= 1 for f in found[1:])
+        return (sum(map(len, found)), unique) if hit else None
+
+    def _rank(self, c: Candidate) -> tuple[bool, float, float, int]:
+        return not c.unique, -self.covered[c.selector], -c.stability, len(c.selector)
+
+    def shared(self, part: Part) -> bool:
+        """Whether the part names no value, or one every other item carrying that attribute
+        has too; an id or a text must also be seen in another item (else it is this item's)."""
+        if part.value_of is None:
+            return True
+        others = self.items[1:]
+        if part.css is None:  # a text
+            twins = self._lxml()[2:]
+            return any(t is not None and t.xpath(f".//{part.xpath}") for t in twins)
+        carried = [item for item in others if item.css(f"[{part.value_of}]")]
+        if not all(item.css(part.css) for item in carried):
+            return False
+        return bool(carried) or part.value_of != "id"
+
+    def fields(self, limit: int) -> list[FieldCandidate]:
+        ranked = self.ranked(limit)
+        return [FieldCandidate(**c.model_dump(), items=self.covered[c.selector]) for c in ranked]
+
+
+def _item_around(target: LexborNode, items: list[LexborNode], item_selector: str) -> LexborNode:
+    """The nearest of `items` that `target` is inside."""
+    ours = {item.mem_id: item for item in items}
+    node = target.parent
+    while node is not None:
+        if node.mem_id in ours:
+            return ours[node.mem_id]
+        node = node.parent
+    if target.mem_id in ours:
+        raise NotInItem(f"it is one of the items {item_selector!r} matches, not inside one")
+    matched = f"{len(items)} elements, none around it" if items else "nothing on the page"
+    raise NotInItem(f"it is outside the items: {item_selector!r} matches {matched}")
+
+
+def _steps(item: LexborNode, target: LexborNode) -> list[Link]:
+    """Child steps from the item down to the element: each by its tag where no sibling has
+    that tag, else by its position."""
+    links: list[Link] = []
+    node = target
+    while not same(node, item) and (parent := node.parent) is not None:
+        peers = [k for k in kids(parent) if k.tag == node.tag]
+        tag = node.tag or "*"
+        alone = len(peers) == 1
+        step = element_parts(tag, {})[-1] if alone else position_part(tag, position(node, peers))
+        links.insert(0, (step, True))
+        node = parent
+    return links
+
+
+def suggest_within(
+    html: str, item_selector: str, path: list[PathStep], *, limit: int = 8
+) -> list[FieldCandidate]:
+    """Field selectors for the clicked element at the end of `path`, relative to the item
+    around it that `item_selector` matches, as an extract node reads fields; best first.
+
+    Values only the clicked element's item has (ids, texts, per-item attributes) are left out.
+    Raises `PathNotFound` when the path is not in `html`, `NotInItem` when no item is around
+    the element and `SelectorError` for an invalid `item_selector`.
+    """
+    _check(limit)
+    if problem := validate_selector(item_selector):
+        raise SelectorError(problem)
+    page = Page(html)
+    target = page.locate(path)
+    items = page.select(item_selector)
+    home = _item_around(target, items, item_selector)
+    judge = _InItems(page, [home, *(i for i in items if not same(i, home))], target)
+    parts = _parts(target)
+    own = [p for p in parts if judge.shared(p)]
+    varying = [p.value_of for p in parts if p.value_of and p not in own]
+    own += presence_parts(target.tag or "*", [name for name in varying if name != "text()"])
+    weak = [p for p in own if (c := judge.css([(p, False)])) is None or not c.unique]
+    said = text_part(target.tag or "*", path[-1].text) if path[-1].text else None
+    if said is not None and judge.shared(said):
+        judge.xpath([(said, False)])
+    between = takewhile(lambda node: not same(node, home), lineage(target)[1:])
+    for ancestor in list(between)[:_ANCESTORS]:
+        anchors = [p for p in _parts(ancestor) if judge.shared(p)]
+        for anchor in anchors[:_PARTS]:
+            for part in weak[:_PARTS]:
+                judge.css([(anchor, False), (part, False)])
+    judge.css(_steps(home, target))
+    return judge.fields(limit)

@@ -26,7 +26,7 @@ async def execution_census(session: AsyncSession) -> ExecutionCensus:
         select(Execution.status, func.count()).group_by(Execution.status)
     )
     by_status = dict.fromkeys(ExecutionStatus, 0)
-    for status, count in counted.tuples():
+    for status, count in counted:
         by_status[status] = count
     oldest = await session.scalar(
         select(func.min(Execution.started_at)).where(Execution.status == ExecutionStatus.RUNNING)

@@ -98,7 +98,7 @@ async def bot_names(
     found = await session.execute(
         select(Bot.id, Bot.name).where(Bot.user_id == user_id, Bot.id.in_(ids))
     )
-    return dict(found.tuples().all())
+    return dict(found.all())
 
 
 async def current_version(session: AsyncSession, bot: Bot) -> BotVersion:

@@ -61,6 +61,7 @@ async def _answer(rt: Runtime, request: dict[str, Any], within: timedelta) -> di
             [Point.model_validate(point) for point in request["points"]],
             url=request.get("url"),
             html=request.get("html"),
+            item_selector=request.get("within"),
             within=within,
             network=network,
         )

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
@@ -34,6 +34,7 @@ from engine import (
     SelectorMatches,
     suggest,
     suggest_list,
+    validate_selector,
 )
 from worker.dispatch import ask_probe
 
@@ -65,7 +66,10 @@ class _Page(Request):
 
 class SelectorTest(_Page):
     selectors: list[str] = Field(
-        min_length=1, max_length=20, examples=[["li.product", "xpath://li[@data-id='p002']"]]
+        default_factory=list,
+        max_length=20,
+        description="What to try; none for just the page's screenshot, URL and title.",
+        examples=[["li.product", "xpath://li[@data-id='p002']"]],
     )
     screenshot: bool = Field(True, description="Return a screenshot with the matches' boxes.")
 
@@ -112,6 +116,28 @@ class AtPoint(_Page):
         "there, or two on two items of a list for item selectors.",
         examples=[[{"x": 0.42, "y": 0.56}]],
     )
+    within: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2000,
+        description="An extract node's item_selector: with one point, the candidates are field "
+        "selectors relative to the item around the element (as the node's fields are), for "
+        "the element in every item; a point outside the items is refused.",
+        examples=["li.product"],
+    )
+
+    @field_validator("within")
+    @classmethod
+    def _a_selector(cls, within: str | None) -> str | None:
+        if within is not None and (problem := validate_selector(within)):
+            raise ValueError(problem)
+        return within
+
+    @model_validator(mode="after")
+    def _one_point_within(self) -> Any:
+        if self.within is not None and len(self.points) != 1:
+            raise ValueError("within takes one point: the element to read in each item")
+        return self
 
 
 class AtPointOut(Response):
@@ -121,7 +147,8 @@ class AtPointOut(Response):
     candidates: list[MeasuredCandidate] = Field(
         description="Most stable first, each with its matches on the live page: for one point "
         "the element's selectors, for two the item selectors of their list (none when nothing "
-        "around them repeats)."
+        "around them repeats); with `within`, field selectors relative to the item: `count` "
+        "is then the items they match in, `matches` the elements in all items, `boxes` theirs."
     )
     screenshot: str = Field(
         description="A PNG `data:` URI of the viewport, the first candidate's matches outlined."
@@ -215,8 +242,9 @@ async def selectors_at_point(
     body: AtPoint, user: CurrentUser, db: SessionDep, ctx: ContextDep
 ) -> AtPointOut:
     """Open the page on a worker, take the element under each point of its screenshot and
-    rank selectors for it (for two points, for the list both are items of), each measured on
-    the page; a point on the background, a frame or a closed shadow root is refused."""
+    rank selectors for it (for two points, for the list both are items of; with `within`,
+    relative to its item), each measured on the page; a point on the background, a frame, a
+    closed shadow root or outside the items is refused."""
     answer = await _ask(
         db, ctx, body.model_dump(mode="json", exclude_none=True), ctx.settings.probe_wait
     )

@@ -12,37 +12,14 @@ from parsel import Selector
 from playwright.async_api import Browser
 from selectolax.lexbor import LexborHTMLParser
 
+from engine import Document, ExtractField
 from tests.api.conftest import ApiUser, error_of, start_api
+from tests.engine.conftest import path_to
 from tests.site.canary import CANARY_HOST, WEBRTC, Lab, UdpCanary
 from tests.worker.conftest import Processes
 from trawler.demo_site import DemoSite
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def _path_to(html: str, css: str) -> list[dict[str, Any]]:
-    """The element's path as the extension sends it: tag, id, classes, attributes, position."""
-    node = LexborHTMLParser(html).css_first(css)
-    assert node is not None
-    path: list[dict[str, Any]] = []
-    while node is not None and node.tag and not node.tag.startswith("-"):
-        parent = node.parent
-        siblings = (
-            [n for n in parent.iter() if n.tag and not n.tag.startswith("-")] if parent else []
-        )
-        attributes = dict(node.attributes)
-        classes = (attributes.pop("class", None) or "").split()
-        path.append(
-            {
-                "tag": node.tag,
-                "id": attributes.pop("id", None),
-                "classes": classes,
-                "attributes": {k: v or "" for k, v in attributes.items()},
-                "index": next((i for i, n in enumerate(siblings, 1) if n.mem_id == node.mem_id), 1),
-            }
-        )
-        node = parent
-    return path[::-1]
 
 
 async def _outlined(browser: Browser, uri: str, box: list[float]) -> list[int]:
@@ -118,6 +95,20 @@ async def test_selectors_are_tried_on_a_worker(
     assert (only["count"], [s["text"] for s in only["samples"]]) == (2, ["a", "b"])
     assert answer.json()["screenshot"] is None
 
+    # before anything is picked, the builder wants the page alone
+    for plain in ({"url": f"{site.base_url}/shop", "selectors": []}, {"html": html}):
+        answer = await client.post("/selectors/test", json=plain)
+        assert answer.status_code == 200, answer.text
+        alone = answer.json()
+        assert alone["selectors"] == []
+        assert alone["title"] == ("" if "html" in plain else body["title"])
+        assert base64.b64decode(alone["screenshot"].split(",", 1)[1]).startswith(PNG)
+    assert alone["url"] == "about:blank"
+    too_many = {"html": html, "selectors": ["p"] * 21}
+    answer = await client.post("/selectors/test", json=too_many)
+    assert answer.status_code == 422
+    assert [d["field"] for d in error_of(answer)["details"]] == ["body.selectors"]
+
     missing = f"{site.base_url}/no-such-page"
     answer = await client.post("/selectors/test", json={"url": missing, "selectors": ["p"]})
     assert answer.status_code == 422
@@ -162,7 +153,7 @@ async def test_suggestions_for_a_clicked_element_and_a_list(
     html = httpx.get(f"{site.base_url}/shop").text
     document = LexborHTMLParser(html)
 
-    clicked = _path_to(html, "li.product[data-id='p003'] a.title")
+    clicked = path_to(html, "li.product[data-id='p003'] a.title")
     answer = await client.post("/selectors/suggest", json={"html": html, "path": clicked})
     assert answer.status_code == 200, answer.text
     best = answer.json()["candidates"][0]
@@ -179,7 +170,7 @@ async def test_suggestions_for_a_clicked_element_and_a_list(
     assert answer.status_code == 200, answer.text
     assert answer.json()["candidates"][0]["unique"] is True
 
-    items = [_path_to(html, f"li.product[data-id='{i}']") for i in ("p001", "p004")]
+    items = [path_to(html, f"li.product[data-id='{i}']") for i in ("p001", "p004")]
     answer = await client.post("/selectors/suggest", json={"html": html, "examples": items})
     assert answer.status_code == 200, answer.text
     best = answer.json()["candidates"][0]
@@ -289,6 +280,106 @@ async def test_two_points_on_list_items_pick_the_list(
     assert best["boxes"] == [pytest.approx(b, abs=1e-4) for b in products["boxes"]]
     assert _texts(html, best) == items
     assert await _outlined(browser, body["screenshot"], best["boxes"][2]) == [240, 68, 56]
+
+
+async def test_a_point_within_items_picks_a_field_of_every_item(
+    new_user: ApiUser, processes: Processes, site: DemoSite, browser: Browser
+) -> None:
+    processes.start("worker")
+    client = await new_user()
+    shop = f"{site.base_url}/shop"
+    html = httpx.get(shop).text
+    products = LexborHTMLParser(html).css("li.product")
+    prices = [node.text() for node in LexborHTMLParser(html).css("li.product span.price")]
+    assert len(prices) == len(products) == 10
+    third = "li.product[data-id='p003']"
+    shown = await client.post(
+        "/selectors/test",
+        json={
+            "url": shop,
+            "selectors": [f"{third} span.price", f"{third} a.title", "li.product span.price"],
+        },
+    )
+    assert shown.status_code == 200, shown.text
+    price, title, every_price = shown.json()["selectors"]
+    assert every_price["count"] == 10
+    assert 5 < len(every_price["boxes"]) < 10  # the first ones: the screenshot is the viewport
+
+    async def at(box: list[float]) -> httpx.Response:
+        json = {"url": shop, "points": [_centre(box)], "within": "li.product"}
+        return await client.post("/selectors/at-point", json=json)
+
+    def read(selector: str) -> list[Any]:
+        """The field in each item, as an extract node with item_selector li.product reads it."""
+        field = ExtractField(name="value", selector=selector)
+        return [row["value"] for row in Document(html).items("li.product", [field])]
+
+    answer = await at(price["boxes"][0])
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    (element,) = body["elements"]
+    assert (element["tag"], element["text"]) == ("span", prices[2])
+    best = body["candidates"][0]
+    assert (best["selector"], best["kind"], best["unique"]) == ("span.price", "css", True)
+    assert best["count"] == best["matches"] == 10
+    assert best["boxes"] == [pytest.approx(b, abs=1e-4) for b in every_price["boxes"]]
+    assert read(best["selector"]) == prices
+    for candidate in body["candidates"]:  # each works as a field as it is, in as many items
+        found = read(candidate["selector"])
+        assert sum(value is not None for value in found) == candidate["count"], candidate
+        if candidate["unique"]:
+            assert found == prices, candidate
+    assert any(c["selector"].startswith("xpath:./") for c in body["candidates"])
+    assert await _outlined(browser, body["screenshot"], every_price["boxes"][-1]) == [240, 68, 56]
+    # the item selector and the field together select every price on the page
+    tried = await client.post(
+        "/selectors/test", json={"url": shop, "selectors": [f"li.product {best['selector']}"]}
+    )
+    assert tried.status_code == 200, tried.text
+    (together,) = tried.json()["selectors"]
+    assert together["count"] == 10
+    assert [sample["text"] for sample in together["samples"]] == prices[:5]
+
+    answer = await at(title["boxes"][0])
+    assert answer.status_code == 200, answer.text
+    candidates = answer.json()["candidates"]
+    assert (candidates[0]["selector"], candidates[0]["count"]) == ("a.title", 10)
+    titles = [node.text() for node in LexborHTMLParser(html).css("li.product a.title")]
+    assert read(candidates[0]["selector"]) == titles
+    said = " ".join(c["selector"] for c in candidates)
+    assert "p003" not in said  # the item's own link and name are no field selectors
+    assert titles[2] not in said
+
+    # the same page made short enough to show every item: a box for each price
+    short = html.replace("</head>", "<style>img, header { display: none }</style></head>")
+    shown = await client.post(
+        "/selectors/test", json={"html": short, "selectors": [f"{third} span.price"]}
+    )
+    box = shown.json()["selectors"][0]["boxes"][0]
+    json = {"html": short, "points": [_centre(box)], "within": "li.product"}
+    answer = await client.post("/selectors/at-point", json=json)
+    assert answer.status_code == 200, answer.text
+    best = answer.json()["candidates"][0]
+    assert (best["selector"], best["count"], len(best["boxes"])) == ("span.price", 10, 10)
+
+    # the shop's heading is in no item
+    heading = await client.post("/selectors/test", json={"url": shop, "selectors": ["h1"]})
+    answer = await at(heading.json()["selectors"][0]["boxes"][0])
+    assert answer.status_code == 422, answer.text
+    error = error_of(answer)
+    assert error["code"] == "nothing_at_point"
+    assert "it is outside the items: 'li.product' matches 10 elements" in error["message"]
+    assert error["message"].startswith("point 1 (x=")
+    assert error["details"] == [{"field": "body.points.0", "message": error["message"]}]
+
+    for json, field in (
+        ({"points": [{"x": 0.5, "y": 0.5}] * 2, "within": "li.product"}, "body"),
+        ({"points": [{"x": 0.5, "y": 0.5}], "within": "li..product"}, "body.within"),
+        ({"points": [{"x": 0.5, "y": 0.5}], "within": ""}, "body.within"),
+    ):
+        answer = await client.post("/selectors/at-point", json={"url": shop, **json})
+        assert answer.status_code == 422, answer.text
+        assert [d["field"] for d in error_of(answer)["details"]] == [field], answer.text
 
 
 PAGE = "<style>body { margin: 0 } p, li { height: 100px; margin: 0 }</style>"

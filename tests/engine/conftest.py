@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser
 
 from browser_pool import BrowserPool
 from engine import FanoutSink, ListSink, Models, RunFinished, Sink, load_workflow, run
@@ -102,3 +103,28 @@ def other_site() -> Iterator[DemoSite]:
         yield server
     finally:
         server.stop()
+
+
+def path_to(html: str, css: str) -> list[dict[str, Any]]:
+    """The element's path as the extension sends it: tag, id, classes, attributes, position."""
+    node = LexborHTMLParser(html).css_first(css)
+    assert node is not None
+    path: list[dict[str, Any]] = []
+    while node is not None and node.tag and not node.tag.startswith("-"):
+        parent = node.parent
+        siblings = (
+            [n for n in parent.iter() if n.tag and not n.tag.startswith("-")] if parent else []
+        )
+        attributes = dict(node.attributes)
+        classes = (attributes.pop("class", None) or "").split()
+        path.append(
+            {
+                "tag": node.tag,
+                "id": attributes.pop("id", None),
+                "classes": classes,
+                "attributes": {k: v or "" for k, v in attributes.items()},
+                "index": next((i for i, n in enumerate(siblings, 1) if n.mem_id == node.mem_id), 1),
+            }
+        )
+        node = parent
+    return path[::-1]

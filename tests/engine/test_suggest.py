@@ -11,8 +11,20 @@ import pytest
 from playwright.async_api import Page
 
 from browser_pool import BrowserPool
-from engine import Candidate, Document, ExtractField, PathNotFound, PathStep, suggest, suggest_list
+from engine import (
+    Candidate,
+    Document,
+    ExtractField,
+    NotInItem,
+    PathNotFound,
+    PathStep,
+    suggest,
+    suggest_list,
+    suggest_within,
+)
 from engine._suggest_parts import generated, stable_classes
+from engine.errors import SelectorError
+from tests.engine.conftest import path_to
 from tests.site.lab import SELECTOR_CARDS
 from trawler.demo_site import PAGE_SIZE, DemoSite
 
@@ -259,3 +271,91 @@ def test_a_row_added_by_script_without_tbody_is_found() -> None:
     assert xpath.unique
     for candidate in (candidates[0], xpath):
         assert Document(html).texts(candidate.selector) == ["b"]
+
+
+# Three results: per-item ids and data values, a repeated id (a sloppy but common page), a
+# badge only the second has, cells only their position tells apart.
+ROWS = "".join(
+    f'<li class="row" data-id="r{i}"><div class="meta">'
+    f'<span id="price-r{i}" itemprop="price" data-currency="EUR">{i}.00</span>'
+    f'<span data-kind="k{i}">kind {i}</span></div>'
+    f'<h3 id="name">Name {i}</h3>'
+    + ('<span class="badge">Sale</span>' if i == 2 else "")
+    + f"<div><b>Colour</b><b>shade {i}</b></div><a href='/cart'>Add</a></li>"
+    for i in range(1, 4)
+)
+RESULTS = f"<html><head></head><body><h1>Results</h1><ul class='results'>{ROWS}</ul></body></html>"
+
+
+def within(item_selector: str, clicked: str) -> list[Any]:
+    return suggest_within(
+        RESULTS, item_selector, [PathStep.model_validate(s) for s in path_to(RESULTS, clicked)]
+    )
+
+
+def read(item_selector: str, selector: str) -> list[Any]:
+    """The field in each item, as an extract node reads it: with CSS on lexbor, and with an
+    XPath field beside it (everything on lxml)."""
+    field = ExtractField(name="v", selector=selector)
+    lexbor = [row["v"] for row in Document(RESULTS).items(item_selector, [field])]
+    beside = ExtractField(name="x", selector="xpath:.//h3")
+    lxml = [row["v"] for row in Document(RESULTS).items(item_selector, [field, beside])]
+    assert lexbor == lxml, selector
+    return lexbor
+
+
+@pytest.mark.parametrize("items", ["li.row", "xpath://ul/li[@data-id]"])
+@pytest.mark.parametrize(
+    ("clicked", "best", "values"),
+    [
+        ("li[data-id=r2] span[itemprop]", 'span[itemprop="price"]', ["1.00", "2.00", "3.00"]),
+        ("li[data-id=r2] span[data-kind]", "span[data-kind]", ["kind 1", "kind 2", "kind 3"]),
+        ("li[data-id=r2] h3", "#name", ["Name 1", "Name 2", "Name 3"]),
+        ("li[data-id=r2] a", 'a[href="/cart"]', ["Add"] * 3),
+        (
+            "li[data-id=r2] div:nth-of-type(2) b:nth-of-type(2)",
+            "div:nth-of-type(2) > b:nth-of-type(2)",
+            ["shade 1", "shade 2", "shade 3"],
+        ),
+    ],
+)
+def test_a_field_within_items_is_read_in_every_item(
+    items: str, clicked: str, best: str, values: list[str]
+) -> None:
+    candidates = within(items, clicked)
+    top = candidates[0]
+    assert (top.selector, top.unique, top.items, top.matches) == (best, True, 3, 3)
+    for candidate in candidates:
+        found = read(items, candidate.selector)
+        assert sum(v is not None for v in found) == candidate.items, candidate
+        if candidate.unique:
+            assert found == values, candidate
+    assert any(c.kind == "xpath" and c.selector.startswith("xpath:.") for c in candidates)
+
+
+def test_values_of_one_item_are_never_used() -> None:
+    for clicked in ("span[itemprop]", "span[data-kind]", "h3", "a"):
+        candidates = within("li.row", f"li[data-id=r2] {clicked}")
+        said = " ".join(c.selector for c in candidates)
+        for own in ("price-r2", "k2", "Name 2", "r2"):
+            assert own not in said, candidates
+    # a value the items share stays
+    price = within("li.row", "li[data-id=r2] span[itemprop]")
+    assert 'span[data-currency="EUR"]' in [c.selector for c in price]
+
+
+def test_a_field_only_some_items_have() -> None:
+    top = within("li.row", "li[data-id=r2] span.badge")[0]
+    assert (top.selector, top.unique, top.items) == ("span.badge", True, 1)
+    assert read("li.row", top.selector) == [None, "Sale", None]
+
+
+def test_an_element_outside_the_items_is_refused() -> None:
+    with pytest.raises(NotInItem, match=r"^it is outside the items: 'li.row' matches 3 elem"):
+        within("li.row", "h1")
+    with pytest.raises(NotInItem, match=r"'li.gone' matches nothing on the page$"):
+        within("li.gone", "li[data-id=r2] h3")
+    with pytest.raises(NotInItem, match=r"^it is one of the items 'li.row' matches, not inside"):
+        within("li.row", "li[data-id=r2]")
+    with pytest.raises(SelectorError):
+        within("li..row", "li[data-id=r2] h3")

@@ -246,3 +246,39 @@ async def test_the_last_execution_of_each_bot(backend: str, pg_url: str, tmp_pat
             assert set(await store.last_executions(session, stranger.id, asked)) == {theirs.bot_id}
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+async def test_bot_names_and_the_census_of_executions(
+    backend: str, pg_url: str, tmp_path: Path
+) -> None:
+    # both read plain rows by unpacking them (SQLAlchemy 2.1 deprecates `Result.tuples()`,
+    # and warnings fail the tests)
+    url = pg_url if backend == "postgresql" else f"sqlite+aiosqlite:///{tmp_path / 'census.db'}"
+    if backend == "sqlite":
+        store.upgrade(url)
+    engine = store.create_engine(url)
+    try:
+        async with store.session_factory(engine)() as session:
+            before = await store.execution_census(session)
+            user, execution = await _owner_with_execution(session)
+            stranger, theirs = await _owner_with_execution(session)
+            execution.status = ExecutionStatus.RUNNING
+            execution.started_at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+            await session.commit()
+
+            after = await store.execution_census(session)
+            grown = {s: after.by_status[s] - before.by_status[s] for s in ExecutionStatus}
+            assert grown == {
+                s: {ExecutionStatus.RUNNING: 1, ExecutionStatus.QUEUED: 1}.get(s, 0)
+                for s in ExecutionStatus
+            }
+            assert after.oldest_running_since is not None
+            assert after.oldest_running_since <= datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+            asked = [execution.bot_id, theirs.bot_id, uuid.uuid4()]
+            assert await store.bot_names(session, user.id, asked) == {execution.bot_id: "shop"}
+            assert await store.bot_names(session, stranger.id, asked) == {theirs.bot_id: "shop"}
+            assert await store.bot_names(session, user.id, []) == {}
+    finally:
+        await engine.dispose()
