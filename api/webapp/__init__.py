@@ -1,11 +1,11 @@
 """The web app (the builder and dashboard in `web/`), served at `/`.
 
 `make setup` bundles `web/` with esbuild into `dist/` here (not committed): `index.html` and
-content-hashed assets under `dist/assets/`, served at `/assets/`. Every other path that no
-route of the API, the viewer (`/viewer/`) or the docs answers gets `index.html` (the app routes
-on the client), never cached, with a CSP that allows only this origin's scripts and styles: no
-inline script, no `eval`. Assets are cached for a year, their names change with their content.
-Without a bundle, the app's pages say how to build it. Installed last: every other route wins.
+content-hashed assets under `dist/assets/`, served at `/assets/`. `/` and every path under the
+app's own routes (`PAGES`) get `index.html` (the app routes on the client), never cached, with
+a CSP that allows only this origin's scripts and styles: no inline script, no `eval`. Assets
+are cached for a year, their names change with their content. Without a bundle, the app's pages
+say how to build it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from api.errors import not_found
 
-__all__ = ["APP_CSP", "DIST", "install"]
+__all__ = ["APP_CSP", "DIST", "PAGES", "install"]
 
 DIST = Path(__file__).parent / "dist"
 """Where `web/build.mjs` writes the bundle."""
@@ -38,8 +38,9 @@ _ASSET_HEADERS = {
     "Cache-Control": "public, max-age=31536000, immutable",
     "X-Content-Type-Options": "nosniff",
 }
-# first path segments that belong to the server: an unknown route there is a 404, not the app
-_NOT_APP = frozenset({"api", "viewer", "assets", "docs", "redoc", "metrics", "health", "ready"})
+PAGES = ("login", "signup", "bots", "executions", "schedules", "settings")
+"""The first segments of the app's own routes (web/src/router.ts): any other path is the
+server's, and one no route takes is a plain 404."""
 # a hashed asset's name: nothing that could climb out of the folder
 _ASSET = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|svg|png|woff2)$")
 
@@ -71,14 +72,16 @@ def install(app: FastAPI, folder: Path = DIST) -> None:
             raise not_found("asset")
         return FileResponse(path, headers=_ASSET_HEADERS)
 
-    @router.api_route("/{route:path}", methods=["GET", "HEAD"])
-    def page(route: str) -> Response:
-        if route.split("/", 1)[0] in _NOT_APP:
-            raise not_found("route")
+    def page() -> Response:
         index = folder / "index.html"
         if not index.is_file():
             headers = {"Content-Security-Policy": "default-src 'none'", "Cache-Control": "no-store"}
             return HTMLResponse(NOT_BUILT, 503, headers=headers)
         return HTMLResponse(index.read_bytes(), headers=_PAGE_HEADERS)
+
+    router.add_api_route("/", page, methods=["GET", "HEAD"])
+    for first in PAGES:
+        router.add_api_route(f"/{first}", page, methods=["GET", "HEAD"])
+        router.add_api_route(f"/{first}/{{rest:path}}", page, methods=["GET", "HEAD"])
 
     app.include_router(router)

@@ -14,7 +14,7 @@ from api import errors, webapp
 
 def test_index_for_every_route_with_a_strict_csp(api_url: str, bundle: Path) -> None:
     index = (bundle / "index.html").read_text()
-    for path in ("/", "/login", "/bots/3f1c", "/x/y", "/executions", "/settings"):
+    for path in ("/", "/login", "/bots/3f1c", "/bots/3f1c/history", "/executions", "/settings"):
         answer = httpx.get(f"{api_url}{path}")
         assert answer.status_code == 200, path
         assert answer.text == index
@@ -39,10 +39,19 @@ def test_index_for_every_route_with_a_strict_csp(api_url: str, bundle: Path) -> 
         moved = httpx.get(f"{api_url}{old}")
         assert (moved.status_code, moved.headers["location"]) == (308, new), old
     # the server's own paths are never the app: an unknown one is a 404
-    for path in ("/api/v1/nope", "/viewer/nope", "/assets/nope.js", "/health/x"):
+    for path in ("/api/v1/nope", "/viewer/nope", "/assets/nope.js", "/health/x", "/x/y"):
         answer = httpx.get(f"{api_url}{path}")
         assert answer.status_code == 404, path
         assert answer.headers["content-type"] == "application/json", path
+
+
+def test_the_server_knows_every_route_of_the_app() -> None:
+    router = (Path(__file__).resolve().parents[2] / "web/src/router.ts").read_text()
+    pages = re.search(r"const PAGES = \[([^\]]*)\]", router)
+    assert pages is not None
+    firsts = set(re.findall(r'parts\[0\] === "([a-z]+)"', router))
+    firsts |= set(re.findall(r'"([a-z]+)"', pages[1]))
+    assert firsts == set(webapp.PAGES)
 
 
 def test_hashed_assets_are_cached(api_url: str, bundle: Path) -> None:

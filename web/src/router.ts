@@ -1,4 +1,5 @@
-// The app's client-side routes (the server answers index.html for each).
+// The app's client-side routes. The server answers index.html under the first segments its
+// api/webapp PAGES lists (tests/web/test_serve.py checks both name the same).
 import { useEffect, useState } from "react";
 
 export const BASE = "";
