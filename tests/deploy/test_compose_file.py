@@ -159,6 +159,18 @@ def _stages(dockerfile: str) -> list[str]:
     return re.findall(r"^FROM (\S+)", (ROOT / dockerfile).read_text(), re.MULTILINE)
 
 
+def _instructions(dockerfile: str) -> list[list[str]]:
+    """Each stage's instructions, continuation lines joined, comments left out."""
+    text = re.sub(r"\\\n\s*", " ", (ROOT / dockerfile).read_text())
+    found: list[list[str]] = []
+    for line in map(str.strip, text.splitlines()):
+        if line.startswith("FROM "):
+            found.append([])
+        elif found and line and not line.startswith("#"):
+            found[-1].append(line)
+    return found
+
+
 @pytest.mark.parametrize("dockerfile", ["Dockerfile", "Dockerfile.worker"])
 def test_images_are_multi_stage_pinned_and_not_root(dockerfile: str) -> None:
     text = (ROOT / dockerfile).read_text()
@@ -187,3 +199,37 @@ def test_the_worker_image_has_chromium_fonts_and_the_sandbox() -> None:
     assert "chromium" not in packages  # the full browser is for headed runs: a worker has no screen
     assert "TRAWLER_BROWSER__SANDBOX=true" in text
     assert "chromium" not in (ROOT / "Dockerfile").read_text()
+
+
+def test_the_api_image_builds_the_web_app_and_keeps_no_node() -> None:
+    build, final = _instructions("Dockerfile")
+
+    def at(start: str) -> int:
+        found = [i for i, line in enumerate(build) if line.startswith(start)]
+        assert len(found) == 1, start
+        return found[0]
+
+    # Debian's Node.js and npm, in the build stage only, without their package lists
+    install = build[at("RUN apt-get update")]
+    assert {"--no-install-recommends", "nodejs", "npm"} <= set(install.split())
+    assert install.endswith("&& rm -rf /var/lib/apt/lists/*")
+    # the locked npm packages, then the sources, then the bundle into api/webapp/dist (web/..),
+    # all before pip installs the package with it
+    npm_ci = at("RUN npm ci --no-audit --no-fund")
+    bundle = at("RUN node build.mjs")
+    assert at("COPY web/package.json web/package-lock.json /src/web/") < npm_ci
+    assert npm_ci < at("COPY web /src/web") < bundle
+    assert at("COPY api /src/api") < bundle < at("RUN /opt/trawler/bin/pip install")
+    workdirs = [line for line in build[:npm_ci] if line.startswith("WORKDIR ")]
+    assert workdirs[-1:] == ["WORKDIR /src/web"]
+    assert not any(line.startswith("WORKDIR ") for line in build[npm_ci:bundle])
+    # the final stage takes the venv alone: no Node.js, no npm, no sources
+    assert not re.search(r"\b(node|nodejs|npm|web)\b", "\n".join(final))
+    assert [line for line in final if line.startswith(("COPY", "ADD"))] == [
+        "COPY --from=build /opt/trawler /opt/trawler"
+    ]
+    # the context has the web app's sources, never a local node_modules or bundle
+    ignore = (ROOT / ".dockerignore").read_text().splitlines()
+    for excluded in ("web/node_modules", "web/.test-out", "api/webapp/dist"):
+        assert ignore.index(excluded) > max(ignore.index("!web/"), ignore.index("!api/"))
+    assert not any(line.startswith("!") for line in ignore[ignore.index("web/node_modules") :])
