@@ -41,7 +41,7 @@ $(COMPOSE_SCHEMA): tests/deploy/package-lock.json | node
 	@touch $@
 
 # The web app: web/ bundled by esbuild into api/webapp/dist (not committed), rebuilt when a
-# source changes; the API serves it at /app/
+# source changes; the API serves it at /
 WEB_DEPS := web/node_modules/.package-lock.json
 WEB_BUNDLE := api/webapp/dist/index.html
 $(WEB_DEPS): web/package-lock.json | node
