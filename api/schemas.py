@@ -495,8 +495,20 @@ class SettingsCatalog(Response):
     defaults: dict[str, Any] = Field(description="The default value of every setting that has one.")
 
 
+class VariablesCatalog(Response):
+    """The bot-level `variables` of a document: a map of names to variables."""
+
+    json_schema: dict[str, Any] = Field(
+        alias="schema",
+        description="JSON Schema of one variable in its object form (value, env, secret...); a "
+        'document may also give a plain value, short for `{"value": ...}`.',
+    )
+    defaults: dict[str, Any] = Field(description="The default of every field of a variable.")
+
+
 class Catalog(Response):
-    """What a bot document may contain: every node kind and the bot settings."""
+    """What a bot document may contain: every node kind, the bot settings and variables."""
 
     nodes: list[NodeKindOut]
     settings: SettingsCatalog
+    variables: VariablesCatalog

@@ -57,7 +57,7 @@ from engine.suggest import (
     suggest_within,
 )
 from engine.validate import json_schema, load_workflow, parse_json
-from engine.workflow import BotSettings, Workflow
+from engine.workflow import BotSettings, Variable, Workflow
 
 __all__ = [
     "KINDS",
@@ -110,6 +110,7 @@ __all__ = [
     "StepStatus",
     "SuggestedField",
     "TraceRecorded",
+    "Variable",
     "VariableError",
     "Workflow",
     "WorkflowInvalid",

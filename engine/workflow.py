@@ -17,6 +17,7 @@ from pydantic import (
     create_model,
     field_validator,
 )
+from pydantic.config import JsonDict
 
 from engine.errors import VariableError
 from engine.nodes import KINDS, NodeParams
@@ -85,6 +86,10 @@ class StealthSettings(Strict):
     )
 
 
+SECRET: JsonDict = {"format": "password"}
+"""JSON Schema of a string that may hold a secret: the builder masks its input (OpenAPI's
+`format: password`). The API still returns it as written: it marks, it does not hide."""
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -108,6 +113,7 @@ class HttpCredentials(Strict):
         description="Password; {{variables}} allowed, typically a secret or env one. Never "
         "shown in logs, events, errors or traces, even when written here as it is.",
         repr=False,
+        json_schema_extra=SECRET,
     )
     origin: str | None = Field(
         None,
@@ -158,7 +164,7 @@ class BotSettings(Strict):
     user_agent: str | None = Field(None, description="User-Agent header and navigator value.")
     locale: str | None = Field(None, description="Browser locale, e.g. en-US.")
     timezone: str | None = Field(None, description="IANA time zone for the browser.")
-    headers: dict[str, str] = Field(
+    headers: dict[str, Annotated[str, Field(json_schema_extra=SECRET)]] = Field(
         default_factory=dict,
         description="Extra request headers, sent with every request of the run; values may "
         "use {{variables}} (a token in a secret variable stays out of logs and traces).",
@@ -222,6 +228,9 @@ class BotSettings(Strict):
 
 
 class Variable(Strict):
+    """A bot variable in its object form; a plain value in a document is short for
+    `{"value": ...}`."""
+
     value: str | int | float | bool | None = Field(None, description="The value.")
     env: str | None = Field(None, description="Read the value from this environment variable.")
     secret: bool = Field(False, description="Never shown in logs, events or errors.")

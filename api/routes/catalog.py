@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from api.deps import CurrentUser
-from api.schemas import Catalog, NodeKindOut, SettingsCatalog
-from engine import KINDS, BotSettings
+from api.schemas import Catalog, NodeKindOut, SettingsCatalog, VariablesCatalog
+from engine import KINDS, BotSettings, Variable
 
 router = APIRouter(prefix="/nodes", tags=["builder"])
 
@@ -51,6 +51,9 @@ def _catalog() -> tuple[bytes, str]:
         settings=SettingsCatalog(
             schema=BotSettings.model_json_schema(), defaults=_defaults(BotSettings)
         ),
+        variables=VariablesCatalog(
+            schema=Variable.model_json_schema(), defaults=_defaults(Variable)
+        ),
     )
     body = catalog.model_dump_json(by_alias=True).encode()
     return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
@@ -70,7 +73,8 @@ async def node_catalog(
     _user: CurrentUser,
     if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
 ) -> Response:
-    """Every node kind with the JSON Schema and defaults of its `data`, and the bot settings.
+    """Every node kind with the JSON Schema and defaults of its `data`, the bot settings and
+    the schema of one bot variable.
 
     Cacheable: send the ETag back as If-None-Match to get 304 while it is unchanged.
     """

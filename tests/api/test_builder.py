@@ -10,7 +10,7 @@ import httpx
 import jsonschema_rs
 import pytest
 
-from engine import KINDS, BotSettings, load_workflow
+from engine import KINDS, BotSettings, Variable, Workflow, load_workflow
 from tests.api.conftest import CORS_ORIGINS, ApiUser, error_of
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -155,6 +155,24 @@ async def test_the_catalog_describes_every_node_kind_with_schema_and_defaults(
     _check_defaults(settings["schema"], settings["defaults"])
     _validator(settings["schema"]).validate(settings["defaults"])
     assert BotSettings.model_validate(settings["defaults"]) == BotSettings()
+    # the strings that may hold a secret say so, for the builder to mask them
+    defs = settings["schema"]["$defs"]
+    assert defs["HttpCredentials"]["properties"]["password"]["format"] == "password"
+    assert settings["schema"]["properties"]["headers"]["additionalProperties"]["format"] == (
+        "password"
+    )
+
+    variables = catalog["variables"]
+    assert variables["schema"] == Variable.model_json_schema()
+    # the one variable of a document's `variables` map, in its object form
+    assert variables["schema"] == Workflow.model_json_schema()["$defs"]["Variable"]
+    _check_defaults(variables["schema"], variables["defaults"])
+    variable = _validator(variables["schema"])
+    variable.validate({"value": "{{site}}/x", "secret": True, "description": "a token"})
+    assert not variable.is_valid({"value": {"nested": 1}})
+    for path in sorted(EXAMPLES.glob("*.json")):
+        for value in json.loads(path.read_text()).get("variables", {}).values():
+            variable.validate(value if isinstance(value, dict) else {"value": value})
 
 
 async def test_the_catalog_is_cacheable(new_user: ApiUser) -> None:
