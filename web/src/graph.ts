@@ -1,5 +1,6 @@
 // Pure logic of the canvas: bot document <-> React Flow nodes and edges, the top-down layout
-// of nodes without a saved position, appending a node, and the API's issues per node.
+// of nodes without a saved position, adding a node, and the API's issues per node.
+import { forwardFirst, type KindRules } from "./rules";
 import type { Issue, Position, Workflow, WorkflowEdge, WorkflowNode } from "./types";
 
 export const ROW = 120;
@@ -76,6 +77,44 @@ export function toFlow(workflow: Workflow): { nodes: FlowNode[]; edges: FlowEdge
   };
 }
 
+/** What the builder edits of a bot, and what undo goes back to: the graph (positions as
+ * saved: whole numbers) and the settings and variables (undefined: the document has none). */
+export interface Doc {
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  settings: Record<string, unknown> | undefined;
+  variables: Record<string, unknown> | undefined;
+}
+
+export function docOf(
+  nodes: FlowNode[],
+  edges: FlowEdge[],
+  meta: Pick<Doc, "settings" | "variables">,
+): Doc {
+  return {
+    nodes: nodes.map((n) => ({
+      id: n.id,
+      type: n.type,
+      position: { x: Math.round(n.position.x) || 0, y: Math.round(n.position.y) || 0 },
+      data: n.data,
+    })),
+    edges: edges.map((e) => ({ id: e.id, source: e.source, target: e.target, sourceHandle: e.sourceHandle })),
+    settings: meta.settings,
+    variables: meta.variables,
+  };
+}
+
+/** The document to save: the original's other keys, the builder's graph, settings and
+ * variables. */
+export function fromDoc(original: Workflow, doc: Doc): Workflow {
+  const { settings: _settings, variables: _variables, ...rest } = fromFlow(original, doc.nodes, doc.edges);
+  return {
+    ...rest,
+    ...(doc.settings === undefined ? {} : { settings: doc.settings }),
+    ...(doc.variables === undefined ? {} : { variables: doc.variables }),
+  };
+}
+
 /** The document to save: the original's settings and variables, the canvas's graph. */
 export function fromFlow(original: Workflow, nodes: FlowNode[], edges: FlowEdge[]): Workflow {
   return {
@@ -138,6 +177,30 @@ export function append(
       ? [{ id: `${anchor.id}:${handle ?? ""}->${id}`, source: anchor.id, target: id, sourceHandle: handle }]
       : [];
   return { nodes: [...nodes, node], edges: [...edges, ...edge], id };
+}
+
+/** Add a node of `type` with its top left at `position` (where it was dropped), joined to
+ * nothing. */
+export function place(
+  nodes: FlowNode[],
+  type: string,
+  data: Record<string, unknown>,
+  position: Position,
+): { nodes: FlowNode[]; id: string } {
+  const id = newId(type, nodes.map((n) => n.id));
+  return { nodes: [...nodes, { id, type, position, data: structuredClone(data) }], id };
+}
+
+/** Every node placed again by the top-down layout, following the edges into each node
+ * before the loops' back edges. */
+export function arrange(nodes: FlowNode[], edges: FlowEdge[], kinds: Map<string, KindRules>): FlowNode[] {
+  const types = new Map(nodes.map((n) => [n.id, n.type]));
+  const ordered = forwardFirst(edges, types, kinds);
+  const at = layout(
+    nodes.map((n) => ({ id: n.id, type: n.type, data: n.data })),
+    ordered.map((e) => ({ source: e.source, target: e.target, sourceHandle: e.sourceHandle })),
+  );
+  return nodes.map((n) => ({ ...n, position: at.get(n.id) ?? n.position }));
 }
 
 /** The 422 issues grouped by node id; issues without one (or naming no node) under "". */

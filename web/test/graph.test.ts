@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   append,
+  arrange,
+  docOf,
+  fromDoc,
+  place,
   COLUMN,
   fromFlow,
   issuesByNode,
@@ -131,4 +135,42 @@ test("a node appended after a branch or a loop hangs from the handle it needs", 
     sourceHandle: "false",
   });
   assert.deepEqual(next.nodes.at(-1)?.position, { x: COLUMN, y: ROW });
+});
+
+test("a dropped node lands where it was dropped, joined to nothing", () => {
+  const flow = toFlow(shop);
+  const next = place(flow.nodes, "wait", { ms: 5 }, { x: 512, y: 64 });
+  assert.equal(next.id, "wait-1");
+  assert.deepEqual(next.nodes.at(-1), { id: "wait-1", type: "wait", position: { x: 512, y: 64 }, data: { ms: 5 } });
+});
+
+test("auto-layout places every node again, a loop below what leads into it", () => {
+  const kinds = new Map([
+    ["paginate", { handles: ["body"], loop: true }],
+    ["navigate", { handles: [], loop: false }],
+  ]);
+  const flow = toFlow(shop);
+  const moved = flow.nodes.map((n) => ({ ...n, position: { x: 999, y: 999 } }));
+  // the back edge comes first in the document: the layout still follows open -> pages
+  const edges = [{ id: "b", source: "products", target: "pages", sourceHandle: null }, ...flow.edges];
+  const placed = arrange(moved, edges, kinds);
+  assert.deepEqual(
+    placed.map((n) => n.position),
+    flow.nodes.map((n) => n.position),
+  );
+});
+
+test("the saved document carries the builder's settings and variables", () => {
+  const flow = toFlow(shop);
+  const doc = docOf(
+    flow.nodes.map((n) => ({ ...n, position: { x: n.position.x + 0.4, y: n.position.y - 0.4 } })),
+    flow.edges,
+    { settings: { renderer: "http" }, variables: undefined },
+  );
+  assert.deepEqual(doc.nodes[0].position, flow.nodes[0].position);
+  const saved = fromDoc(shop, doc);
+  assert.deepEqual(saved.settings, { renderer: "http" });
+  assert.equal("variables" in saved, false);
+  assert.equal(saved.name, "shop");
+  assert.deepEqual(saved.edges, fromFlow(shop, flow.nodes, flow.edges).edges);
 });
