@@ -1,9 +1,34 @@
-// JSON Schema as the property panel shows it: pydantic's `X | None` (anyOf with null) becomes
-// plain X, so the form shows one field instead of a choice between "X" and "null".
+// JSON Schema as the forms show it: pydantic's `X | None` (anyOf with null) becomes plain X,
+// so the form shows one field instead of a choice between "X" and "null"; an object that may
+// be left out (default null) is marked OPTIONAL, for the form to offer it behind a checkbox.
+import { t } from "./strings";
+
 type Schema = Record<string, unknown>;
+
+/** Marks an object field whose default is null: absent, or set as a whole. */
+export const OPTIONAL = "x-optional";
+
+const PRIMITIVES = ["string", "integer", "number", "boolean"] as const;
 
 function isNull(branch: unknown): boolean {
   return typeof branch === "object" && branch !== null && (branch as Schema).type === "null";
+}
+
+/** A field's title from its name, as pydantic writes them: `http_credentials`: Http Credentials. */
+function titleOf(name: string): string {
+  return name
+    .split("_")
+    .filter(Boolean)
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join(" ");
+}
+
+/** A property as the form shows it: one that only refers to a definition is titled after its
+ * name (not the model's class name: "Stealth", not "StealthSettings"). */
+function property(name: string, schema: unknown): unknown {
+  const own = simplify(schema);
+  if (typeof own !== "object" || own === null || "title" in own) return own;
+  return "$ref" in own || "allOf" in own ? { ...own, title: titleOf(name) } : own;
 }
 
 export function simplify(schema: unknown): unknown {
@@ -13,22 +38,55 @@ export function simplify(schema: unknown): unknown {
   for (const [key, value] of Object.entries(schema as Schema)) {
     // "properties" and "$defs" are maps of names to schemas, not schemas themselves
     out[key] =
-      key === "properties" || key === "$defs"
-        ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, simplify(v)]))
-        : key === "default" || key === "examples" || key === "enum" || key === "const"
-          ? value
-          : simplify(value);
+      key === "properties"
+        ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, property(k, v)]))
+        : key === "$defs"
+          ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, simplify(v)]))
+          : key === "default" || key === "examples" || key === "enum" || key === "const"
+            ? value
+            : simplify(value);
   }
   const anyOf = out.anyOf;
   if (Array.isArray(anyOf) && anyOf.some(isNull)) {
     const rest = anyOf.filter((branch) => !isNull(branch));
     if (rest.length === 1) {
       const { anyOf: _dropped, ...own } = out;
-      return { ...(rest[0] as Schema), ...own };
+      const branch = rest[0] as Schema;
+      const object = "$ref" in branch || branch.type === "object";
+      return { ...branch, ...own, ...(object && own.default === null ? { [OPTIONAL]: true } : {}) };
     }
     out.anyOf = rest;
   }
+  // a choice of plain types (a variable's value): name each for the form's choice of type
+  if (Array.isArray(out.anyOf)) {
+    out.anyOf = out.anyOf.map((branch: Schema) => {
+      const type = PRIMITIVES.find((name) => name === branch.type);
+      return type && !branch.title && Object.keys(branch).length === 1 ? { ...branch, title: t.form.types[type] } : branch;
+    });
+  }
   return out;
+}
+
+/** `data` with null where an OPTIONAL object is absent: the form shows it left out instead
+ * of filling in its defaults. */
+export function showAbsent(data: unknown, schema: unknown, root: Schema): unknown {
+  const own = resolve(schema, root);
+  if (Array.isArray(data)) return data.map((item) => showAbsent(item, own?.items, root));
+  if (!isObject(data) || !own || !isObject(own.properties)) return data;
+  const out: Schema = { ...data };
+  for (const [key, field] of Object.entries(own.properties)) {
+    const resolved = resolve(field, root);
+    if (resolved?.[OPTIONAL] && out[key] === undefined) out[key] = null;
+    else if (key in out) out[key] = showAbsent(out[key], field, root);
+  }
+  return out;
+}
+
+/** The top-level keys whose values differ between two objects. */
+export function changedKeys(before: unknown, after: unknown): string[] {
+  const a = isObject(before) ? before : {};
+  const b = isObject(after) ? after : {};
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !sameJson(a[k], b[k])).sort();
 }
 
 /** Deep equality of JSON values (key order aside). */
@@ -92,8 +150,9 @@ function fits(value: Schema, branch: Schema, root: Schema): boolean {
 }
 
 /** The form's data as the node keeps it: a value the form filled in with its schema's
- * default (at any depth; an empty list for a list without one) stays out of the document, so it keeps following the engine's
- * default, unless the node had it before; undefined values are dropped. */
+ * default (at any depth; an empty list for a list without one) stays out of the document, so
+ * it keeps following the engine's default, unless the node had it before; undefined values
+ * and OPTIONAL objects switched off (null) are dropped. */
 export function pruneDefaults(next: unknown, before: unknown, schema: unknown, root: Schema): unknown {
   const own = resolve(schema, root);
   if (Array.isArray(next)) {
@@ -112,10 +171,17 @@ export function pruneDefaults(next: unknown, before: unknown, schema: unknown, r
   for (const [key, value] of Object.entries(next)) {
     if (value === undefined) continue;
     const field = resolve(properties[key], root);
+    if (value === null && field?.[OPTIONAL]) continue; // left out: the engine's null
     // a list without a default in the schema has one made by a factory: the empty list
     const fallback = field && "default" in field ? field.default : field?.type === "array" ? [] : undefined;
     if (!(key in previous) && fallback !== undefined && sameJson(value, fallback)) continue;
-    out[key] = pruneDefaults(value, previous[key], field, root);
+    const pruned = pruneDefaults(value, previous[key], field, root);
+    // a section of settings the form filled in with nothing but its defaults: the engine's
+    // own (an object made by a factory), unless it may be left out (then {} switches it on)
+    const required = Array.isArray(own?.required) && own.required.includes(key);
+    const filled = isObject(pruned) && Object.keys(pruned).length === 0 && field?.type === "object";
+    if (filled && !(key in previous) && !required && !field[OPTIONAL] && !("default" in field)) continue;
+    out[key] = pruned;
   }
   return out;
 }

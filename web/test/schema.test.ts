@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { pruneDefaults, sameJson, simplify } from "../src/schema";
+import { changedKeys, OPTIONAL, pruneDefaults, sameJson, showAbsent, simplify } from "../src/schema";
 import { toRjsfErrors } from "../src/validator";
 import { Validator, type Schema } from "@cfworker/json-schema";
 
@@ -17,10 +17,81 @@ test("an optional field shows as its one type, keeping its title and default", (
     type: "object",
     properties: {
       selector: { type: "string", default: null, title: "Selector" },
-      mode: { anyOf: [{ type: "string" }, { type: "integer" }], title: "Mode" },
+      // a choice of plain types names each, for the form's choice
+      mode: {
+        anyOf: [
+          { type: "string", title: "Text" },
+          { type: "integer", title: "Whole number" },
+        ],
+        title: "Mode",
+      },
     },
-    $defs: { Field: { properties: { x: { $ref: "#/$defs/X" } } } },
+    // a field that only refers to a model is titled after its name, not the model's class
+    $defs: { Field: { properties: { x: { $ref: "#/$defs/X", title: "X" } } } },
   });
+});
+
+const settings = {
+  type: "object",
+  properties: {
+    stealth: { anyOf: [{ $ref: "#/$defs/Stealth" }, { type: "null" }], default: null },
+    http_credentials: { anyOf: [{ $ref: "#/$defs/Credentials" }, { type: "null" }], default: null },
+    max_pages: { anyOf: [{ type: "integer" }, { type: "null" }], default: 1000 },
+    viewport: { $ref: "#/$defs/Viewport" },
+  },
+  $defs: {
+    Stealth: { type: "object", properties: { user_agents: { type: "boolean", default: true } } },
+    Credentials: {
+      type: "object",
+      required: ["username", "password"],
+      properties: { username: { type: "string" }, password: { type: "string", format: "password" } },
+    },
+    Viewport: { type: "object", properties: { width: { type: "integer", default: 1280 } } },
+  },
+};
+
+test("an object the document may leave out is shown left out, and stays out", () => {
+  const simple = simplify(settings) as Record<string, any>;
+  assert.equal(simple.properties.stealth[OPTIONAL], true);
+  assert.equal(simple.properties.stealth.title, "Stealth");
+  assert.equal(simple.properties.http_credentials.title, "Http Credentials");
+  assert.equal(simple.properties.max_pages[OPTIONAL], undefined, "null is no default there");
+  assert.equal(simple.properties.viewport[OPTIONAL], undefined);
+  // absent: null, for the form not to fill in its defaults (and switch it on)
+  assert.deepEqual(showAbsent({ viewport: {} }, simple, simple), {
+    viewport: {},
+    stealth: null,
+    http_credentials: null,
+  });
+  assert.deepEqual(showAbsent({ stealth: {} }, simple, simple), { stealth: {}, http_credentials: null });
+  // switched off (null) or never on: out of the document; switched on: there, defaults aside
+  const form = { stealth: null, http_credentials: { username: "u" }, viewport: { width: 1280 } };
+  assert.deepEqual(pruneDefaults(form, {}, simple, simple), { http_credentials: { username: "u" } });
+  const on = { stealth: { user_agents: true }, http_credentials: null, viewport: { width: 1280 } };
+  assert.deepEqual(pruneDefaults(on, {}, simple, simple), { stealth: {} });
+  assert.deepEqual(pruneDefaults({ ...on, stealth: null }, { stealth: {} }, simple, simple), {});
+});
+
+test("what changed, by top-level key", () => {
+  assert.deepEqual(changedKeys({ a: 1, b: [1], c: 3 }, { a: 1, b: [2], d: 4 }), ["b", "c", "d"]);
+  assert.deepEqual(changedKeys(undefined, { a: 1 }), ["a"]);
+});
+
+test("{{variables}} pass the form's checks wherever the engine takes them", () => {
+  // text fields (minLength, a secret's format) take them; a name the engine checks as an
+  // identifier (save_as) does not, in the engine either
+  const schema: Schema = {
+    type: "object",
+    properties: {
+      url: { type: "string", minLength: 1 },
+      password: { type: "string", format: "password" },
+      headers: { type: "object", additionalProperties: { type: "string", format: "password" } },
+      save_as: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+    },
+  };
+  const check = (data: unknown) => new Validator(schema, "2020-12", false).validate(data).errors;
+  assert.deepEqual(check({ url: "{{site}}/x", password: "{{ token }}", headers: { Authorization: "Bearer {{token}}" } }), []);
+  assert.notDeepEqual(check({ save_as: "{{name}}" }), []);
 });
 
 test("validation errors are located as @rjsf expects, without eval", () => {

@@ -1,0 +1,112 @@
+import { useEffect, useMemo, useRef, useState } from "react";
+import Form, { getDefaultRegistry } from "@rjsf/core";
+import type { IChangeEvent } from "@rjsf/core";
+import { getTemplate, type FieldProps, type RJSFSchema, type UiSchema, type WidgetProps } from "@rjsf/utils";
+import { OPTIONAL, pruneDefaults, sameJson, showAbsent } from "./schema";
+import { t } from "./strings";
+import { validator } from "./validator";
+
+const BASE = getDefaultRegistry();
+
+/** A secret's input: masked, with a button that shows it (format: password). */
+function SecretWidget(props: WidgetProps) {
+  const [shown, setShown] = useState(false);
+  const Input = getTemplate("BaseInputTemplate", props.registry, props.options);
+  const label = props.label || String(props.schema.title ?? props.name ?? "");
+  return (
+    <div className="secret">
+      <Input {...props} type={shown ? "text" : "password"} autocomplete="new-password" />
+      <button
+        type="button"
+        className="reveal"
+        aria-controls={props.id}
+        aria-pressed={shown}
+        aria-label={shown ? t.form.hide(label) : t.form.show(label)}
+        onClick={() => setShown(!shown)}
+      >
+        {shown ? t.form.hideShort : t.form.showShort}
+      </button>
+    </div>
+  );
+}
+
+/** An object field; one that may be left out (OPTIONAL) is behind a checkbox: unchecked, the
+ * document has none; checked, it has one with its defaults. */
+function ObjectField(props: FieldProps) {
+  const Base = BASE.fields.ObjectField;
+  if (!props.schema[OPTIONAL]) return <Base {...props} />;
+  const on = props.formData !== null && props.formData !== undefined;
+  const title = String(props.uiSchema?.["ui:title"] ?? props.schema.title ?? props.name);
+  const toggle = (
+    <label className="optional-toggle">
+      <input
+        type="checkbox"
+        id={`${props.idSchema.$id}__use`}
+        checked={on}
+        disabled={props.disabled || props.readonly}
+        onChange={(event) => props.onChange(event.target.checked ? {} : null)}
+      />{" "}
+      {t.form.use(title)}
+    </label>
+  );
+  if (on) {
+    return (
+      <div className="optional on">
+        {toggle}
+        <Base {...props} />
+      </div>
+    );
+  }
+  return (
+    <fieldset className="optional off" id={props.idSchema.$id}>
+      <legend>{title}</legend>
+      {props.schema.description && <p className="field-description">{props.schema.description}</p>}
+      {toggle}
+    </fieldset>
+  );
+}
+
+const FIELDS = { ObjectField };
+const WIDGETS = { PasswordWidget: SecretWidget };
+
+/** A form generated from a JSON Schema (simplified by `simplify`) over a part of the
+ * document: what it reports is `data` as the document keeps it (see `pruneDefaults`). */
+export function SchemaForm(props: {
+  schema: RJSFSchema;
+  data: Record<string, unknown>;
+  idPrefix: string;
+  uiSchema?: UiSchema;
+  onChange: (data: Record<string, unknown>) => void;
+}) {
+  const { schema, data } = props;
+  const shown = useMemo(() => showAbsent(data, schema, schema as Record<string, unknown>), [data, schema]);
+  const ui = useMemo(() => ({ ...props.uiSchema, "ui:submitButtonOptions": { norender: true } }), [props.uiSchema]);
+  // the form reports its defaults filled in while it is built: that is no change of the user's
+  const ready = useRef(false);
+  useEffect(() => {
+    ready.current = true;
+    return () => {
+      ready.current = false;
+    };
+  }, []);
+  const changed = (event: IChangeEvent) => {
+    if (!ready.current) return;
+    const root = schema as Record<string, unknown>;
+    const next = pruneDefaults(event.formData ?? {}, data, schema, root) as Record<string, unknown>;
+    if (!sameJson(next, data)) props.onChange(next);
+  };
+  return (
+    <Form
+      schema={schema}
+      uiSchema={ui}
+      formData={shown}
+      validator={validator}
+      fields={FIELDS}
+      widgets={WIDGETS}
+      noHtml5Validate
+      showErrorList={false}
+      idPrefix={props.idPrefix}
+      onChange={changed}
+    />
+  );
+}
