@@ -49,7 +49,7 @@ async def test_canvas_shows_appends_saves_and_marks_issues(
     # the property panel: the extract's parameters as a form from its JSON Schema
     await page.locator('.react-flow__node[data-id="products"]').click()
     panel = page.get_by_role("complementary", name="Properties")
-    await expect(panel.get_by_role("heading")).to_have_text("Extract")
+    await expect(panel.get_by_role("heading", level=2)).to_have_text("Extract")
     await expect(panel.locator("#node-products_item_selector")).to_have_value("li.product")
     await expect(panel.locator("#node-products_fields_0_name")).to_have_value("name")
     await expect(page.get_by_text("Unsaved changes")).to_have_count(0)  # looking changes nothing

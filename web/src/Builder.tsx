@@ -1,34 +1,69 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent as ReactKey } from "react";
 import {
   addEdge,
   Background,
   Controls,
+  Panel,
   ReactFlow,
   ReactFlowProvider,
+  useConnection,
   useEdgesState,
   useNodesState,
   useReactFlow,
   type Connection,
+  type ConnectionState,
   type Edge,
+  type FinalConnectionState,
   type Node,
 } from "@xyflow/react";
 import { ApiError, request } from "./api";
+import { copy, paste, STEP, type Clip } from "./clipboard";
+import { Connections } from "./Connections";
 import {
   append,
-  fromFlow,
+  arrange,
+  docOf,
+  fromDoc,
   issuesByNode,
   issuesOf,
   nextHandle,
+  place,
   toFlow,
+  without,
+  type Doc,
   type FlowEdge,
   type FlowNode,
 } from "./graph";
+import { begin, record, redo, undo, type History } from "./history";
+import { ariaKeys, commandOf, typing, type Command } from "./keys";
 import { Link } from "./Link";
 import { guardLeaving } from "./router";
 import { Properties } from "./Properties";
+import { refusal, type Candidate, type Refusal } from "./rules";
+import { changedKeys, sameJson } from "./schema";
+import { SettingsPanel } from "./SettingsPanel";
+import { ShortcutsDialog } from "./Shortcuts";
 import { IssuesContext, KindsContext, StepNode } from "./StepNode";
 import { t } from "./strings";
 import type { BotDetail, Catalog, Issue } from "./types";
+import { VariablesPanel } from "./VariablesPanel";
+
+/** What the palette's drag carries: the kind's type. */
+const KIND_TYPE = "application/x-trawler-kind";
+/** About half a node's size: a dropped node is centred on the pointer. */
+const HALF = { x: 80, y: 20 };
+
+// the clipboard outlives one bot's page: copy in one bot, paste in another
+let clip: Clip | null = null;
+let pastes = 0;
+
+type Json = Record<string, unknown>;
+type Tab = "node" | "settings" | "variables";
+const TABS: [Tab, string][] = [
+  ["node", t.builder.properties],
+  ["settings", t.builder.settings],
+  ["variables", t.builder.variables],
+];
 
 function asEdge(edge: FlowEdge): Edge {
   return { ...edge, label: edge.sourceHandle ?? undefined };
@@ -46,7 +81,51 @@ function asFlow(nodes: Node[], edges: Edge[]): { nodes: FlowNode[]; edges: FlowE
   };
 }
 
-/** A bot's workflow on the canvas: palette, property panel, save. */
+export function explain(why: Refusal): string {
+  const text = t.builder.why;
+  switch (why.reason) {
+    case "self":
+      return text.self;
+    case "unknownHandle":
+      return text.unknownHandle(why.node, why.handle, why.handles);
+    case "needsHandle":
+      return text.needsHandle(why.node, why.handles);
+    case "duplicate":
+      return text.duplicate;
+    case "cycle":
+      return text.cycle(why.path);
+  }
+}
+
+/** The edge a connection being drawn (or dropped) would make, whichever end it started at. */
+function candidateOf(state: ConnectionState | FinalConnectionState): Candidate | null {
+  if (!state.fromNode || !state.toNode || !state.fromHandle) return null;
+  if (state.fromHandle.type === "source") {
+    return { source: state.fromNode.id, sourceHandle: state.fromHandle.id ?? null, target: state.toNode.id };
+  }
+  return { source: state.toNode.id, sourceHandle: state.toHandle?.id ?? null, target: state.fromNode.id };
+}
+
+/** The line near the canvas that says why a connection is refused (while it is drawn, and
+ * after), and what the last command did; read out by screen readers. */
+function CanvasNote(props: { note: string; why: (candidate: Candidate) => Refusal | null }) {
+  const hint = useConnection((state) => {
+    if (!state.inProgress || state.isValid !== false) return null;
+    const candidate = candidateOf(state);
+    const why = candidate && props.why(candidate);
+    return why ? `${t.builder.refused}: ${explain(why)}` : null;
+  });
+  const text = hint ?? props.note;
+  return (
+    <Panel position="top-center" className="note-panel">
+      <p className={text ? "canvas-note" : "canvas-note quiet"} aria-live="polite">
+        {text}
+      </p>
+    </Panel>
+  );
+}
+
+/** A bot's workflow on the canvas: palette, editing, property and settings panels, save. */
 export function Builder(props: { botId: string }) {
   return (
     <ReactFlowProvider>
@@ -62,11 +141,20 @@ function Canvas(props: { botId: string }) {
   const [failed, setFailed] = useState<string | null>(null);
   const [nodes, setNodes, onNodesChange] = useNodesState<Node>([]);
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>([]);
+  const [meta, setMeta] = useState<Pick<Doc, "settings" | "variables">>({ settings: undefined, variables: undefined });
+  // the history lives outside React's state: recording a change is no update of its own
+  const history = useRef<History<Doc> | null>(null);
+  const [saved, setSaved] = useState<Doc | null>(null);
+  // what the next change of the document is, for a burst of them (typing) to be one step
+  const group = useRef<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [issues, setIssues] = useState<Issue[]>([]);
   const [status, setStatus] = useState<string | null>(null);
-  const [dirty, setDirty] = useState(false);
+  const [note, setNote] = useState("");
   const [saving, setSaving] = useState(false);
+  const [tab, setTab] = useState<Tab>("node");
+  const [help, setHelp] = useState(false);
+  const helpButton = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     let live = true;
@@ -77,10 +165,18 @@ function Canvas(props: { botId: string }) {
       .then(([found, kinds]) => {
         if (!live) return;
         const flow = toFlow(found.workflow);
+        const loaded = {
+          settings: found.workflow.settings as Json | undefined,
+          variables: found.workflow.variables as Json | undefined,
+        };
+        const doc = docOf(flow.nodes, flow.edges, loaded);
         setBot(found);
         setCatalog(kinds);
         setNodes(flow.nodes);
         setEdges(flow.edges.map(asEdge));
+        setMeta(loaded);
+        history.current = begin(doc);
+        setSaved(doc);
       })
       .catch((exc: unknown) => {
         if (!live) return;
@@ -90,6 +186,24 @@ function Canvas(props: { botId: string }) {
       live = false;
     };
   }, [props.botId, setNodes, setEdges]);
+
+  const flow = useMemo(() => asFlow(nodes, edges), [nodes, edges]);
+  const doc = useMemo(() => docOf(flow.nodes, flow.edges, meta), [flow, meta]);
+  const dragging = nodes.some((n) => n.dragging);
+  const dirty = useMemo(() => saved !== null && !sameJson(doc, saved), [doc, saved]);
+
+  // every change of the document is a step of the history; a drag is one, when it ends.
+  // A layout effect: recorded before the next key press can ask to undo it
+  useLayoutEffect(() => {
+    if (dragging || !history.current) return;
+    const burst = group.current;
+    group.current = null;
+    history.current = record(history.current, doc, sameJson, burst, Date.now());
+  }, [doc, dragging]);
+  // a change not recorded yet (this render's) is one more step to undo, and ends the redos
+  const pending = history.current !== null && !sameJson(history.current.present, doc);
+  const canUndo = history.current !== null && (history.current.past.length > 0 || pending);
+  const canRedo = history.current !== null && history.current.future.length > 0 && !pending;
 
   // unsaved changes: the browser asks before leaving the page, the app before another page
   useEffect(() => {
@@ -110,44 +224,240 @@ function Canvas(props: { botId: string }) {
   );
   const grouped = useMemo(() => issuesByNode(issues, nodes.map((n) => n.id)), [issues, nodes]);
 
-  const onConnect = useCallback(
-    (connection: Connection) => {
-      setEdges((current) => addEdge({ ...connection, label: connection.sourceHandle ?? undefined }, current));
-      setDirty(true);
-    },
-    [setEdges],
+  const why = useCallback(
+    (candidate: Candidate) => refusal(flow.nodes, flow.edges, kinds, candidate),
+    [flow, kinds],
   );
+
+  // what ReactFlow is handed keeps its identity between renders: it copies changed handlers
+  // into its store, and re-runs onSelectionChange for a new one, in an effect each render
+  const onSelectionChange = useCallback(({ nodes: picked }: { nodes: Node[] }) => {
+    setSelected(picked[0]?.id ?? null);
+    if (picked.length) setTab("node");
+  }, []);
+  const isValidConnection = useCallback(
+    (c: Connection | Edge) => why({ source: c.source, target: c.target, sourceHandle: c.sourceHandle ?? null }) === null,
+    [why],
+  );
+  const onConnectStart = useCallback(() => setNote(""), []);
+
+  const join = (candidate: Candidate) => {
+    const refused = why(candidate);
+    if (refused) {
+      setNote(`${t.builder.refused}: ${explain(refused)}`);
+      return;
+    }
+    const { source, target, sourceHandle } = candidate;
+    const edge = { id: `${source}:${sourceHandle ?? ""}->${target}`, source, target, sourceHandle };
+    setEdges((current) => addEdge(asEdge(edge), current));
+    setNote(t.builder.connected(source, target));
+  };
+
+  const joinRef = useRef(join);
+  joinRef.current = join;
+  const onConnect = useCallback(
+    (c: Connection) => joinRef.current({ source: c.source, target: c.target, sourceHandle: c.sourceHandle ?? null }),
+    [],
+  );
+
+  const onConnectEnd = useCallback(
+    (_event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid !== false) return;
+      const candidate = candidateOf(state);
+      const refused = candidate && why(candidate);
+      if (refused) setNote(`${t.builder.refused}: ${explain(refused)}`);
+    },
+    [why],
+  );
+
+  const selectOnly = (ids: Set<string>) => (n: Node) => ({ ...n, selected: ids.has(n.id) });
 
   const add = (type: string) => {
     const kind = kinds.get(type);
-    const flow = asFlow(nodes, edges);
     const from = flow.nodes.find((n) => n.id === selected);
     const handle = from ? nextHandle(from.id, kinds.get(from.type), flow.edges) : null;
     const next = append(flow.nodes, flow.edges, type, kind?.defaults ?? {}, selected, handle);
-    setNodes(next.nodes.map((n) => ({ ...n, selected: n.id === next.id })));
+    const old = new Map(nodes.map((n) => [n.id, n]));
+    setNodes(next.nodes.map((n) => ({ ...old.get(n.id), ...n, selected: n.id === next.id })));
     setEdges(next.edges.map(asEdge));
     setSelected(next.id);
-    setDirty(true);
   };
 
-  const changeData = (id: string, data: Record<string, unknown>) => {
-    setNodes((current) => current.map((n) => (n.id === id ? { ...n, data } : n)));
-    setDirty(true);
+  const onDragOver = (event: DragEvent) => {
+    if (!event.dataTransfer.types.includes(KIND_TYPE)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
   };
+
+  const onDrop = (event: DragEvent) => {
+    const type = event.dataTransfer.getData(KIND_TYPE);
+    if (!kinds.has(type)) return;
+    event.preventDefault();
+    const at = view.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+    const next = place(flow.nodes, type, kinds.get(type)?.defaults ?? {}, { x: at.x - HALF.x, y: at.y - HALF.y });
+    const added = next.nodes[next.nodes.length - 1];
+    setNodes((current) => [...current.map(selectOnly(new Set())), { ...added, selected: true }]);
+    setSelected(next.id);
+  };
+
+  const changeData = (id: string, data: Json) => {
+    const before = nodes.find((n) => n.id === id)?.data;
+    group.current = `data:${id}:${changedKeys(before, data).join(",")}`;
+    setNodes((current) => current.map((n) => (n.id === id ? { ...n, data } : n)));
+  };
+
+  const changeSettings = (settings: Json | undefined) => {
+    group.current = `settings:${changedKeys(meta.settings, settings).join(",")}`;
+    setMeta((current) => ({ ...current, settings }));
+  };
+
+  const changeVariables = (variables: Json | undefined, name: string) => {
+    group.current = `variables:${name}`;
+    setMeta((current) => ({ ...current, variables }));
+  };
+
+  const restore = (target: Doc) => {
+    setNodes((current) => {
+      const old = new Map(current.map((n) => [n.id, n]));
+      return target.nodes.map((n) => ({ ...old.get(n.id), ...n, selected: old.get(n.id)?.selected ?? false }));
+    });
+    setEdges((current) => {
+      const old = new Map(current.map((e) => [e.id, e]));
+      return target.edges.map((e) => ({ ...asEdge(e), selected: old.get(e.id)?.selected ?? false }));
+    });
+    setMeta({ settings: target.settings, variables: target.variables });
+  };
+
+  const step = (back: boolean) => {
+    if (!history.current) return;
+    const current = record(history.current, doc, sameJson, null, Date.now()); // any change not yet in
+    const next = back ? undo(current) : redo(current);
+    if (next === current) return;
+    history.current = next;
+    restore(next.present);
+    setNote(back ? t.builder.undone : t.builder.redone);
+  };
+
+  const chosenNodes = nodes.filter((n) => n.selected);
+  const chosenEdges = edges.filter((e) => e.selected);
+
+  const remove = () => {
+    const count = chosenNodes.length + chosenEdges.length;
+    if (count === 0) return;
+    const left = without(nodes, edges, chosenNodes.map((n) => n.id), chosenEdges.map((e) => e.id));
+    setNodes(left.nodes);
+    setEdges(left.edges);
+    setNote(t.builder.deleted(count));
+  };
+
+  const copySelected = () => {
+    const copied = copy(flow.nodes, flow.edges, chosenNodes.map((n) => n.id));
+    if (!copied) return false;
+    clip = copied;
+    pastes = 0;
+    setNote(t.builder.copied(copied.nodes.length));
+    return true;
+  };
+
+  const pasteClip = () => {
+    if (!clip) {
+      setNote(t.builder.nothingToPaste);
+      return;
+    }
+    pastes += 1;
+    const out = paste(clip, nodes.map((n) => n.id), { x: STEP.x * pastes, y: STEP.y * pastes });
+    setNodes((current) => [...current.map(selectOnly(new Set())), ...out.nodes.map((n) => ({ ...n, selected: true }))]);
+    setEdges((current) => [...current, ...out.edges.map(asEdge)]);
+    setNote(t.builder.pasted(out.nodes.length));
+  };
+
+  const fit = () => void view.fitView({ duration: 200, maxZoom: 1.5 });
+
+  const relayout = () => {
+    const placed = new Map(arrange(flow.nodes, flow.edges, kinds).map((n) => [n.id, n.position]));
+    setNodes((current) => current.map((n) => ({ ...n, position: placed.get(n.id) ?? n.position })));
+    fit();
+  };
+
+  const run = (command: Command, target: Element | null): boolean => {
+    // keys meant for a node's canvas or the page as a whole, not for a panel's control
+    const onCanvas = !target || target === document.body || target.closest(".canvas") !== null;
+    switch (command) {
+      case "undo":
+      case "redo":
+        step(command === "undo");
+        return true;
+      case "delete":
+        if (!onCanvas) return false;
+        remove();
+        return true;
+      case "copy":
+      case "cut":
+        if (getSelection()?.toString()) return false; // the user's selected text: the browser's
+        if (!copySelected()) return false;
+        if (command === "cut") remove();
+        return true;
+      case "paste":
+        pasteClip();
+        return true;
+      case "selectAll":
+        if (!onCanvas) return false;
+        setNodes((current) => current.map((n) => ({ ...n, selected: true })));
+        return true;
+      case "fit":
+        fit();
+        return true;
+      case "layout":
+        relayout();
+        return true;
+      case "help":
+        setHelp(true);
+        return true;
+    }
+  };
+
+  // the page's shortcuts, except in a form field (its keys are its own) or a dialog
+  const onKey = useRef<(event: KeyboardEvent) => void>(() => {});
+  onKey.current = (event: KeyboardEvent) => {
+    const command = commandOf(event);
+    const target = event.target instanceof Element ? event.target : null;
+    if (!command || help || !bot || typing(target) || target?.closest("dialog")) return;
+    if (run(command, target)) event.preventDefault();
+  };
+  useEffect(() => {
+    const listen = (event: KeyboardEvent) => onKey.current(event);
+    document.addEventListener("keydown", listen);
+    return () => document.removeEventListener("keydown", listen);
+  }, []);
+
+  const tabKeys = (event: ReactKey) => {
+    const at = TABS.findIndex(([id]) => id === tab);
+    const by = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+    if (!by) return;
+    event.preventDefault();
+    setTab(TABS[(at + by + TABS.length) % TABS.length][0]);
+    focusTab.current = true;
+  };
+  // the tab chosen by arrow key takes the focus once it is rendered as the selected one
+  const focusTab = useRef(false);
+  useEffect(() => {
+    if (focusTab.current) document.getElementById(`tab-${tab}`)?.focus();
+    focusTab.current = false;
+  }, [tab]);
 
   const save = async () => {
     if (!bot) return;
     setSaving(true);
     setStatus(null);
-    const flow = asFlow(nodes, edges);
+    const sent = doc;
     try {
-      const saved = await request<BotDetail>("PUT", `/bots/${encodeURIComponent(bot.id)}`, {
-        workflow: fromFlow(bot.workflow, flow.nodes, flow.edges),
+      const answer = await request<BotDetail>("PUT", `/bots/${encodeURIComponent(bot.id)}`, {
+        workflow: fromDoc(bot.workflow, sent),
       });
-      setBot(saved);
+      setBot(answer);
+      setSaved(sent);
       setIssues([]);
-      setDirty(false);
-      setStatus(t.builder.saved(saved.current_version));
+      setStatus(t.builder.saved(answer.current_version));
     } catch (exc) {
       if (exc instanceof ApiError && exc.status === 422) {
         const found = issuesOf(exc.body?.details);
@@ -166,7 +476,7 @@ function Canvas(props: { botId: string }) {
   };
 
   if (failed) return <p role="alert">{failed}</p>;
-  if (!bot || !catalog) return <p className="loading">{t.loading}</p>;
+  if (!bot || !catalog || !saved) return <p className="loading">{t.loading}</p>;
   const chosen = nodes.find((n) => n.id === selected);
   const general = grouped.get("") ?? [];
   return (
@@ -184,6 +494,38 @@ function Canvas(props: { botId: string }) {
             {status}
           </span>
         )}
+        <div className="tools" role="group" aria-label={t.builder.edit}>
+          <button type="button" onClick={() => step(true)} disabled={!canUndo} aria-keyshortcuts={ariaKeys("undo")}>
+            {t.builder.undo}
+          </button>
+          <button type="button" onClick={() => step(false)} disabled={!canRedo} aria-keyshortcuts={ariaKeys("redo")}>
+            {t.builder.redo}
+          </button>
+          <button
+            type="button"
+            onClick={remove}
+            disabled={chosenNodes.length + chosenEdges.length === 0}
+            title={t.builder.removeHint}
+            aria-keyshortcuts={ariaKeys("delete")}
+          >
+            {t.builder.remove}
+          </button>
+          <button type="button" onClick={relayout} aria-keyshortcuts={ariaKeys("layout")}>
+            {t.builder.layout}
+          </button>
+          <button type="button" onClick={fit} aria-keyshortcuts={ariaKeys("fit")}>
+            {t.builder.fit}
+          </button>
+          <button
+            type="button"
+            ref={helpButton}
+            onClick={() => setHelp(true)}
+            aria-haspopup="dialog"
+            aria-keyshortcuts={ariaKeys("help")}
+          >
+            {t.builder.shortcuts}
+          </button>
+        </div>
       </header>
       {general.length > 0 && (
         <ul className="issues general" role="alert" aria-label={t.builder.general}>
@@ -202,53 +544,115 @@ function Canvas(props: { botId: string }) {
           <ul>
             {catalog.nodes.map((kind) => (
               <li key={kind.type}>
-                <button type="button" data-kind={kind.type} title={kind.description} onClick={() => add(kind.type)}>
+                <button
+                  type="button"
+                  data-kind={kind.type}
+                  title={kind.description}
+                  draggable
+                  onDragStart={(event) => {
+                    event.dataTransfer.setData(KIND_TYPE, kind.type);
+                    event.dataTransfer.effectAllowed = "copy";
+                  }}
+                  onClick={() => add(kind.type)}
+                >
                   {kind.label}
                 </button>
               </li>
             ))}
           </ul>
         </nav>
-        <div className="canvas" role="region" aria-label={t.builder.canvas}>
+        <div className="canvas" role="region" aria-label={t.builder.canvas} onDragOver={onDragOver} onDrop={onDrop}>
           <KindsContext.Provider value={kinds}>
             <IssuesContext.Provider value={grouped}>
               <ReactFlow
                 nodes={nodes}
                 edges={edges}
                 nodeTypes={nodeTypes}
-                onNodesChange={(changes) => {
-                  onNodesChange(changes);
-                  if (changes.some((c) => c.type === "position" || c.type === "remove")) setDirty(true);
-                }}
-                onEdgesChange={(changes) => {
-                  onEdgesChange(changes);
-                  if (changes.some((c) => c.type === "remove")) setDirty(true);
-                }}
+                onNodesChange={onNodesChange}
+                onEdgesChange={onEdgesChange}
                 onConnect={onConnect}
-                onSelectionChange={({ nodes: picked }) => setSelected(picked[0]?.id ?? null)}
+                onConnectStart={onConnectStart}
+                onConnectEnd={onConnectEnd}
+                isValidConnection={isValidConnection}
+                onSelectionChange={onSelectionChange}
+                deleteKeyCode={null}
                 fitView
               >
                 <Background />
                 <Controls />
+                <CanvasNote note={note} why={why} />
               </ReactFlow>
             </IssuesContext.Provider>
           </KindsContext.Provider>
         </div>
-        {chosen ? (
-          <Properties
-            key={chosen.id}
-            id={chosen.id}
-            kind={kinds.get(chosen.type ?? "")}
-            data={chosen.data}
-            issues={grouped.get(chosen.id) ?? []}
-            onChange={(data) => changeData(chosen.id, data)}
-          />
-        ) : (
-          <aside className="properties" aria-label={t.builder.properties}>
-            <p>{t.builder.noSelection}</p>
-          </aside>
-        )}
+        <div className="side">
+          <div className="tabs" role="tablist" aria-label={t.builder.panels} onKeyDown={tabKeys}>
+            {TABS.map(([id, label]) => (
+              <button
+                key={id}
+                type="button"
+                role="tab"
+                id={`tab-${id}`}
+                aria-selected={tab === id}
+                aria-controls={tab === id ? `panel-${id}` : undefined}
+                tabIndex={tab === id ? 0 : -1}
+                onClick={() => setTab(id)}
+              >
+                {label}
+              </button>
+            ))}
+          </div>
+          <div className="side-panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+            {tab === "node" &&
+              (chosen ? (
+                <Properties
+                  key={chosen.id}
+                  id={chosen.id}
+                  kind={kinds.get(chosen.type ?? "")}
+                  data={chosen.data}
+                  issues={grouped.get(chosen.id) ?? []}
+                  onChange={(data) => changeData(chosen.id, data)}
+                >
+                  <Connections
+                    id={chosen.id}
+                    kind={kinds.get(chosen.type ?? "")}
+                    nodeIds={nodes.map((n) => n.id)}
+                    edges={flow.edges}
+                    onConnect={(target, handle) => join({ source: chosen.id, target, sourceHandle: handle })}
+                    onRemove={(id) => setEdges((current) => current.filter((e) => e.id !== id))}
+                  />
+                </Properties>
+              ) : (
+                <aside className="properties" aria-label={t.builder.properties}>
+                  <p>{t.builder.noSelection}</p>
+                </aside>
+              ))}
+            {tab === "settings" && (
+              <SettingsPanel
+                schema={catalog.settings?.schema}
+                value={meta.settings}
+                issues={issues}
+                onChange={changeSettings}
+              />
+            )}
+            {tab === "variables" && (
+              <VariablesPanel
+                schema={catalog.variables?.schema}
+                value={meta.variables}
+                issues={issues}
+                onChange={changeVariables}
+              />
+            )}
+          </div>
+        </div>
       </div>
+      <ShortcutsDialog
+        open={help}
+        onClose={() => {
+          setHelp(false);
+          helpButton.current?.focus();
+        }}
+      />
     </section>
   );
 }

@@ -6,10 +6,12 @@ export const KindsContext = createContext<Map<string, NodeKind>>(new Map());
 export const IssuesContext = createContext<Map<string, Issue[]>>(new Map());
 
 /** The handles a kind's node offers: its named ones, plus the default output for kinds with
- * none and for loops (their edge without a handle leaves the loop). */
+ * none and for loops (their edge without a handle leaves the loop). The default output comes
+ * first: React Flow takes an edge or a connection without a handle id for the node's first
+ * handle, so a loop's exit drawn after its body would be drawn from the body. */
 export function outputs(kind: NodeKind | undefined): (string | null)[] {
   if (!kind || kind.handles.length === 0) return [null];
-  return kind.loop ? [...kind.handles, null] : [...kind.handles];
+  return kind.loop ? [null, ...kind.handles] : [...kind.handles];
 }
 
 /** One node on the canvas: its kind, its id, its handles and the API's issues about it. */

@@ -230,3 +230,18 @@ export function issuesOf(details: unknown): Issue[] {
     ];
   });
 }
+
+/** The graph without the nodes `nodeIds`, the edges `edgeIds` and every edge of a removed node. */
+export function without<N extends { id: string }, E extends { id: string; source: string; target: string }>(
+  nodes: N[],
+  edges: E[],
+  nodeIds: Iterable<string>,
+  edgeIds: Iterable<string>,
+): { nodes: N[]; edges: E[] } {
+  const gone = new Set(nodeIds);
+  const cut = new Set(edgeIds);
+  return {
+    nodes: nodes.filter((n) => !gone.has(n.id)),
+    edges: edges.filter((e) => !cut.has(e.id) && !gone.has(e.source) && !gone.has(e.target)),
+  };
+}

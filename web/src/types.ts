@@ -79,8 +79,18 @@ export interface NodeKind {
   defaults: Record<string, unknown>;
 }
 
+/** A part of the document the catalog describes: its JSON Schema and defaults. */
+export interface SchemaOf {
+  schema: Record<string, unknown>;
+  defaults: Record<string, unknown>;
+}
+
 export interface Catalog {
   nodes: NodeKind[];
+  /** The bot's `settings`. */
+  settings?: SchemaOf;
+  /** One of the bot's `variables`, in its object form. */
+  variables?: SchemaOf;
 }
 
 export interface Issue {

@@ -6,6 +6,7 @@ import {
   docOf,
   fromDoc,
   place,
+  without,
   COLUMN,
   fromFlow,
   issuesByNode,
@@ -173,4 +174,14 @@ test("the saved document carries the builder's settings and variables", () => {
   assert.equal("variables" in saved, false);
   assert.equal(saved.name, "shop");
   assert.deepEqual(saved.edges, fromFlow(shop, flow.nodes, flow.edges).edges);
+});
+
+test("deleting nodes takes their edges along", () => {
+  const flow = toFlow(shop);
+  const left = without(flow.nodes, flow.edges, ["pages"], ["open:->pages"]);
+  assert.deepEqual(left.nodes.map((n) => n.id), ["open", "products", "after"]);
+  assert.deepEqual(left.edges, []);
+  const one = without(flow.nodes, flow.edges, [], ["pages:->after"]);
+  assert.equal(one.nodes.length, 4);
+  assert.deepEqual(one.edges.map((e) => e.id), ["open:->pages", "pages:body->products"]);
 });
