@@ -9,7 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, Locator, Page, expect
+import httpx
+from playwright.async_api import Browser, Locator, Page, Position, expect
 
 from tests.api.conftest import ApiUser
 from tests.web.conftest import SHOTS, email_of, example, sign_in, watch
@@ -37,7 +38,7 @@ async def connect(page: Page, source: Locator, target: Locator) -> None:
 
 
 async def open_bot(
-    browser: Browser, api_url: str, client: Any, workflow: dict[str, Any]
+    browser: Browser, api_url: str, client: httpx.AsyncClient, workflow: dict[str, Any]
 ) -> tuple[Page, str, list[str]]:
     created = await client.post("/bots", json={"name": "editing", "workflow": workflow})
     assert created.status_code == 201, created.text
@@ -66,7 +67,7 @@ async def test_drop_connect_undo_copy_delete_layout(
     pane = page.locator(".react-flow__pane")
     box = await pane.bounding_box()
     assert box is not None
-    drop = {"x": box["width"] - 150, "y": box["height"] / 2}
+    drop: Position = {"x": box["width"] - 150, "y": box["height"] / 2}
     await palette.get_by_role("button", name="Wait", exact=True).drag_to(pane, target_position=drop)
     added = node(page, "wait-1")
     await expect(added).to_have_class(SELECTED)
@@ -94,9 +95,7 @@ async def test_drop_connect_undo_copy_delete_layout(
     # a node never connects to itself either
     await connect(page, added.locator(".react-flow__handle.source"), added.locator(".target"))
     await page.mouse.up()
-    await expect(note).to_have_text(
-        "Connection refused: a node cannot connect to itself."
-    )
+    await expect(note).to_have_text("Connection refused: a node cannot connect to itself.")
     await expect(edges).to_have_count(2)
     # one it takes: the extract's output into the dropped wait
     products = node(page, "products")
@@ -157,8 +156,14 @@ async def test_drop_connect_undo_copy_delete_layout(
     await expect(node(page, "open")).not_to_have_class(SELECTED)
     await expect(page.locator('.react-flow__edge[data-id="open-1:->pages-1"]')).to_have_count(1)
     await expect(edges).to_have_count(4)
-    first, copied = await node(page, "open").bounding_box(), await node(page, "open-1").bounding_box()
-    assert first and copied and copied["x"] > first["x"] and copied["y"] > first["y"]
+    first, copied = (
+        await node(page, "open").bounding_box(),
+        await node(page, "open-1").bounding_box(),
+    )
+    assert first is not None
+    assert copied is not None
+    assert copied["x"] > first["x"]
+    assert copied["y"] > first["y"]
     await page.screenshot(path=SHOTS / "editing-pasted.png")
 
     # delete by keyboard: the pasted pair and their edge; then undo brings them back
@@ -175,6 +180,37 @@ async def test_drop_connect_undo_copy_delete_layout(
     await expect(nodes).to_have_count(4)
     await expect(edges).to_have_count(3)
 
+    # a drag is one step, however many moves it took
+    opened = node(page, "open")
+    where = re.compile(r"transform: translate\([^)]*\)")
+    found = where.search(await opened.get_attribute("style") or "")
+    assert found is not None
+    x, y = await center(opened)
+    await page.mouse.move(x, y)
+    await page.mouse.down()
+    for step in range(1, 11):
+        await page.mouse.move(x + 12 * step, y + 5 * step)
+    await page.mouse.up()
+    await expect(opened).not_to_have_attribute("style", re.compile(re.escape(found[0])))
+    await undo.click()
+    await expect(opened).to_have_attribute("style", re.compile(re.escape(found[0])))
+
+    # edges by keyboard, in the node's panel: a refused one says why; one removed
+    await node(page, "pages").click()
+    outgoing = panel.get_by_role("region", name="Outgoing edges")
+    await outgoing.get_by_label("Output").select_option(label="exit (after the loop)")
+    await outgoing.get_by_label("Connect to").select_option("open")
+    await outgoing.get_by_role("button", name="Connect").click()
+    await expect(note).to_contain_text("Connection refused: it would make a cycle")
+    await expect(edges).to_have_count(3)
+    await products.click()
+    await outgoing.get_by_role("button", name="Remove the edge default output to wait-1").click()
+    await expect(edges).to_have_count(2)
+    await outgoing.get_by_label("Connect to").select_option("wait-1")
+    await outgoing.get_by_role("button", name="Connect").click()
+    await expect(edges).to_have_count(3)
+    await expect(note).to_have_text("Connected products to wait-1.")
+
     # a wait for a selector needs one to be saved
     await node(page, "wait-1").click()
     await panel.locator("#node-wait-1_selector").fill("li.product")
@@ -186,11 +222,11 @@ async def test_drop_connect_undo_copy_delete_layout(
     await expect(page.get_by_text("Unsaved changes")).to_have_count(0)
     await page.screenshot(path=SHOTS / "editing-layout.png")
     saved = (await client.get(f"/bots/{bot_id}")).json()["workflow"]
-    at_ = {n["id"]: n["position"] for n in saved["nodes"]}
-    assert at_["open"] == {"x": 0, "y": 0}
-    assert at_["pages"] == {"x": 0, "y": 120}
-    assert at_["products"] == {"x": 260, "y": 240}
-    assert at_["wait-1"] == {"x": 260, "y": 360}
+    placed = {n["id"]: n["position"] for n in saved["nodes"]}
+    assert placed["open"] == {"x": 0, "y": 0}
+    assert placed["pages"] == {"x": 0, "y": 120}
+    assert placed["products"] == {"x": 260, "y": 240}
+    assert placed["wait-1"] == {"x": 260, "y": 360}
     assert {"source": "products", "target": "wait-1"} in saved["edges"]
     assert saved["nodes"][2]["data"]["item_selector"] == "li.product.car"
     assert [n["id"] for n in saved["nodes"]] == ["open", "pages", "products", "wait-1"]
@@ -225,7 +261,9 @@ async def test_settings_variables_secrets_and_shortcuts(
     await expect(settings_tab).to_be_focused()
     await expect(settings_tab).to_have_attribute("aria-selected", "true")
     settings = page.get_by_role("tabpanel", name="Settings")
-    await expect(settings.get_by_label("Renderer").locator("option:checked")).to_have_text("browser")
+    await expect(settings.get_by_label("Renderer").locator("option:checked")).to_have_text(
+        "browser"
+    )
     await settings.get_by_label("Max Rows").fill("50")
     await settings.get_by_label("Use Http Credentials").check()
     await settings.locator("#settings_http_credentials_username").fill("{{username}}")
