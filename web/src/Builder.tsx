@@ -1,24 +1,23 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent as ReactKey } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import {
   addEdge,
   Background,
   Controls,
-  Panel,
   ReactFlow,
   ReactFlowProvider,
-  useConnection,
   useEdgesState,
   useNodesState,
   useReactFlow,
   type Connection,
-  type ConnectionState,
   type Edge,
   type FinalConnectionState,
   type Node,
 } from "@xyflow/react";
 import { ApiError, request } from "./api";
 import { copy, paste, STEP, type Clip } from "./clipboard";
+import { CanvasNote, candidateOf, explain } from "./CanvasNote";
 import { Connections } from "./Connections";
+import { EditTools } from "./EditTools";
 import {
   append,
   arrange,
@@ -34,22 +33,22 @@ import {
   type FlowEdge,
   type FlowNode,
 } from "./graph";
-import { begin, record, redo, undo, type History } from "./history";
-import { ariaKeys, commandOf, typing, type Command } from "./keys";
+import { commandOf, typing, type Command } from "./keys";
 import { Link } from "./Link";
+import { KIND_TYPE, Palette } from "./Palette";
 import { guardLeaving } from "./router";
 import { Properties } from "./Properties";
-import { refusal, type Candidate, type Refusal } from "./rules";
+import { refusal, type Candidate } from "./rules";
 import { changedKeys, sameJson } from "./schema";
 import { SettingsPanel } from "./SettingsPanel";
 import { ShortcutsDialog } from "./Shortcuts";
+import { SidePanel, type Tab } from "./SidePanel";
 import { IssuesContext, KindsContext, StepNode } from "./StepNode";
 import { t } from "./strings";
 import type { BotDetail, Catalog, Issue } from "./types";
+import { useHistory } from "./useHistory";
 import { VariablesPanel } from "./VariablesPanel";
 
-/** What the palette's drag carries: the kind's type. */
-const KIND_TYPE = "application/x-trawler-kind";
 /** About half a node's size: a dropped node is centred on the pointer. */
 const HALF = { x: 80, y: 20 };
 
@@ -58,12 +57,6 @@ let clip: Clip | null = null;
 let pastes = 0;
 
 type Json = Record<string, unknown>;
-type Tab = "node" | "settings" | "variables";
-const TABS: [Tab, string][] = [
-  ["node", t.builder.properties],
-  ["settings", t.builder.settings],
-  ["variables", t.builder.variables],
-];
 
 function asEdge(edge: FlowEdge): Edge {
   return { ...edge, label: edge.sourceHandle ?? undefined };
@@ -79,50 +72,6 @@ function asFlow(nodes: Node[], edges: Edge[]): { nodes: FlowNode[]; edges: FlowE
       sourceHandle: e.sourceHandle ?? null,
     })),
   };
-}
-
-export function explain(why: Refusal): string {
-  const text = t.builder.why;
-  switch (why.reason) {
-    case "self":
-      return text.self;
-    case "unknownHandle":
-      return text.unknownHandle(why.node, why.handle, why.handles);
-    case "needsHandle":
-      return text.needsHandle(why.node, why.handles);
-    case "duplicate":
-      return text.duplicate;
-    case "cycle":
-      return text.cycle(why.path);
-  }
-}
-
-/** The edge a connection being drawn (or dropped) would make, whichever end it started at. */
-function candidateOf(state: ConnectionState | FinalConnectionState): Candidate | null {
-  if (!state.fromNode || !state.toNode || !state.fromHandle) return null;
-  if (state.fromHandle.type === "source") {
-    return { source: state.fromNode.id, sourceHandle: state.fromHandle.id ?? null, target: state.toNode.id };
-  }
-  return { source: state.toNode.id, sourceHandle: state.toHandle?.id ?? null, target: state.fromNode.id };
-}
-
-/** The line near the canvas that says why a connection is refused (while it is drawn, and
- * after), and what the last command did; read out by screen readers. */
-function CanvasNote(props: { note: string; why: (candidate: Candidate) => Refusal | null }) {
-  const hint = useConnection((state) => {
-    if (!state.inProgress || state.isValid !== false) return null;
-    const candidate = candidateOf(state);
-    const why = candidate && props.why(candidate);
-    return why ? `${t.builder.refused}: ${explain(why)}` : null;
-  });
-  const text = hint ?? props.note;
-  return (
-    <Panel position="top-center" className="note-panel">
-      <p className={text ? "canvas-note" : "canvas-note quiet"} aria-live="polite">
-        {text}
-      </p>
-    </Panel>
-  );
 }
 
 /** A bot's workflow on the canvas: palette, editing, property and settings panels, save. */
@@ -141,12 +90,11 @@ function Canvas(props: { botId: string }) {
   const [failed, setFailed] = useState<string | null>(null);
   const [nodes, setNodes, onNodesChange] = useNodesState<Node>([]);
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>([]);
-  const [meta, setMeta] = useState<Pick<Doc, "settings" | "variables">>({ settings: undefined, variables: undefined });
-  // the history lives outside React's state: recording a change is no update of its own
-  const history = useRef<History<Doc> | null>(null);
+  const [meta, setMeta] = useState<Pick<Doc, "settings" | "variables">>({
+    settings: undefined,
+    variables: undefined,
+  });
   const [saved, setSaved] = useState<Doc | null>(null);
-  // what the next change of the document is, for a burst of them (typing) to be one step
-  const group = useRef<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [issues, setIssues] = useState<Issue[]>([]);
   const [status, setStatus] = useState<string | null>(null);
@@ -175,7 +123,7 @@ function Canvas(props: { botId: string }) {
         setNodes(flow.nodes);
         setEdges(flow.edges.map(asEdge));
         setMeta(loaded);
-        history.current = begin(doc);
+        history.start(doc);
         setSaved(doc);
       })
       .catch((exc: unknown) => {
@@ -191,19 +139,8 @@ function Canvas(props: { botId: string }) {
   const doc = useMemo(() => docOf(flow.nodes, flow.edges, meta), [flow, meta]);
   const dragging = nodes.some((n) => n.dragging);
   const dirty = useMemo(() => saved !== null && !sameJson(doc, saved), [doc, saved]);
-
-  // every change of the document is a step of the history; a drag is one, when it ends.
-  // A layout effect: recorded before the next key press can ask to undo it
-  useLayoutEffect(() => {
-    if (dragging || !history.current) return;
-    const burst = group.current;
-    group.current = null;
-    history.current = record(history.current, doc, sameJson, burst, Date.now());
-  }, [doc, dragging]);
-  // a change not recorded yet (this render's) is one more step to undo, and ends the redos
-  const pending = history.current !== null && !sameJson(history.current.present, doc);
-  const canUndo = history.current !== null && (history.current.past.length > 0 || pending);
-  const canRedo = history.current !== null && history.current.future.length > 0 && !pending;
+  // `restore` (below) puts an undone or redone state on the canvas
+  const history = useHistory(doc, dragging, (target: Doc) => restore(target));
 
   // unsaved changes: the browser asks before leaving the page, the app before another page
   useEffect(() => {
@@ -236,7 +173,8 @@ function Canvas(props: { botId: string }) {
     if (picked.length) setTab("node");
   }, []);
   const isValidConnection = useCallback(
-    (c: Connection | Edge) => why({ source: c.source, target: c.target, sourceHandle: c.sourceHandle ?? null }) === null,
+    (c: Connection | Edge) =>
+      why({ source: c.source, target: c.target, sourceHandle: c.sourceHandle ?? null }) === null,
     [why],
   );
   const onConnectStart = useCallback(() => setNote(""), []);
@@ -302,18 +240,22 @@ function Canvas(props: { botId: string }) {
 
   const changeData = (id: string, data: Json) => {
     const before = nodes.find((n) => n.id === id)?.data;
-    group.current = `data:${id}:${changedKeys(before, data).join(",")}`;
+    history.burst(`data:${id}:${changedKeys(before, data).join(",")}`);
     setNodes((current) => current.map((n) => (n.id === id ? { ...n, data } : n)));
   };
 
   const changeSettings = (settings: Json | undefined) => {
-    group.current = `settings:${changedKeys(meta.settings, settings).join(",")}`;
+    history.burst(`settings:${changedKeys(meta.settings, settings).join(",")}`);
     setMeta((current) => ({ ...current, settings }));
   };
 
   const changeVariables = (variables: Json | undefined, name: string) => {
-    group.current = `variables:${name}`;
+    history.burst(`variables:${name}`);
     setMeta((current) => ({ ...current, variables }));
+  };
+
+  const step = (back: boolean) => {
+    if (history.step(back)) setNote(back ? t.builder.undone : t.builder.redone);
   };
 
   const restore = (target: Doc) => {
@@ -326,16 +268,6 @@ function Canvas(props: { botId: string }) {
       return target.edges.map((e) => ({ ...asEdge(e), selected: old.get(e.id)?.selected ?? false }));
     });
     setMeta({ settings: target.settings, variables: target.variables });
-  };
-
-  const step = (back: boolean) => {
-    if (!history.current) return;
-    const current = record(history.current, doc, sameJson, null, Date.now()); // any change not yet in
-    const next = back ? undo(current) : redo(current);
-    if (next === current) return;
-    history.current = next;
-    restore(next.present);
-    setNote(back ? t.builder.undone : t.builder.redone);
   };
 
   const chosenNodes = nodes.filter((n) => n.selected);
@@ -366,7 +298,8 @@ function Canvas(props: { botId: string }) {
     }
     pastes += 1;
     const out = paste(clip, nodes.map((n) => n.id), { x: STEP.x * pastes, y: STEP.y * pastes });
-    setNodes((current) => [...current.map(selectOnly(new Set())), ...out.nodes.map((n) => ({ ...n, selected: true }))]);
+    const pasted = out.nodes.map((n) => ({ ...n, selected: true }));
+    setNodes((current) => [...current.map(selectOnly(new Set())), ...pasted]);
     setEdges((current) => [...current, ...out.edges.map(asEdge)]);
     setNote(t.builder.pasted(out.nodes.length));
   };
@@ -430,21 +363,6 @@ function Canvas(props: { botId: string }) {
     return () => document.removeEventListener("keydown", listen);
   }, []);
 
-  const tabKeys = (event: ReactKey) => {
-    const at = TABS.findIndex(([id]) => id === tab);
-    const by = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
-    if (!by) return;
-    event.preventDefault();
-    setTab(TABS[(at + by + TABS.length) % TABS.length][0]);
-    focusTab.current = true;
-  };
-  // the tab chosen by arrow key takes the focus once it is rendered as the selected one
-  const focusTab = useRef(false);
-  useEffect(() => {
-    if (focusTab.current) document.getElementById(`tab-${tab}`)?.focus();
-    focusTab.current = false;
-  }, [tab]);
-
   const save = async () => {
     if (!bot) return;
     setSaving(true);
@@ -494,38 +412,13 @@ function Canvas(props: { botId: string }) {
             {status}
           </span>
         )}
-        <div className="tools" role="group" aria-label={t.builder.edit}>
-          <button type="button" onClick={() => step(true)} disabled={!canUndo} aria-keyshortcuts={ariaKeys("undo")}>
-            {t.builder.undo}
-          </button>
-          <button type="button" onClick={() => step(false)} disabled={!canRedo} aria-keyshortcuts={ariaKeys("redo")}>
-            {t.builder.redo}
-          </button>
-          <button
-            type="button"
-            onClick={remove}
-            disabled={chosenNodes.length + chosenEdges.length === 0}
-            title={t.builder.removeHint}
-            aria-keyshortcuts={ariaKeys("delete")}
-          >
-            {t.builder.remove}
-          </button>
-          <button type="button" onClick={relayout} aria-keyshortcuts={ariaKeys("layout")}>
-            {t.builder.layout}
-          </button>
-          <button type="button" onClick={fit} aria-keyshortcuts={ariaKeys("fit")}>
-            {t.builder.fit}
-          </button>
-          <button
-            type="button"
-            ref={helpButton}
-            onClick={() => setHelp(true)}
-            aria-haspopup="dialog"
-            aria-keyshortcuts={ariaKeys("help")}
-          >
-            {t.builder.shortcuts}
-          </button>
-        </div>
+        <EditTools
+          canUndo={history.canUndo}
+          canRedo={history.canRedo}
+          canDelete={chosenNodes.length + chosenEdges.length > 0}
+          helpButton={helpButton}
+          onCommand={(command) => run(command, null)}
+        />
       </header>
       {general.length > 0 && (
         <ul className="issues general" role="alert" aria-label={t.builder.general}>
@@ -538,30 +431,14 @@ function Canvas(props: { botId: string }) {
         </ul>
       )}
       <div className="builder-body">
-        <nav className="palette" aria-label={t.builder.palette}>
-          <h2>{t.builder.palette}</h2>
-          <p className="hint">{t.builder.paletteHint}</p>
-          <ul>
-            {catalog.nodes.map((kind) => (
-              <li key={kind.type}>
-                <button
-                  type="button"
-                  data-kind={kind.type}
-                  title={kind.description}
-                  draggable
-                  onDragStart={(event) => {
-                    event.dataTransfer.setData(KIND_TYPE, kind.type);
-                    event.dataTransfer.effectAllowed = "copy";
-                  }}
-                  onClick={() => add(kind.type)}
-                >
-                  {kind.label}
-                </button>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <div className="canvas" role="region" aria-label={t.builder.canvas} onDragOver={onDragOver} onDrop={onDrop}>
+        <Palette kinds={catalog.nodes} onAdd={add} />
+        <div
+          className="canvas"
+          role="region"
+          aria-label={t.builder.canvas}
+          onDragOver={onDragOver}
+          onDrop={onDrop}
+        >
           <KindsContext.Provider value={kinds}>
             <IssuesContext.Provider value={grouped}>
               <ReactFlow
@@ -585,66 +462,48 @@ function Canvas(props: { botId: string }) {
             </IssuesContext.Provider>
           </KindsContext.Provider>
         </div>
-        <div className="side">
-          <div className="tabs" role="tablist" aria-label={t.builder.panels} onKeyDown={tabKeys}>
-            {TABS.map(([id, label]) => (
-              <button
-                key={id}
-                type="button"
-                role="tab"
-                id={`tab-${id}`}
-                aria-selected={tab === id}
-                aria-controls={tab === id ? `panel-${id}` : undefined}
-                tabIndex={tab === id ? 0 : -1}
-                onClick={() => setTab(id)}
+        <SidePanel tab={tab} onTab={setTab}>
+          {tab === "node" &&
+            (chosen ? (
+              <Properties
+                key={chosen.id}
+                id={chosen.id}
+                kind={kinds.get(chosen.type ?? "")}
+                data={chosen.data}
+                issues={grouped.get(chosen.id) ?? []}
+                onChange={(data) => changeData(chosen.id, data)}
               >
-                {label}
-              </button>
-            ))}
-          </div>
-          <div className="side-panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-            {tab === "node" &&
-              (chosen ? (
-                <Properties
-                  key={chosen.id}
+                <Connections
                   id={chosen.id}
                   kind={kinds.get(chosen.type ?? "")}
-                  data={chosen.data}
-                  issues={grouped.get(chosen.id) ?? []}
-                  onChange={(data) => changeData(chosen.id, data)}
-                >
-                  <Connections
-                    id={chosen.id}
-                    kind={kinds.get(chosen.type ?? "")}
-                    nodeIds={nodes.map((n) => n.id)}
-                    edges={flow.edges}
-                    onConnect={(target, handle) => join({ source: chosen.id, target, sourceHandle: handle })}
-                    onRemove={(id) => setEdges((current) => current.filter((e) => e.id !== id))}
-                  />
-                </Properties>
-              ) : (
-                <aside className="properties" aria-label={t.builder.properties}>
-                  <p>{t.builder.noSelection}</p>
-                </aside>
-              ))}
-            {tab === "settings" && (
-              <SettingsPanel
-                schema={catalog.settings?.schema}
-                value={meta.settings}
-                issues={issues}
-                onChange={changeSettings}
-              />
-            )}
-            {tab === "variables" && (
-              <VariablesPanel
-                schema={catalog.variables?.schema}
-                value={meta.variables}
-                issues={issues}
-                onChange={changeVariables}
-              />
-            )}
-          </div>
-        </div>
+                  nodeIds={nodes.map((n) => n.id)}
+                  edges={flow.edges}
+                  onConnect={(target, handle) => join({ source: chosen.id, target, sourceHandle: handle })}
+                  onRemove={(id) => setEdges((current) => current.filter((e) => e.id !== id))}
+                />
+              </Properties>
+            ) : (
+              <aside className="properties" aria-label={t.builder.properties}>
+                <p>{t.builder.noSelection}</p>
+              </aside>
+            ))}
+          {tab === "settings" && (
+            <SettingsPanel
+              schema={catalog.settings?.schema}
+              value={meta.settings}
+              issues={issues}
+              onChange={changeSettings}
+            />
+          )}
+          {tab === "variables" && (
+            <VariablesPanel
+              schema={catalog.variables?.schema}
+              value={meta.variables}
+              issues={issues}
+              onChange={changeVariables}
+            />
+          )}
+        </SidePanel>
       </div>
       <ShortcutsDialog
         open={help}

@@ -14,7 +14,8 @@ function masked(schema: RJSFSchema): UiSchema {
   const value = (schema.properties?.value ?? {}) as RJSFSchema;
   const password = { "ui:widget": "password" };
   if (Array.isArray(value.anyOf)) {
-    return { value: { anyOf: value.anyOf.map((b: unknown) => ((b as RJSFSchema).type === "string" ? password : {})) } };
+    const string = (branch: unknown) => (branch as RJSFSchema).type === "string";
+    return { value: { anyOf: value.anyOf.map((branch: unknown) => (string(branch) ? password : {})) } };
   }
   return { value: password };
 }
@@ -74,7 +75,12 @@ export function VariablesPanel(props: {
           <legend>
             <code>{key}</code>
           </legend>
-          <button type="button" className="remove" aria-label={t.builder.removeVariable(key)} onClick={() => remove(key)}>
+          <button
+            type="button"
+            className="remove"
+            aria-label={t.builder.removeVariable(key)}
+            onClick={() => remove(key)}
+          >
             ×
           </button>
           <SchemaForm

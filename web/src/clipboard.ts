@@ -40,7 +40,8 @@ export function paste(clip: Clip, taken: Iterable<string>, offset: Position): Cl
   const edges = clip.edges.map((edge) => {
     const source = renamed.get(edge.source)!;
     const target = renamed.get(edge.target)!;
-    return { id: `${source}:${edge.sourceHandle ?? ""}->${target}`, source, target, sourceHandle: edge.sourceHandle };
+    const id = `${source}:${edge.sourceHandle ?? ""}->${target}`;
+    return { id, source, target, sourceHandle: edge.sourceHandle };
   });
   return { nodes, edges, ids: nodes.map((n) => n.id) };
 }

@@ -61,7 +61,8 @@ export function simplify(schema: unknown): unknown {
   if (Array.isArray(out.anyOf)) {
     out.anyOf = out.anyOf.map((branch: Schema) => {
       const type = PRIMITIVES.find((name) => name === branch.type);
-      return type && !branch.title && Object.keys(branch).length === 1 ? { ...branch, title: t.form.types[type] } : branch;
+      const bare = type && !branch.title && Object.keys(branch).length === 1;
+      return bare ? { ...branch, title: t.form.types[type] } : branch;
     });
   }
   return out;
