@@ -46,7 +46,7 @@ import { SidePanel, type Tab } from "./SidePanel";
 import { IssuesContext, KindsContext, StepNode } from "./StepNode";
 import { t } from "./strings";
 import type { BotDetail, Catalog, Issue } from "./types";
-import { useHistory } from "./useHistory";
+import { useUndo } from "./useUndo";
 import { VariablesPanel } from "./VariablesPanel";
 
 /** About half a node's size: a dropped node is centred on the pointer. */
@@ -140,7 +140,7 @@ function Canvas(props: { botId: string }) {
   const dragging = nodes.some((n) => n.dragging);
   const dirty = useMemo(() => saved !== null && !sameJson(doc, saved), [doc, saved]);
   // `restore` (below) puts an undone or redone state on the canvas
-  const history = useHistory(doc, dragging, (target: Doc) => restore(target));
+  const history = useUndo(doc, dragging, (target: Doc) => restore(target));
 
   // unsaved changes: the browser asks before leaving the page, the app before another page
   useEffect(() => {

@@ -14,7 +14,7 @@ function SecretWidget(props: WidgetProps) {
   const Input = getTemplate("BaseInputTemplate", props.registry, props.options);
   const label = props.label || String(props.schema.title ?? props.name ?? "");
   return (
-    <div className="secret">
+    <div className="secret-input">
       <Input {...props} type={shown ? "text" : "password"} autocomplete="new-password" />
       <button
         type="button"

@@ -1,11 +1,11 @@
 import { useLayoutEffect, useRef } from "react";
 import type { Doc } from "./graph";
-import { begin, record, redo, undo, type History } from "./history";
+import { begin, record, redo, undo, type History } from "./undo";
 import { sameJson } from "./schema";
 
 /** Undo and redo over the builder's document: every change of `doc` is a step (none while
  * `paused`: a drag is one step, when it ends); `restore` puts a recorded state back. */
-export function useHistory(doc: Doc, paused: boolean, restore: (doc: Doc) => void) {
+export function useUndo(doc: Doc, paused: boolean, restore: (doc: Doc) => void) {
   // outside React's state: recording a change is no update of its own, which React Flow's
   // own updates in the same commit could otherwise chase round in circles
   const history = useRef<History<Doc> | null>(null);

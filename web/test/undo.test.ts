@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { begin, BURST_MS, record, redo, undo } from "../src/history";
+import { begin, BURST_MS, record, redo, undo } from "../src/undo";
 
 const same = (a: number, b: number) => a === b;
 
