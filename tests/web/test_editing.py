@@ -43,6 +43,7 @@ async def open_bot(
     created = await client.post("/bots", json={"name": "editing", "workflow": workflow})
     assert created.status_code == 201, created.text
     bot_id = str(created.json()["id"])
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page = await browser.new_page(viewport={"width": 1280, "height": 860})
     problems = watch(page)
     await sign_in(page, api_url, await email_of(client), target=f"/bots/{bot_id}")
