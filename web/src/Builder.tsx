@@ -13,7 +13,7 @@ import {
   type FinalConnectionState,
   type Node,
 } from "@xyflow/react";
-import { ApiError, request } from "./api";
+import { ApiError, openViewer, request } from "./api";
 import { copy, paste, STEP, type Clip } from "./clipboard";
 import { CanvasNote, candidateOf, explain } from "./CanvasNote";
 import { Connections } from "./Connections";
@@ -37,17 +37,28 @@ import { commandOf, typing, type Command } from "./keys";
 import { Link } from "./Link";
 import { KIND_TYPE, Palette } from "./Palette";
 import { guardLeaving } from "./router";
+import { Picker } from "./Picker";
+import { expand, modeFor, pageUrl, type PickKind } from "./picking";
 import { Properties } from "./Properties";
+import { RunPanel, useRun } from "./Run";
 import { refusal, type Candidate } from "./rules";
 import { changedKeys, sameJson } from "./schema";
 import { SettingsPanel } from "./SettingsPanel";
 import { ShortcutsDialog } from "./Shortcuts";
 import { SidePanel, type Tab } from "./SidePanel";
-import { IssuesContext, KindsContext, StepNode } from "./StepNode";
+import { IssuesContext, KindsContext, RunContext, StepNode } from "./StepNode";
 import { t } from "./strings";
 import type { BotDetail, Catalog, Issue } from "./types";
 import { useUndo } from "./useUndo";
 import { VariablesPanel } from "./VariablesPanel";
+
+/** A selector being picked on the page: for which node and field, and how it is filled in. */
+interface Picking {
+  node: string;
+  kind: PickKind;
+  current: string;
+  apply: (selector: string) => void;
+}
 
 /** About half a node's size: a dropped node is centred on the pointer. */
 const HALF = { x: 80, y: 20 };
@@ -103,6 +114,9 @@ function Canvas(props: { botId: string }) {
   const [tab, setTab] = useState<Tab>("node");
   const [help, setHelp] = useState(false);
   const helpButton = useRef<HTMLButtonElement>(null);
+  const runner = useRun(props.botId);
+  const ranSteps = useMemo(() => runner.run?.steps ?? {}, [runner.run]);
+  const [picking, setPicking] = useState<Picking | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -363,8 +377,9 @@ function Canvas(props: { botId: string }) {
     return () => document.removeEventListener("keydown", listen);
   }, []);
 
-  const save = async () => {
-    if (!bot) return;
+  /** Save a new version; true when the API took it. */
+  const save = async (): Promise<boolean> => {
+    if (!bot) return false;
     setSaving(true);
     setStatus(null);
     const sent = doc;
@@ -376,6 +391,7 @@ function Canvas(props: { botId: string }) {
       setSaved(sent);
       setIssues([]);
       setStatus(t.builder.saved(answer.current_version));
+      return true;
     } catch (exc) {
       if (exc instanceof ApiError && exc.status === 422) {
         const found = issuesOf(exc.body?.details);
@@ -388,9 +404,16 @@ function Canvas(props: { botId: string }) {
       } else {
         setStatus(exc instanceof Error ? exc.message : String(exc));
       }
+      return false;
     } finally {
       setSaving(false);
     }
+  };
+
+  /** Runs use the saved version: unsaved changes are saved first. */
+  const start = async (kind: "test" | "execute") => {
+    if (dirty && !(await save())) return;
+    await runner.start(kind);
   };
 
   if (failed) return <p role="alert">{failed}</p>;
@@ -406,6 +429,22 @@ function Canvas(props: { botId: string }) {
         {dirty && <span className="dirty">{t.builder.unsaved}</span>}
         <button type="button" onClick={() => void save()} disabled={saving}>
           {saving ? t.builder.saving : t.builder.save}
+        </button>
+        <button
+          type="button"
+          onClick={() => void start("test")}
+          disabled={saving || runner.starting}
+          title={dirty ? t.run.saveFirst : undefined}
+        >
+          {t.run.test}
+        </button>
+        <button
+          type="button"
+          onClick={() => void start("execute")}
+          disabled={saving || runner.starting}
+          title={dirty ? t.run.saveFirst : undefined}
+        >
+          {t.run.execute}
         </button>
         {status && (
           <span className="save-status" role="status">
@@ -441,6 +480,7 @@ function Canvas(props: { botId: string }) {
         >
           <KindsContext.Provider value={kinds}>
             <IssuesContext.Provider value={grouped}>
+              <RunContext.Provider value={ranSteps}>
               <ReactFlow
                 nodes={nodes}
                 edges={edges}
@@ -459,6 +499,7 @@ function Canvas(props: { botId: string }) {
                 <Controls />
                 <CanvasNote note={note} why={why} />
               </ReactFlow>
+              </RunContext.Provider>
             </IssuesContext.Provider>
           </KindsContext.Provider>
         </div>
@@ -472,6 +513,9 @@ function Canvas(props: { botId: string }) {
                 data={chosen.data}
                 issues={grouped.get(chosen.id) ?? []}
                 onChange={(data) => changeData(chosen.id, data)}
+                picking={{
+                  pick: (kind, current, apply) => setPicking({ node: chosen.id, kind, current, apply }),
+                }}
               >
                 <Connections
                   id={chosen.id}
@@ -505,6 +549,30 @@ function Canvas(props: { botId: string }) {
           )}
         </SidePanel>
       </div>
+      {runner.run && (
+        <RunPanel
+          run={runner.run}
+          onCancel={() => void runner.cancel()}
+          onClose={runner.close}
+          onOpenReplay={() => {
+            if (runner.run) {
+              void openViewer(`/viewer/executions/${runner.run.id}/replay`).catch(() => undefined);
+            }
+          }}
+        />
+      )}
+      {picking && (
+        <Picker
+          url={expand(pageUrl(doc, picking.node) ?? "", meta.variables)}
+          mode={modeFor(picking.kind, nodes.find((n) => n.id === picking.node)?.data ?? {})}
+          current={picking.current}
+          onPick={(selector) => {
+            picking.apply(selector);
+            setPicking(null);
+          }}
+          onClose={() => setPicking(null)}
+        />
+      )}
       <ShortcutsDialog
         open={help}
         onClose={() => {

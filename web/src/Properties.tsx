@@ -1,6 +1,7 @@
 import { useMemo, type ReactNode } from "react";
 import type { RJSFSchema } from "@rjsf/utils";
-import { SchemaForm } from "./SchemaForm";
+import { pickerUi } from "./picking";
+import { SchemaForm, type PickContext } from "./SchemaForm";
 import { simplify } from "./schema";
 import { t } from "./strings";
 import type { Issue, NodeKind } from "./types";
@@ -12,6 +13,8 @@ export function Properties(props: {
   data: Record<string, unknown>;
   issues: Issue[];
   onChange: (data: Record<string, unknown>) => void;
+  /** picking selectors on the page; absent where the node has no page to pick on */
+  picking?: PickContext;
   children?: ReactNode;
 }) {
   const schema = useMemo(() => {
@@ -19,6 +22,7 @@ export function Properties(props: {
     const { title: _title, ...rest } = simplify(props.kind?.schema ?? { type: "object" }) as RJSFSchema;
     return rest as RJSFSchema;
   }, [props.kind]);
+  const ui = useMemo(() => pickerUi(schema as Parameters<typeof pickerUi>[0]), [schema]);
   return (
     <aside className="properties" aria-label={t.builder.properties}>
       <h2>{props.kind?.label ?? props.id}</h2>
@@ -35,7 +39,14 @@ export function Properties(props: {
           ))}
         </ul>
       )}
-      <SchemaForm schema={schema} data={props.data} idPrefix={`node-${props.id}`} onChange={props.onChange} />
+      <SchemaForm
+        schema={schema}
+        data={props.data}
+        idPrefix={`node-${props.id}`}
+        uiSchema={ui}
+        formContext={props.picking}
+        onChange={props.onChange}
+      />
       {props.children}
     </aside>
   );

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import Form, { getDefaultRegistry } from "@rjsf/core";
 import type { IChangeEvent } from "@rjsf/core";
 import { getTemplate, type FieldProps, type RJSFSchema, type UiSchema, type WidgetProps } from "@rjsf/utils";
+import type { PickKind } from "./picking";
 import { OPTIONAL, pruneDefaults, sameJson, showAbsent } from "./schema";
 import { t } from "./strings";
 import { validator } from "./validator";
@@ -66,8 +67,41 @@ function ObjectField(props: FieldProps) {
   );
 }
 
+/** What a form's selector fields ask of the page they are on: pick a selector of `kind`. */
+export interface PickContext {
+  pick?: (kind: PickKind, current: string, apply: (selector: string) => void) => void;
+}
+
+/** A selector's input, with a button that picks it on a screenshot of the page. */
+function SelectorWidget(props: WidgetProps) {
+  const Input = getTemplate("BaseInputTemplate", props.registry, props.options);
+  const context = props.formContext as PickContext | undefined;
+  const label = props.label || String(props.schema.title ?? props.name ?? "");
+  const kind = (props.options.pick as PickKind | undefined) ?? "element";
+  return (
+    <div className="selector-input">
+      <Input {...props} />
+      {context?.pick && (
+        <button
+          type="button"
+          className="pick"
+          aria-label={t.picker.openFor(label)}
+          disabled={props.disabled || props.readonly}
+          onClick={() =>
+            context.pick?.(kind, typeof props.value === "string" ? props.value : "", (selector) =>
+              props.onChange(selector),
+            )
+          }
+        >
+          {t.picker.open}
+        </button>
+      )}
+    </div>
+  );
+}
+
 const FIELDS = { ObjectField };
-const WIDGETS = { PasswordWidget: SecretWidget };
+const WIDGETS = { PasswordWidget: SecretWidget, selector: SelectorWidget };
 
 /** A form generated from a JSON Schema (simplified by `simplify`) over a part of the
  * document: what it reports is `data` as the document keeps it (see `pruneDefaults`). */
@@ -76,6 +110,7 @@ export function SchemaForm(props: {
   data: Record<string, unknown>;
   idPrefix: string;
   uiSchema?: UiSchema;
+  formContext?: PickContext;
   onChange: (data: Record<string, unknown>) => void;
 }) {
   const { schema, data } = props;
@@ -103,6 +138,7 @@ export function SchemaForm(props: {
       validator={validator}
       fields={FIELDS}
       widgets={WIDGETS}
+      formContext={props.formContext}
       noHtml5Validate
       showErrorList={false}
       idPrefix={props.idPrefix}

@@ -1,9 +1,28 @@
 import { createContext, useContext } from "react";
 import { Handle, Position, type NodeProps } from "@xyflow/react";
+import type { StepView } from "./runview";
+import { t } from "./strings";
 import type { Issue, NodeKind } from "./types";
 
 export const KindsContext = createContext<Map<string, NodeKind>>(new Map());
 export const IssuesContext = createContext<Map<string, Issue[]>>(new Map());
+/** The latest step of each node in the run the builder follows. */
+export const RunContext = createContext<Record<string, StepView>>({});
+
+function RunStep(props: { id: string; step: StepView }) {
+  const { step } = props;
+  return (
+    <div className={`step-run ${step.status}`} data-status={step.status}>
+      <span className="step-status">{step.status}</span>
+      {typeof step.ms === "number" && <span> · {t.run.stepTime(step.ms)}</span>}
+      {typeof step.rows === "number" && step.rows > 0 && <span> · {t.run.stepRows(step.rows)}</span>}
+      {step.error && <p className="step-error">{step.error}</p>}
+      {step.screenshot && (
+        <img className="step-shot" src={step.screenshot} alt={t.run.stepShot(props.id)} loading="lazy" />
+      )}
+    </div>
+  );
+}
 
 /** The handles a kind's node offers: its named ones, plus the default output for kinds with
  * none and for loops (their edge without a handle leaves the loop). The default output comes
@@ -18,12 +37,14 @@ export function outputs(kind: NodeKind | undefined): (string | null)[] {
 export function StepNode({ id, type, selected }: NodeProps) {
   const kind = useContext(KindsContext).get(type);
   const issues = useContext(IssuesContext).get(id) ?? [];
+  const ran = useContext(RunContext)[id];
   const handles = outputs(kind);
   return (
     <div className={`step${selected ? " selected" : ""}${issues.length ? " invalid" : ""}`}>
       <Handle type="target" position={Position.Top} />
       <div className="step-kind">{kind?.label ?? type}</div>
       <div className="step-id">{id}</div>
+      {ran && <RunStep id={id} step={ran} />}
       {issues.length > 0 && (
         <ul className="step-issues" role="alert">
           {issues.map((issue, i) => (

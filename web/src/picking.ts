@@ -1,6 +1,6 @@
 // Pure logic of the selector picker: which page a node works on, where a click fell on the
 // screenshot, and how a match's box is drawn over it.
-import type { Workflow } from "./types";
+import type { WorkflowEdge, WorkflowNode } from "./types";
 
 /** A box on the screenshot: left, top, width, height as fractions of it. */
 export type Box = [number, number, number, number];
@@ -11,7 +11,10 @@ export interface Point {
 }
 
 /** The URL of the nearest navigate before `nodeId` (itself included), walking edges back. */
-export function pageUrl(workflow: Workflow, nodeId: string): string | null {
+export function pageUrl(
+  workflow: { nodes: WorkflowNode[]; edges: WorkflowEdge[] },
+  nodeId: string,
+): string | null {
   const byId = new Map(workflow.nodes.map((node) => [node.id, node]));
   const seen = new Set<string>();
   let layer = [nodeId];
@@ -52,20 +55,39 @@ export type PickKind = "items" | "element" | "in-item";
 
 const SELECTOR = /^(selector|item_selector|next_selector|content_selector)$/;
 
-type Schema = { type?: unknown; properties?: Record<string, Schema>; items?: Schema };
+type Schema = {
+  type?: unknown;
+  $ref?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  anyOf?: Schema[];
+  $defs?: Record<string, Schema>;
+};
 
-/** A uiSchema giving every selector field of `schema` the picker widget, with its kind. */
-export function pickerUi(schema: Schema, inItems = false): Record<string, unknown> {
+/** `schema` itself, what its local `$ref` (`#/$defs/Name`) names in `root`, or its first
+ * choice that is not null. */
+function resolved(schema: Schema, root: Schema): Schema {
+  const name = schema.$ref?.match(/^#\/\$defs\/(.+)$/)?.[1];
+  if (name && root.$defs?.[name]) return root.$defs[name];
+  const some = schema.anyOf?.find((choice) => choice.type !== "null");
+  return some ? resolved(some, root) : schema;
+}
+
+/** A uiSchema giving every selector field of `schema` the picker widget, with its kind (a
+ * recursive schema, such as a field's sub-fields, is followed a few levels deep). */
+export function pickerUi(schema: Schema, inItems = false, root = schema, depth = 0): Record<string, unknown> {
   const ui: Record<string, unknown> = {};
-  for (const [name, sub] of Object.entries(schema.properties ?? {})) {
-    if (SELECTOR.test(name) && (sub.type === "string" || sub.type === undefined)) {
+  if (depth > 3) return ui;
+  for (const [name, given] of Object.entries(resolved(schema, root).properties ?? {})) {
+    const sub = resolved(given, root);
+    if (SELECTOR.test(name) && sub.type !== "array" && sub.type !== "object") {
       const kind: PickKind = name === "item_selector" ? "items" : inItems ? "in-item" : "element";
       ui[name] = { "ui:widget": "selector", "ui:options": { pick: kind } };
-    } else if (sub.type === "array" && sub.items?.properties) {
-      const inner = pickerUi(sub.items, inItems || name === "fields");
+    } else if (sub.items) {
+      const inner = pickerUi(sub.items, inItems || name === "fields", root, depth + 1);
       if (Object.keys(inner).length > 0) ui[name] = { items: inner };
     } else if (sub.properties) {
-      const inner = pickerUi(sub, inItems);
+      const inner = pickerUi(sub, inItems, root, depth + 1);
       if (Object.keys(inner).length > 0) ui[name] = inner;
     }
   }
@@ -78,4 +100,15 @@ export function modeFor(kind: PickKind, data: Record<string, unknown>): PickMode
   const item = data.item_selector;
   const within = kind === "in-item" && typeof item === "string" && item ? item : null;
   return { kind: "element", within };
+}
+
+/** `text` with its `{{name}}` variables replaced by their plain values (a variable is a value
+ * or `{value, …}`); built-ins and unknown names stay as they are. */
+export function expand(text: string, variables: Record<string, unknown> | undefined): string {
+  return text.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (whole, name: string) => {
+    const found = variables?.[name];
+    const value =
+      typeof found === "object" && found !== null ? (found as { value?: unknown }).value : found;
+    return typeof value === "string" || typeof value === "number" ? String(value) : whole;
+  });
 }

@@ -53,6 +53,25 @@ test("selector fields get the picker, with what they pick", () => {
     fields: { items: { selector: { "ui:widget": "selector", "ui:options": { pick: "in-item" } } } },
     next_selector: { "ui:widget": "selector", "ui:options": { pick: "element" } },
   });
+  // fields by reference, as pydantic writes them, and their own sub-fields
+  const referenced = {
+    type: "object",
+    properties: { fields: { type: "array", items: { $ref: "#/$defs/Field" } } },
+    $defs: {
+      Field: {
+        type: "object",
+        properties: {
+          selector: { anyOf: [{ type: "string" }, { type: "null" }] },
+          fields: { anyOf: [{ type: "array", items: { $ref: "#/$defs/Field" } }, { type: "null" }] },
+        },
+      },
+    },
+  };
+  const found = pickerUi(referenced) as { fields: { items: Record<string, unknown> } };
+  assert.deepEqual(found.fields.items.selector, {
+    "ui:widget": "selector",
+    "ui:options": { pick: "in-item" },
+  });
   assert.deepEqual(modeFor("in-item", { item_selector: "li" }), { kind: "element", within: "li" });
   assert.deepEqual(modeFor("in-item", {}), { kind: "element", within: null });
   assert.deepEqual(modeFor("items", {}), { kind: "items" });
