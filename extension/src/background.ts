@@ -148,23 +148,25 @@ chrome.tabs.onRemoved.addListener((tabId) => {
 
 // --- what the content script reports --------------------------------------------------------
 
-/** A page of the tab loaded: the draft's first step, or a navigation (a recent click's, or a
- * navigate step of its own). */
+/** The draft is on `url` of the tab: its first step opens it; a new page after a recent click
+ * is where that click led, else a navigate step of its own. */
+function visit(current: Draft, tabId: number, url: string): void {
+  if (current.steps.length === 0) {
+    current.steps.push({ kind: "navigate", id: stepId(), url });
+  } else if (url !== current.lastUrl) {
+    const last = current.steps[current.steps.length - 1];
+    if (last.kind === "click" && Date.now() - last.at < NAVIGATION_WINDOW_MS && !last.navigation) last.navigation = true;
+    else if (!(last.kind === "fill" && last.press)) current.steps.push({ kind: "navigate", id: stepId(), url });
+  }
+  current.tabId = tabId;
+  current.lastUrl = url;
+}
+
+/** A page of the tab loaded (or the content script was injected again). */
 async function hello(tabId: number, url: string): Promise<HelloAnswer> {
   return update((current, tabs) => {
     const mode = tabs[tabId] ?? OFF;
-    if ((mode.pick || mode.record) && !mode.bridge) {
-      if (current.steps.length === 0) {
-        current.steps.push({ kind: "navigate", id: stepId(), url });
-      } else if (url !== current.lastUrl) {
-        const last = current.steps[current.steps.length - 1];
-        const clicked = last.kind === "click" && Date.now() - last.at < NAVIGATION_WINDOW_MS && !last.navigation;
-        if (clicked && last.kind === "click") last.navigation = true;
-        else if (!(last.kind === "fill" && last.press)) current.steps.push({ kind: "navigate", id: stepId(), url });
-      }
-      current.tabId = tabId;
-      current.lastUrl = url;
-    }
+    if ((mode.pick || mode.record) && !mode.bridge) visit(current, tabId, url);
     return { mode, extract: mode.bridge ? null : currentExtract(current) };
   });
 }
@@ -197,9 +199,10 @@ function secretName(current: Draft, selector: string): string {
   return name;
 }
 
-async function record(tabId: number, action: Recorded): Promise<void> {
+async function record(tabId: number, url: string, action: Recorded): Promise<void> {
   const ranked = await update((current, tabs) => {
-    if (!tabs[tabId]?.record || current.tabId !== tabId) return null;
+    if (!tabs[tabId]?.record) return null;
+    if (current.steps.length === 0 || current.tabId !== tabId) visit(current, tabId, url);
     const id = stepId();
     let step: Step;
     if (action.type === "scroll") {
@@ -227,8 +230,9 @@ async function record(tabId: number, action: Recorded): Promise<void> {
   if (ranked) void rank(ranked.id, ranked.target);
 }
 
-async function addField(field: FieldPick, itemSelector: string | null): Promise<CurrentExtract> {
+async function addField(tabId: number, url: string, field: FieldPick, itemSelector: string | null): Promise<CurrentExtract> {
   return update((current) => {
+    if (current.steps.length === 0 || current.tabId !== tabId) visit(current, tabId, url);
     const last = current.steps[current.steps.length - 1];
     let extract = last?.kind === "extract" ? last : null;
     if (extract && extract.fields.length > 0 && extract.item_selector !== itemSelector) extract = null;
@@ -255,13 +259,9 @@ async function settled(): Promise<Draft> {
   }
 }
 
-/** After saving, the draft starts again from the page it was on; secrets are forgotten. */
+/** Saved: the draft is empty again (its next step opens the page it is on), secrets forgotten. */
 async function saved(): Promise<void> {
-  await update((current) => {
-    const url = current.lastUrl;
-    Object.assign(current, emptyDraft(), { tabId: current.tabId, lastUrl: url });
-    if (url) current.steps.push({ kind: "navigate", id: stepId(), url });
-  });
+  await update((current) => void Object.assign(current, emptyDraft()));
 }
 
 async function save(name: string): Promise<BotDetail> {
@@ -350,10 +350,11 @@ async function handle(message: ToWorker, sender: chrome.runtime.MessageSender): 
       return (await api()).suggest(message.html, question);
     }
     case "record":
-      if (tabId !== undefined) await record(tabId, message.action);
+      if (tabId !== undefined && sender.url) await record(tabId, sender.url, message.action);
       return null;
     case "field":
-      return addField(message.field, message.item_selector);
+      if (tabId === undefined || !sender.url) throw new Error("fields come from a tab");
+      return addField(tabId, sender.url, message.field, message.item_selector);
     case "new-extract":
       return update((current) => {
         const last = current.steps[current.steps.length - 1];

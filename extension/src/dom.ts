@@ -180,7 +180,8 @@ export function compounds(selector: string): string[] | null {
 }
 
 /** Selectors for `element` inside `item` (one of `items`), as extract fields take them: tried
- * from each item, the first match must be the element; most items covered, then shortest. The
+ * from each item, the first match must be the element; most items covered, then not a bare tag,
+ * then shortest. The
  * server's candidates for the element come first (their trailing compounds), then local ones. */
 export function selectorsWithin(item: Element, element: Element, items: Element[], server: Candidate[]): string[] {
   if (item === element) return [];
@@ -213,8 +214,10 @@ export function selectorsWithin(item: Element, element: Element, items: Element[
     if (first !== element) continue;
     scored.set(option, items.filter((other) => other.querySelector(option) !== null).length);
   }
+  // a bare tag ("a", "span") breaks as soon as an item gets another one before it
+  const bare = (option: string) => /^[a-z][a-z0-9-]*$/i.test(option);
   return [...scored.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].length - b[0].length)
+    .sort((a, b) => b[1] - a[1] || Number(bare(a[0])) - Number(bare(b[0])) || a[0].length - b[0].length)
     .map(([option]) => option)
     .slice(0, 6);
 }

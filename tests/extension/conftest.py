@@ -20,6 +20,7 @@ from tests.api.conftest import new_user as new_user
 from tests.worker.conftest import processes as processes
 
 EXTENSION = Path(__file__).resolve().parents[2] / "extension"
+SHOTS = Path(__file__).resolve().parents[1] / "out" / "extension"
 SITE_HOSTS = "http://127.0.0.1/*"
 """What the tests' build may always script: the API and the demo shop (a match pattern without
 a port matches every port). A user grants the same by a click: the server's origin when
@@ -123,3 +124,9 @@ async def connect(popup: Page, api_url: str, key: str) -> None:
 def panel(page: Page) -> Locator:
     """The picker's panel on the page (in an open shadow root, which locators pierce)."""
     return page.get_by_role("dialog", name="trawler picker")
+
+
+async def shot(page: Page, name: str) -> None:
+    """A screenshot to look at, in tests/out/extension."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SHOTS / f"{name}.png")

@@ -5,11 +5,12 @@ run of it returns the page's rows; a recorded login keeps the password a secret 
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from typing import Any
 
 from playwright.async_api import Page, expect
 
-from tests.extension.conftest import Chrome, connect, open_popup, panel
+from tests.extension.conftest import Chrome, connect, open_popup, panel, shot
 from tests.worker.conftest import Processes
 from trawler.demo_site import DemoSite
 from trawler.demo_site.account import DEMO_PASSWORD
@@ -64,6 +65,7 @@ async def test_pick_a_list_record_next_save_and_test_on_the_server(
     await expect(picker.get_by_label("Items")).to_have_value("0")
     await expect(picker).to_contain_text("Found in 10 of 10 items")
     await expect(shop.locator("trawler-picker .count")).to_have_text("10 items")
+    await shot(shop, "pick-list")
     await expect(picker.get_by_label("Name")).to_have_value("title")
     await picker.get_by_role("button", name="Add field").click()
     await expect(picker).to_contain_text("Fields: title")
@@ -102,8 +104,32 @@ async def test_pick_a_list_record_next_save_and_test_on_the_server(
     await expect(popup.get_by_label("Bot", exact=True)).to_have_value(bot["id"])
 
     rows = await _test_run(popup)
+    await shot(popup, "popup-test-run")
     expected = [[p.name, p.price_text] for p in page_of(1)]
     assert rows == [["title", "price"], *expected]
+
+    # the categories of page 2, added to the bot: its second version
+    await popup.get_by_role("button", name="Pick elements").click()
+    await shop.bring_to_front()
+    categories = shop.locator("li.product span.category")
+    await categories.nth(0).click()
+    await expect(picker.get_by_label("Selector")).to_be_visible()
+    await categories.nth(1).click()
+    await expect(picker).to_contain_text("Found in 10 of 10 items")
+    await picker.get_by_role("button", name="Add field").click()
+    await expect(picker).to_contain_text("Fields: category")
+    await popup.bring_to_front()
+    await popup.get_by_role("button", name="Add the draft to this bot").click()
+    await expect(popup.get_by_role("status")).to_have_text("Saved version 2 of “shop page”.")
+    document = (await _bot(client, "shop page"))["workflow"]
+    ids = [node["id"] for node in document["nodes"]]
+    assert [node["type"] for node in document["nodes"]] == [
+        *("navigate", "extract", "click"),
+        *("navigate", "extract"),
+    ]
+    assert document["nodes"][3]["data"] == {"url": f"{site.base_url}/shop?page=2"}
+    assert len(set(ids)) == len(ids)
+    assert [(e["source"], e["target"]) for e in document["edges"]] == list(pairwise(ids))
 
 
 async def test_a_recorded_login_keeps_the_password_a_secret_variable(
@@ -129,6 +155,7 @@ async def test_a_recorded_login_keeps_the_password_a_secret_variable(
     await expect(steps).to_have_count(4)
     await expect(steps.nth(2)).to_contain_text("{{password}} (a secret variable)")
     assert DEMO_PASSWORD not in (await popup.locator("#steps").inner_text())
+    await shot(popup, "popup-recorded-login")
 
     # the orders: pick two order numbers to make the list
     await popup.bring_to_front()
