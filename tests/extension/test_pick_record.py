@@ -200,3 +200,33 @@ async def test_a_recorded_login_keeps_the_password_a_secret_variable(
         "async () => (await chrome.storage.session.get('draft')).draft.secrets"
     )
     assert secrets == {}  # forgotten once saved
+
+
+async def test_shadow_roots_and_frames_are_refused_clearly(
+    chrome: Chrome, api_key: tuple[str, Any], api_url: str, site: DemoSite
+) -> None:
+    key, _ = api_key
+    page = await chrome.context.new_page()
+    await page.goto(f"{site.base_url}/lab/components")
+    popup = await open_popup(chrome, page)
+    await connect(popup, api_url, key)
+    await popup.get_by_role("button", name="Pick elements").click()
+    await page.bring_to_front()
+    picker = panel(page)
+    await expect(picker).to_contain_text("Click an element to pick it")
+
+    # inside an open shadow root: the host is picked instead, and the panel says why
+    await page.locator("shop-list .name").first.hover()
+    await expect(page.locator("trawler-picker .label")).to_contain_text("(shadow root: its host)")
+    await page.locator("shop-list .name").first.click()
+    await expect(picker).to_contain_text("inside a shadow root, which selectors cannot reach")
+    await expect(picker.get_by_label("Selector")).to_contain_text("#tools")
+
+    # a frame: the label over it says picking inside is not supported
+    await page.goto(f"{site.base_url}/lab/frames")
+    await expect(picker).to_contain_text("Click an element to pick it")
+    await page.mouse.move(0, 0)
+    await page.locator("#stock").hover()
+    await expect(page.locator("trawler-picker .label")).to_have_text(
+        "iframe: picking inside frames is not supported"
+    )
