@@ -28,13 +28,18 @@ function start(): void {
 
   const apply = (next: TabMode, extract: CurrentExtract | null) => {
     mode = next;
+    if (!mode.pick && !mode.record) {
+      overlay?.remove();
+      overlay = picker = null;
+      return;
+    }
+    overlay ??= new Overlay();
+    overlay.show(mode.pick, mode.record && !mode.pick);
     if (mode.pick) {
-      overlay ??= new Overlay();
       picker ??= new Picker(overlay, send);
       picker.context(extract, mode.bridge);
     } else {
-      overlay?.remove();
-      overlay = picker = null;
+      picker = null;
     }
   };
   const inPicker = (event: Event) => event.composedPath().some((n) => n instanceof Element && n.tagName.toLowerCase() === HOST_TAG);

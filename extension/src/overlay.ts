@@ -1,11 +1,12 @@
-// What the picker draws over the page: the hovered element's outline and label, the outlines
-// of every match with their count, and the picker's panel. All of it in one element's open
+// What the extension draws over the page: the hovered element's outline and label, the
+// outlines of every match with their count, the picker's panel, and the recording sign. All of it in one element's open
 // shadow root (the page's styles do not reach in), styled by a constructed style sheet (no
 // inline <style>, so a page's CSP does not block it); pointer events pass through the outlines.
 import { HOST_TAG } from "./dom";
 
 const CSS = `
 :host { all: initial; }
+[hidden] { display: none !important; }
 .box { position: fixed; pointer-events: none; box-sizing: border-box; z-index: 1; }
 .hover { outline: 2px solid #1d4ed8; background: rgba(29, 78, 216, 0.08); }
 .match { outline: 2px solid #16a34a; background: rgba(22, 163, 74, 0.10); }
@@ -14,6 +15,8 @@ const CSS = `
   color: #fff; background: #1d4ed8; padding: 1px 6px; border-radius: 3px; white-space: nowrap;
   max-width: 60vw; overflow: hidden; text-overflow: ellipsis; }
 .count { background: #16a34a; }
+.rec { position: fixed; top: 8px; right: 8px; z-index: 3; pointer-events: none; font: 12px/1.4 system-ui, sans-serif;
+  color: #fff; background: #dc2626; padding: 2px 8px; border-radius: 10px; }
 .panel { position: fixed; right: 12px; bottom: 12px; z-index: 3; width: 340px; max-height: 70vh; overflow: auto;
   font: 13px/1.45 system-ui, sans-serif; color: #111827; background: #fff; border: 1px solid #d1d5db;
   border-radius: 8px; box-shadow: 0 8px 24px rgba(0, 0, 0, 0.18); padding: 10px 12px; }
@@ -52,6 +55,7 @@ export class Overlay {
   readonly panel: HTMLElement;
   private readonly root: ShadowRoot;
   private readonly layer: HTMLElement;
+  private readonly rec: HTMLElement;
   private hovered: Element | null = null;
   private hoverText = "";
   private matches: Element[] = [];
@@ -66,7 +70,8 @@ export class Overlay {
     this.root.adoptedStyleSheets = [sheet];
     this.layer = h("div");
     this.panel = h("div", { className: "panel", role: "dialog", "aria-label": "trawler picker" });
-    this.root.append(this.layer, this.panel);
+    this.rec = h("div", { className: "rec", role: "status" }, "● Recording (trawler)");
+    this.root.append(this.layer, this.panel, this.rec);
     // after <body>: the path of every element of the page stays as it was
     document.documentElement.append(this.host);
     addEventListener("scroll", this.redraw, { capture: true, passive: true });
@@ -79,8 +84,14 @@ export class Overlay {
     this.host.remove();
   }
 
-  showPanel(visible: boolean): void {
-    this.panel.style.display = visible ? "" : "none";
+  /** Show the picker's panel, or the sign that the page is being recorded. */
+  show(panel: boolean, recording: boolean): void {
+    this.panel.hidden = !panel;
+    this.rec.hidden = !recording;
+    if (!panel) {
+      this.hovered = null;
+      this.outline([]);
+    }
   }
 
   hover(element: Element | null, text = ""): void {

@@ -81,7 +81,8 @@ async def test_pick_a_list_record_next_save_and_test_on_the_server(
     await popup.get_by_role("button", name="Record").click()
     await expect(popup.get_by_role("button", name="Stop recording")).to_be_visible()
     await shop.bring_to_front()
-    await expect(shop.locator("trawler-picker")).to_have_count(0)
+    await expect(picker).to_be_hidden()
+    await expect(shop.locator("trawler-picker .rec")).to_have_text("● Recording (trawler)")
     await shop.get_by_role("link", name="Next").click()
     await expect(shop).to_have_url(f"{site.base_url}/shop?page=2")
     steps = popup.get_by_role("list", name="Draft steps").get_by_role("listitem")
@@ -147,6 +148,7 @@ async def test_a_recorded_login_keeps_the_password_a_secret_variable(
 
     await popup.get_by_role("button", name="Record").click()
     await shop.bring_to_front()
+    await expect(shop.locator("trawler-picker .rec")).to_be_visible()
     await shop.get_by_label("Username").fill("demo")
     await shop.get_by_label("Password").fill(DEMO_PASSWORD)
     await shop.get_by_role("button", name="Sign in").click()
