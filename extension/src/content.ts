@@ -69,7 +69,14 @@ function start(): void {
   addEventListener("mouseover", (event) => mode.pick && picker?.onMove(event), true);
   addEventListener("input", (event) => mode.record && !mode.pick && recorder.onInput(event), true);
   addEventListener("change", (event) => mode.record && !mode.pick && recorder.onChange(event), true);
-  addEventListener("keydown", (event) => mode.record && !mode.pick && recorder.onKeyDown(event), true);
+  addEventListener(
+    "keydown",
+    (event) => {
+      if (mode.pick && event.key === "Escape") picker?.escape();
+      else if (mode.record && !mode.pick) recorder.onKeyDown(event);
+    },
+    true,
+  );
   addEventListener("scroll", () => mode.record && !mode.pick && recorder.onScroll(), { passive: true });
   addEventListener("pagehide", () => mode.record && recorder.flush());
 

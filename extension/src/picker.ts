@@ -340,6 +340,12 @@ export class Picker {
     this.overlay.panel.replaceChildren(...panel);
   }
 
+  /** Escape: drop the element picked, or stop picking when none is. */
+  escape(): void {
+    if (this.pick) this.cancel();
+    else void this.send({ kind: "stop-pick" });
+  }
+
   private cancel(): void {
     this.pick = null;
     this.note = null;

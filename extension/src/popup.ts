@@ -99,8 +99,9 @@ class Popup {
       return status((error as Error).message);
     }
     const origins = [patternOf(origin)];
-    // asked here, in the click's handler: Chrome asks the user for this one origin
-    const granted = (await chrome.permissions.contains({ origins })) || (await chrome.permissions.request({ origins }));
+    // asked first thing in the click's handler (a user gesture): Chrome asks the user for this
+    // one origin, or answers at once when it is granted already
+    const granted = await chrome.permissions.request({ origins });
     if (!granted) return status(`The extension needs access to ${origin} to talk to the server.`);
     const key = $<HTMLInputElement>("key").value.trim();
     try {

@@ -223,6 +223,8 @@ async def test_shadow_roots_and_frames_are_refused_clearly(
     await page.locator("shop-list .name").first.click()
     await expect(picker).to_contain_text("inside a shadow root, which selectors cannot reach")
     await expect(picker.get_by_label("Selector")).to_contain_text("#tools")
+    await page.keyboard.press("Escape")  # drops the element picked
+    await expect(picker).to_contain_text("Click an element to pick it")
 
     # a frame: the label over it says picking inside is not supported
     await page.goto(f"{site.base_url}/lab/frames")
@@ -232,3 +234,6 @@ async def test_shadow_roots_and_frames_are_refused_clearly(
     await expect(page.locator("trawler-picker .label")).to_have_text(
         "iframe: picking inside frames is not supported"
     )
+    await page.keyboard.press("Escape")  # stops picking
+    await expect(page.locator("trawler-picker")).to_have_count(0)
+    await expect(popup.get_by_role("button", name="Pick elements")).to_be_visible()
