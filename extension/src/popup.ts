@@ -7,7 +7,7 @@
 import { Api, ApiError, originOf, patternOf } from "./api";
 import type { Bot, BotDetail } from "./api";
 import type { Answer, Connection, Draft, Step, TabMode, ToWorker } from "./types";
-import { CONNECTION, DRAFT, MODES } from "./types";
+import { CONNECTING, CONNECTION, DRAFT, MODES } from "./types";
 
 declare const __DEFAULT_SERVER__: string;
 
@@ -80,15 +80,17 @@ class Popup {
     });
     const found = await connection();
     if (found) await this.connected(found);
-    else this.showConnect();
+    else await this.showConnect();
   }
 
-  private showConnect(): void {
+  private async showConnect(): Promise<void> {
     $("connect").hidden = false;
     $("work").hidden = true;
     $("who").textContent = "";
+    const typed = (await chrome.storage.session.get(CONNECTING))[CONNECTING] as { server: string; key: string } | undefined;
     const server = $<HTMLInputElement>("server");
-    if (!server.value && __DEFAULT_SERVER__) server.value = __DEFAULT_SERVER__;
+    server.value ||= typed?.server ?? __DEFAULT_SERVER__;
+    $<HTMLInputElement>("key").value ||= typed?.key ?? "";
   }
 
   private async connect(): Promise<void> {
@@ -99,15 +101,18 @@ class Popup {
       return status((error as Error).message);
     }
     const origins = [patternOf(origin)];
-    // asked first thing in the click's handler (a user gesture): Chrome asks the user for this
-    // one origin, or answers at once when it is granted already
+    const key = $<HTMLInputElement>("key").value.trim();
+    // kept in memory while Chrome asks: a popup that closes meanwhile finds them again
+    void chrome.storage.session.set({ [CONNECTING]: { server: origin, key } });
+    // asked in the click's handler (a user gesture): Chrome asks the user for this one origin,
+    // or answers at once when it is granted already
     const granted = await chrome.permissions.request({ origins });
     if (!granted) return status(`The extension needs access to ${origin} to talk to the server.`);
-    const key = $<HTMLInputElement>("key").value.trim();
     try {
       const user = await new Api(origin, key).me();
       const found: Connection = { server: origin, key, email: user.email };
       await chrome.storage.local.set({ [CONNECTION]: found });
+      await chrome.storage.session.remove(CONNECTING);
       await ask({ kind: "connected" });
       $<HTMLInputElement>("key").value = "";
       status("");
@@ -136,7 +141,7 @@ class Popup {
     await chrome.storage.local.remove(CONNECTION);
     await ask({ kind: "connected" });
     this.api = null;
-    this.showConnect();
+    await this.showConnect();
   }
 
   private async loadBots(select?: string): Promise<void> {

@@ -141,5 +141,7 @@ export interface Connection {
 
 /** The storage keys. */
 export const CONNECTION = "connection";
+/** What the connect form held while Chrome asked for the server's permission (session only). */
+export const CONNECTING = "connecting";
 export const DRAFT = "draft";
 export const MODES = "modes";
