@@ -29,6 +29,7 @@ const SAMPLES = 5;
 function nameFor(element: Element, taken: string[]): string {
   const word =
     [...element.classList].find((name) => !generated(name) && /^[a-z][\w-]*$/i.test(name)) ??
+    (element.id && !generated(element.id) ? element.id : null) ??
     (element.getAttribute("name") || element.tagName.toLowerCase());
   const base = word.replace(/[^\w]+/g, "_").replace(/^_+|_+$/g, "").toLowerCase() || "field";
   let name = base;

@@ -237,3 +237,51 @@ async def test_shadow_roots_and_frames_are_refused_clearly(
     await page.keyboard.press("Escape")  # stops picking
     await expect(page.locator("trawler-picker")).to_have_count(0)
     await expect(popup.get_by_role("button", name="Pick elements")).to_be_visible()
+
+
+async def test_a_recorded_form_replays_on_the_server(
+    chrome: Chrome, api_key: tuple[str, Any], api_url: str, site: DemoSite, processes: Processes
+) -> None:
+    processes.start_ready_worker()
+    key, client = api_key
+    page = await chrome.context.new_page()
+    await page.goto(f"{site.base_url}/lab/form")
+    popup = await open_popup(chrome, page)
+    await connect(popup, api_url, key)
+
+    # a choice in a drop-down, typing, a click that changes the page without loading another
+    await popup.get_by_role("button", name="Record").click()
+    await page.bring_to_front()
+    await expect(page.locator("trawler-picker .rec")).to_be_visible()
+    await page.locator("#color").focus()
+    await page.keyboard.press(
+        "ArrowDown"
+    )  # as a person does (select_option's events are synthetic)
+    await page.locator("#q").fill("desk lamp")
+    await page.locator("#go").click()
+    await expect(page.locator("#echo")).to_have_text("desk lamp|g")
+    steps = popup.get_by_role("list", name="Draft steps").get_by_role("listitem")
+    await expect(steps).to_have_count(4)
+
+    # one element, not a list: its text
+    await popup.bring_to_front()
+    await popup.get_by_role("button", name="Stop recording").click()
+    await popup.get_by_role("button", name="Pick elements").click()
+    await page.bring_to_front()
+    picker = panel(page)
+    await page.locator("#echo").click()
+    await expect(picker.get_by_label("Selector")).to_contain_text("#echo")
+    await picker.get_by_role("button", name="Add field").click()
+    await expect(picker).to_contain_text("Fields: echo")
+    await popup.bring_to_front()
+    await popup.get_by_label("New bot's name").fill("form")
+    await popup.get_by_role("button", name="Save as a new bot").click()
+    await expect(popup.get_by_role("status")).to_have_text("Saved the bot “form”.")
+    nodes = (await _bot(client, "form"))["workflow"]["nodes"]
+    assert [(node["type"], node["data"]) for node in nodes[1:]] == [
+        ("select", {"selector": "#color", "value": "g"}),
+        ("fill", {"selector": "#q", "text": "desk lamp"}),
+        ("click", {"selector": "#go", "label": "Click “Go”"}),
+        ("extract", {"mode": "single", "fields": [{"name": "echo", "selector": "#echo"}]}),
+    ]
+    assert await _test_run(popup) == [["echo"], ["desk lamp|g"]]
