@@ -109,7 +109,9 @@ export class Api {
     return this.call("GET", `/executions/${encodeURIComponent(id)}/result?format=json`);
   }
 
-  async suggest(html: string, question: { path: PathStep[] } | { examples: PathStep[][] }): Promise<Candidate[]> {
+  /** Selectors for a clicked element, field selectors for it inside the items of `within`, or
+   * item selectors of a list from its `examples`. */
+  async suggest(html: string, question: { path: PathStep[]; within?: string } | { examples: PathStep[][] }): Promise<Candidate[]> {
     return (await this.call<{ candidates: Candidate[] }>("POST", "/selectors/suggest", { html, ...question })).candidates;
   }
 

@@ -146,7 +146,8 @@ async function handle(message: ToWorker, sender: chrome.runtime.MessageSender): 
     case "hello":
       return tabId === undefined ? { mode: OFF, extract: null } : hello(tabId, message.url);
     case "suggest": {
-      const question = message.path ? { path: message.path } : { examples: message.examples ?? [] };
+      const within = message.within ? { within: message.within } : {};
+      const question = message.path ? { path: message.path, ...within } : { examples: message.examples ?? [] };
       return (await api()).suggest(message.html, question);
     }
     case "record":

@@ -94,6 +94,18 @@ export function matchesOf(selector: string, root: ParentNode = document): Elemen
   }
 }
 
+/** The first element `selector` finds inside `item`, as an extract field reads it (CSS, or
+ * relative XPath); the item itself for no selector. */
+export function firstIn(item: Element, selector: string | null): Element | null {
+  if (selector === null) return item;
+  if (/^xpath:|^[/(]|^\.\//.test(selector)) return matchesOf(selector, item)[0] ?? null;
+  try {
+    return item.querySelector(selector);
+  } catch {
+    return null;
+  }
+}
+
 function unique(selector: string, element: Element): boolean {
   const found = matchesOf(selector);
   return found.length === 1 && found[0] === element;

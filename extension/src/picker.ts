@@ -1,9 +1,9 @@
 // The picker: a click selects an element and the server ranks selectors for it; a second
 // click on a sibling item makes a list (the item selector, and the field inside each item);
 // the panel names the field and chooses what to read, and every match is outlined.
-import { generated, localSelector, matchesOf, pageHtml, pathOf, selectorsWithin, targetOf, textOf } from "./dom";
+import { firstIn, generated, localSelector, matchesOf, pageHtml, pathOf, selectorsWithin, targetOf, textOf } from "./dom";
 import { h, Overlay } from "./overlay";
-import type { BridgeRequest, Candidate, CurrentExtract, FieldPick, SelectionResult, ToWorker } from "./types";
+import type { BridgeRequest, Candidate, CurrentExtract, FieldPick, PathStep, SelectionResult, ToWorker } from "./types";
 
 export type Send = <T>(message: ToWorker) => Promise<T>;
 type ValueKind = "text" | "link" | "attr";
@@ -114,15 +114,12 @@ export class Picker {
     } catch (error) {
       if (seq !== this.seq) return;
       const current = this.pick;
-      if (current && current.own.length === 0) {
-        current.own = [local(current.element)];
-        this.relate();
-      }
+      if (current && current.own.length === 0 && !this.itemSelector()) current.own = [local(current.element)];
       this.say(`The server could not rank selectors (${(error as Error).message}): one computed in the page is shown.`);
     }
   }
 
-  private async suggest(question: { path: ReturnType<typeof pathOf> } | { examples: Array<ReturnType<typeof pathOf>> }) {
+  private async suggest(question: { path: PathStep[]; within?: string } | { examples: PathStep[][] }) {
     return this.send<Candidate[]>({ kind: "suggest", html: pageHtml(), ...question });
   }
 
@@ -133,7 +130,7 @@ export class Picker {
     if (this.bridge?.mode === "items") {
       const items = await this.suggest({ examples: [pathOf(element)] });
       if (seq !== this.seq) return;
-      if (items.length > 0) return this.withItems(this.fresh(element, [], items), element, seq);
+      if (items.length > 0) return this.withItems(this.fresh(element, [], items), seq);
       own = [];
     } else {
       own = await this.suggest({ path: pathOf(element) });
@@ -151,14 +148,13 @@ export class Picker {
       this.note = "These two are not items of one list: the second one is picked alone.";
       return this.single(second, seq);
     }
-    await this.withItems({ ...pick, items, itemChosen: 0 }, pick.element, seq);
+    await this.withItems({ ...pick, items, itemChosen: 0 }, seq);
   }
 
-  private async withItems(pick: Pick, element: Element, seq: number): Promise<void> {
-    const own = pick.own.length > 0 ? pick.own : await this.suggest({ path: pathOf(element) });
-    if (seq !== this.seq) return;
-    this.pick = { ...pick, own };
-    this.relate();
+  private async withItems(pick: Pick, seq: number): Promise<void> {
+    this.pick = pick;
+    this.render();
+    await this.relate(seq);
     this.render();
   }
 
@@ -172,10 +168,7 @@ export class Picker {
     const carried = { items: listed?.items ?? null, itemChosen: listed?.itemChosen ?? 0 };
     this.pick = { ...this.fresh(element, [], null), ...carried };
     this.render();
-    const own = await this.suggest({ path: pathOf(element) });
-    if (seq !== this.seq) return;
-    this.pick = { ...this.fresh(element, own, null), ...carried };
-    this.relate();
+    await this.relate(seq);
     this.render();
   }
 
@@ -184,21 +177,37 @@ export class Picker {
     return { element, own, chosen: 0, items, itemChosen: 0, within: [], withinChosen: 0, name: nameFor(element, taken), value: "text", attribute: "href" };
   }
 
-  /** The field's selectors inside the item holding the picked element. */
-  private relate(): void {
+  /** The field's selectors inside the item holding the picked element: the server's, as an
+   * extract node reads fields (POST /selectors/suggest with `within`); else computed here from
+   * its selectors for the element (a server without `within`, or one that cannot answer). */
+  private async relate(seq: number): Promise<void> {
     const pick = this.pick;
     const list = this.itemSelector();
     if (!pick || !list) return;
+    pick.within = [];
+    pick.withinChosen = 0;
     const items = matchesOf(list);
     const item = items.find((candidate) => candidate.contains(pick.element));
-    if (!item) {
-      pick.within = [];
-      this.note = "The chosen item selector does not match the picked element's item.";
+    if (!item) return this.say("The chosen item selector does not match the picked element's item.");
+    if (item === pick.element) {
+      pick.within = [null];
       return;
     }
-    pick.within = item === pick.element ? [null] : selectorsWithin(item, pick.element, items, pick.own);
-    pick.withinChosen = 0;
-    if (pick.within.length === 0) this.note = "No selector inside the item finds this element: try another item selector.";
+    const finds = (selector: string) => firstIn(item, selector) === pick.element;
+    let within: string[] = [];
+    try {
+      const ranked = await this.suggest({ path: pathOf(pick.element), within: list });
+      within = ranked.map((candidate) => candidate.selector).filter(finds);
+    } catch {
+      // computed here instead
+    }
+    if (within.length === 0) {
+      if (pick.own.length === 0) pick.own = await this.suggest({ path: pathOf(pick.element) }).catch(() => [local(pick.element)]);
+      within = selectorsWithin(item, pick.element, items, pick.own);
+    }
+    if (seq !== this.seq || this.pick !== pick) return;
+    pick.within = within;
+    if (within.length === 0) this.note = "No selector inside the item finds this element: try another item selector.";
   }
 
   private itemSelector(): string | null {
@@ -224,7 +233,7 @@ export class Picker {
       if (pick.within.length === 0) return { field: null, items, matches: [], list };
       const selector = pick.within[pick.withinChosen] ?? null;
       const matches = items
-        .map((item) => (selector === null ? item : item.querySelector(selector)))
+        .map((item) => firstIn(item, selector))
         .filter((found): found is Element => found !== null);
       return { field: { name: pick.name, selector, value, transforms }, items, matches, list };
     }
@@ -262,7 +271,15 @@ export class Picker {
         samples: items.slice(0, SAMPLES).map((item) => textOf(item)),
       };
     } else if (list) {
-      result = { css: field?.selector ?? null, xpath: null, count: matches.length, samples: matches.slice(0, SAMPLES).map((m) => textOf(m)) };
+      // relative to the item: the chosen selector, and the best XPath among the choices
+      const chosen = field?.selector ?? null;
+      const xpath = [chosen, ...pick.within].find((s): s is string => !!s && s.startsWith("xpath:")) ?? null;
+      result = {
+        css: chosen && !chosen.startsWith("xpath:") ? chosen : null,
+        xpath: xpath ? xpath.slice("xpath:".length) : null,
+        count: matches.length,
+        samples: matches.slice(0, SAMPLES).map((m) => textOf(m)),
+      };
     } else {
       const chosen = pick.own[pick.chosen];
       result = {
@@ -301,11 +318,13 @@ export class Picker {
       this.overlay.panel.replaceChildren(...panel);
       return;
     }
-    if (pick.own.length === 0 && !pick.items) panel.push(h("p", { className: "muted" }, "Asking the server for selectors…"));
+    if (pick.own.length === 0 && pick.within.length === 0 && !pick.items) {
+      panel.push(h("p", { className: "muted" }, "Asking the server for selectors…"));
+    }
     if (pick.items) {
       panel.push(this.choice("Items", pick.items.map((c) => `${c.selector}  (${c.matches})`), pick.itemChosen, (i) => {
         pick.itemChosen = i;
-        this.relate();
+        void this.relate(++this.seq).then(() => this.render());
       }));
     }
     if (this.itemSelector()) {

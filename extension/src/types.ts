@@ -105,7 +105,7 @@ export interface Target {
 /** Messages to the service worker (chrome.runtime.sendMessage). */
 export type ToWorker =
   | { kind: "hello"; url: string }
-  | { kind: "suggest"; html: string; path?: PathStep[]; examples?: PathStep[][] }
+  | { kind: "suggest"; html: string; path?: PathStep[]; within?: string; examples?: PathStep[][] }
   | { kind: "record"; action: Recorded }
   | { kind: "field"; field: FieldPick; item_selector: string | null }
   | { kind: "new-extract" }

@@ -103,12 +103,31 @@ async def test_the_web_app_picks_with_the_extension_and_other_origins_are_ignore
     assert await shop.evaluate(matched, result["css"]) == [second]
     await expect(shop.locator("trawler-picker")).to_have_count(0)  # the picker is gone
 
+    # a field of each item of a list the web app names
+    async with chrome.context.expect_page() as opened:
+        request = {
+            "action": "START_SELECTION",
+            "url": f"{site.base_url}/shop",
+            "within": "li.product",
+        }
+        await app.evaluate(POST, {**request, "requestId": "field"})
+    shop = await opened.value
+    await expect(panel(shop)).to_contain_text("Click a field inside one of the 10 outlined items")
+    await shop.locator("li.product span.price").nth(2).click()
+    await expect(panel(shop).get_by_label("Field in each item")).to_have_value("0")
+    await panel(shop).get_by_role("button", name="Use this selector").click()
+    result = (await _answer(app, "field"))["result"]
+    assert (result["css"], result["count"]) == ("span.price", 10)
+    assert result["xpath"].startswith(".//")
+    assert result["samples"] == [p.price_text for p in page_of(1)[:5]]
+
     # a list's items: two clicks
     async with chrome.context.expect_page() as opened:
         request = {"action": "START_SELECTION", "url": f"{site.base_url}/shop", "mode": "items"}
         await app.evaluate(POST, {**request, "requestId": "items"})
     shop = await opened.value
     picker = panel(shop)
+    await expect(picker).to_contain_text("Click an item of the list, then a second one")
     await shop.locator("li.product").nth(0).click(position={"x": 4, "y": 4})
     await expect(picker.get_by_label("Items")).to_be_visible()
     await shop.locator("li.product").nth(3).click(position={"x": 4, "y": 4})

@@ -101,6 +101,11 @@ async def test_pick_a_list_record_next_save_and_test_on_the_server(
     extract = nodes[1]["data"]
     assert extract["mode"] == "list"
     assert [field["name"] for field in extract["fields"]] == ["title", "price"]
+    # ranked by the server as the builder's are: relative to the item, by class
+    assert (extract["item_selector"], [f["selector"] for f in extract["fields"]]) == (
+        "li.product",
+        ["a.title", "span.price"],
+    )
     assert nodes[2]["data"]["wait_for"] == "navigation"
     await expect(popup.get_by_label("Bot", exact=True)).to_have_value(bot["id"])
 
@@ -112,6 +117,7 @@ async def test_pick_a_list_record_next_save_and_test_on_the_server(
     # the categories of page 2, added to the bot: its second version
     await popup.get_by_role("button", name="Pick elements").click()
     await shop.bring_to_front()
+    await expect(picker).to_contain_text("Click an element to pick it")
     categories = shop.locator("li.product span.category")
     await categories.nth(0).click()
     await expect(picker.get_by_label("Selector")).to_be_visible()
@@ -165,6 +171,7 @@ async def test_a_recorded_login_keeps_the_password_a_secret_variable(
     await popup.get_by_role("button", name="Pick elements").click()
     await shop.bring_to_front()
     picker = panel(shop)
+    await expect(picker).to_contain_text("Click an element to pick it")
     await shop.locator("td.order-id").nth(0).click()
     await expect(picker.get_by_label("Selector")).to_be_visible()
     await shop.locator("td.order-id").nth(1).click()
@@ -269,6 +276,7 @@ async def test_a_recorded_form_replays_on_the_server(
     await popup.get_by_role("button", name="Pick elements").click()
     await page.bring_to_front()
     picker = panel(page)
+    await expect(picker).to_contain_text("Click an element to pick it")
     await page.locator("#echo").click()
     await expect(picker.get_by_label("Selector")).to_contain_text("#echo")
     await picker.get_by_role("button", name="Add field").click()
