@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench compare setup chromium xvfb node web
+.PHONY: demo test lint bench compare setup chromium xvfb node web extension
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { [ "$$(id -u)" = 0 ] && \
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP) chromium web
+setup: $(STAMP) chromium web extension
 
 chromium: $(STAMP)
 	@PY=$(PY) bash scripts/ensure-chromium
@@ -53,15 +53,30 @@ $(WEB_BUNDLE): $(WEB_DEPS) web/build.mjs $(shell find web/src -type f 2>/dev/nul
 
 web: $(WEB_BUNDLE)
 
+# The Chrome extension: extension/ bundled by esbuild into extension/dist (load it unpacked)
+# and extension/trawler-extension.zip (for the Chrome Web Store); neither is committed
+EXT_DEPS := extension/node_modules/.package-lock.json
+EXT_BUILD := extension/dist/manifest.json
+$(EXT_DEPS): extension/package-lock.json | node
+	cd extension && npm ci --silent --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+$(EXT_BUILD): $(EXT_DEPS) extension/build.mjs extension/pack.mjs \
+		$(shell find extension/src extension/static -type f 2>/dev/null)
+	cd extension && node build.mjs
+
+extension: $(EXT_BUILD)
+
 demo: setup
 	$(VENV)/bin/trawler demo
 
-lint: $(STAMP) $(WEB_DEPS)
+lint: $(STAMP) $(WEB_DEPS) $(EXT_DEPS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	cd web && node_modules/.bin/tsc --noEmit
+	cd extension && node_modules/.bin/tsc --noEmit
 
 test: setup xvfb lint $(COMPOSE_SCHEMA)
 	$(PY) -m pytest

@@ -23,7 +23,9 @@ from api.schemas import Request, Response, errors
 from engine import (
     Candidate,
     EngineError,
+    FieldCandidate,
     MeasuredCandidate,
+    NotInItem,
     PathStep,
     Pick,
     PickedElement,
@@ -34,6 +36,7 @@ from engine import (
     SelectorMatches,
     suggest,
     suggest_list,
+    suggest_within,
     validate_selector,
 )
 from worker.dispatch import ask_probe
@@ -96,15 +99,35 @@ class Suggestion(_Page):
         description="Or one or two items of a list the user clicked: item selectors come back.",
     )
 
+    within: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2000,
+        description="With path: an extract node's item_selector; the candidates are then field "
+        "selectors relative to the item around the element, each with the items it matches in.",
+        examples=["li.product"],
+    )
+
+    @field_validator("within")
+    @classmethod
+    def _a_selector(cls, within: str | None) -> str | None:
+        if within is not None and (problem := validate_selector(within)):
+            raise ValueError(problem)
+        return within
+
     @model_validator(mode="after")
     def _one_question(self) -> Any:
         if (self.path is None) == (self.examples is None):
             raise ValueError("give either path (one element) or examples (a list's items)")
+        if self.within is not None and self.path is None:
+            raise ValueError("within goes with path: the element to read in each item")
         return self
 
 
 class SuggestionOut(Response):
-    candidates: list[Candidate] = Field(description="Most stable first.")
+    candidates: list[FieldCandidate] | list[Candidate] = Field(
+        description="Most stable first; field selectors (with `items`) when asked `within`."
+    )
 
 
 class AtPoint(_Page):
@@ -219,7 +242,8 @@ async def suggest_selectors(
     body: Suggestion, user: CurrentUser, db: SessionDep, ctx: ContextDep
 ) -> SuggestionOut:
     """Robust CSS and XPath for a clicked element (ids and data attributes over positions),
-    or the item selector of a list from one or two of its items, each with its match count."""
+    or the item selector of a list from one or two of its items, each with its match count;
+    with `within`, the element's field selectors inside the items of that item selector."""
     html = body.html
     if html is None:
         request: dict[str, Any] = {
@@ -230,9 +254,13 @@ async def suggest_selectors(
         }
         html = (await _probe(db, ctx, request)).html or ""
     try:
+        if body.path is not None and body.within is not None:
+            return SuggestionOut(candidates=suggest_within(html, body.within, body.path))
         if body.path is not None:
             return SuggestionOut(candidates=suggest(html, body.path))
         return SuggestionOut(candidates=suggest_list(html, body.examples or []))
+    except NotInItem as exc:
+        raise ApiError(422, "not_in_item", str(exc)) from exc
     except EngineError as exc:
         raise ApiError(422, "element_not_found", str(exc)) from exc
 

@@ -178,6 +178,25 @@ async def test_suggestions_for_a_clicked_element_and_a_list(
     assert best["matches"] == len(shown)
     assert _texts(html, best) == shown
 
+    # a field of each item: relative to the item, with the items it is found in
+    price = path_to(html, "li.product[data-id='p003'] span.price")
+    asked = {"html": html, "path": price, "within": "li.product"}
+    answer = await client.post("/selectors/suggest", json=asked)
+    assert answer.status_code == 200, answer.text
+    best = answer.json()["candidates"][0]
+    assert (best["selector"], best["items"]) == ("span.price", len(shown))
+    outside = {**asked, "path": path_to(html, "h1")}
+    answer = await client.post("/selectors/suggest", json=outside)
+    assert answer.status_code == 422
+    assert error_of(answer)["code"] == "not_in_item"
+    answer = await client.post("/selectors/suggest", json={**asked, "within": "li["})
+    assert answer.status_code == 422
+    answer = await client.post(
+        "/selectors/suggest", json={**asked, "path": None, "examples": items}
+    )
+    assert answer.status_code == 422
+    assert "within goes with path" in str(error_of(answer)["details"])
+
     lost = [*clicked[:-1], {"tag": "blink", "index": 9}]
     answer = await client.post("/selectors/suggest", json={"html": html, "path": lost})
     assert answer.status_code == 422
