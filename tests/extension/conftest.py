@@ -17,6 +17,7 @@ from browser_pool import LAUNCH_ARGS, find_chromium
 from tests.api.conftest import ApiUser
 from tests.api.conftest import api_url as api_url  # the fixtures, shared
 from tests.api.conftest import new_user as new_user
+from tests.web.conftest import bundle as bundle
 from tests.worker.conftest import processes as processes
 
 EXTENSION = Path(__file__).resolve().parents[2] / "extension"

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page, expect
 
 from tests.extension.conftest import Chrome, connect, open_popup, panel
+from tests.web.conftest import email_of, example, sign_in
 from trawler.demo_site import DemoSite
 from trawler.demo_site.catalog import page_of
 
@@ -138,3 +140,43 @@ async def test_the_web_app_picks_with_the_extension_and_other_origins_are_ignore
         await shop.evaluate("(css) => document.querySelectorAll(css).length", result["css"]) == 10
     )
     assert len(result["samples"]) == 5
+
+
+async def test_the_builder_offers_the_extension_and_fills_in_its_pick(
+    chrome: Chrome, api_key: tuple[str, Any], api_url: str, site: DemoSite, bundle: Path
+) -> None:
+    key, client = api_key
+    document = example("shop-catalog")
+    document["variables"]["site"]["value"] = site.base_url
+    created = await client.post("/bots", json={"name": "shop", "workflow": document})
+    assert created.status_code == 201, created.text
+    bot_id = created.json()["id"]
+
+    # without a connected extension the builder offers no such button
+    popup = await open_popup(chrome)
+    app = await chrome.context.new_page()
+    await sign_in(app, api_url, await email_of(client), target=f"/bots/{bot_id}")
+    await app.locator('.react-flow__node[data-id="products"]').click()
+    properties = app.get_by_role("complementary", name="Properties")
+    await expect(
+        properties.get_by_role("button", name="Pick Item Selector on the page")
+    ).to_be_visible()
+    await expect(
+        properties.get_by_role("button", name="Pick Item Selector with the extension")
+    ).to_have_count(0)
+
+    # connected: the builder finds it, and a pick in the extension's tab fills the field
+    await connect(popup, api_url, key)
+    await app.reload()
+    await app.locator('.react-flow__node[data-id="products"]').click()
+    live = properties.get_by_role("button", name="Pick Selector with the extension").nth(1)
+    async with chrome.context.expect_page() as opened:
+        await live.click()
+    shop = await opened.value
+    await expect(panel(shop)).to_contain_text("Click a field inside one of the 10 outlined items")
+    await expect(app.locator(".canvas-note")).to_contain_text("the tab the extension opened")
+    await shop.locator("li.product span.price").nth(2).click()
+    await panel(shop).get_by_role("button", name="Use this selector").click()
+    await expect(properties.locator("#node-products_fields_1_selector")).to_have_value("span.price")
+    await expect(app.locator(".canvas-note")).to_have_text("Picked span.price (10 matches).")
+    await expect(app.get_by_text("Unsaved changes")).to_be_visible()

@@ -37,6 +37,7 @@ import { commandOf, typing, type Command } from "./keys";
 import { Link } from "./Link";
 import { KIND_TYPE, Palette } from "./Palette";
 import { guardLeaving } from "./router";
+import { extensionInstalled, pickWithExtension } from "./extension";
 import { Picker } from "./Picker";
 import { expand, modeFor, pageUrl, type PickKind } from "./picking";
 import { Properties } from "./Properties";
@@ -117,6 +118,10 @@ function Canvas(props: { botId: string }) {
   const runner = useRun(props.botId);
   const ranSteps = useMemo(() => runner.run?.steps ?? {}, [runner.run]);
   const [picking, setPicking] = useState<Picking | null>(null);
+  const [live, setLive] = useState(false);
+  useEffect(() => {
+    void extensionInstalled().then(setLive);
+  }, []);
 
   useEffect(() => {
     let live = true;
@@ -410,6 +415,23 @@ function Canvas(props: { botId: string }) {
     }
   };
 
+  /** A selector picked on the live page in the Chrome extension's tab. */
+  const pickLive = async (node: string, kind: PickKind, apply: (selector: string) => void) => {
+    const mode = modeFor(kind, nodes.find((n) => n.id === node)?.data ?? {});
+    const url = expand(pageUrl(doc, node) ?? "", meta.variables);
+    setNote(t.picker.liveWaiting);
+    try {
+      const within = mode.kind === "element" ? mode.within : null;
+      const found = await pickWithExtension(url, mode.kind, within);
+      const selector = found.css ?? (found.xpath ? `xpath:${found.xpath}` : null);
+      if (!selector) throw new Error("no selector");
+      apply(selector);
+      setNote(t.picker.livePicked(selector, found.count));
+    } catch (exc) {
+      setNote(t.picker.liveFailed(exc instanceof Error ? exc.message : String(exc)));
+    }
+  };
+
   /** Runs use the saved version: unsaved changes are saved first. */
   const start = async (kind: "test" | "execute") => {
     if (dirty && !(await save())) return;
@@ -515,6 +537,7 @@ function Canvas(props: { botId: string }) {
                 onChange={(data) => changeData(chosen.id, data)}
                 picking={{
                   pick: (kind, current, apply) => setPicking({ node: chosen.id, kind, current, apply }),
+                  pickLive: live ? (kind, apply) => void pickLive(chosen.id, kind, apply) : undefined,
                 }}
               >
                 <Connections

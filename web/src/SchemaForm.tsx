@@ -70,6 +70,8 @@ function ObjectField(props: FieldProps) {
 /** What a form's selector fields ask of the page they are on: pick a selector of `kind`. */
 export interface PickContext {
   pick?: (kind: PickKind, current: string, apply: (selector: string) => void) => void;
+  /** picking on the live page with the Chrome extension, where it is installed */
+  pickLive?: (kind: PickKind, apply: (selector: string) => void) => void;
 }
 
 /** A selector's input, with a button that picks it on a screenshot of the page. */
@@ -94,6 +96,17 @@ function SelectorWidget(props: WidgetProps) {
           }
         >
           {t.picker.open}
+        </button>
+      )}
+      {context?.pickLive && (
+        <button
+          type="button"
+          className="pick"
+          aria-label={t.picker.liveFor(label)}
+          disabled={props.disabled || props.readonly}
+          onClick={() => context.pickLive?.(kind, (selector) => props.onChange(selector))}
+        >
+          {t.picker.live}
         </button>
       )}
     </div>

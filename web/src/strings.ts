@@ -203,6 +203,12 @@ export const t = {
   picker: {
     open: "Pick on the page",
     openFor: (field: string) => `Pick ${field} on the page`,
+    live: "Pick with the extension",
+    liveFor: (field: string) => `Pick ${field} with the extension`,
+    liveWaiting: "Pick the element in the tab the extension opened, then use its selector.",
+    livePicked: (selector: string, count: number) =>
+      `Picked ${selector} (${count} ${count === 1 ? "match" : "matches"}).`,
+    liveFailed: (why: string) => `The extension's pick ended: ${why}.`,
     noPage: "Add a navigate with a URL before this node to pick on its page.",
     title: "Pick an element",
     close: "Close the picker",

@@ -1,0 +1,68 @@
+// The trawler Chrome extension, seen from the web app: window.postMessage on this page, which
+// the extension's bridge answers only on the server it is connected to.
+const TO_EXTENSION = "SCRAPER_WEBAPP_TO_EXTENSION";
+const TO_WEBAPP = "SCRAPER_EXTENSION_TO_WEBAPP";
+
+export interface SelectionResult {
+  css: string | null;
+  xpath: string | null;
+  count: number;
+  samples: string[];
+}
+
+interface Answer {
+  type: typeof TO_WEBAPP;
+  action: "PONG" | "SELECTION_RESULT";
+  requestId: string;
+  version?: string;
+  result?: SelectionResult | null;
+  error?: string;
+}
+
+function ask(
+  message: Record<string, unknown>,
+  action: Answer["action"],
+  timeoutMs: number,
+): Promise<Answer | null> {
+  const requestId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  return new Promise((resolve) => {
+    const finish = (answer: Answer | null) => {
+      removeEventListener("message", listen);
+      clearTimeout(timer);
+      resolve(answer);
+    };
+    const listen = (event: MessageEvent) => {
+      const data = event.data as Partial<Answer> | null;
+      if (event.source !== window || event.origin !== location.origin) return;
+      if (data?.type === TO_WEBAPP && data.requestId === requestId && data.action === action) {
+        finish(data as Answer);
+      }
+    };
+    addEventListener("message", listen);
+    const timer = setTimeout(() => finish(null), timeoutMs);
+    window.postMessage({ type: TO_EXTENSION, requestId, ...message }, location.origin);
+  });
+}
+
+/** Whether the extension is installed and connected to this server (asked a few times: its
+ * script may still be starting with the page). */
+export async function extensionInstalled(): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await ask({ action: "PING" }, "PONG", 300)) return true;
+  }
+  return false;
+}
+
+/** The user picks on `url` in a tab the extension opens; resolves when they use a selector.
+ * `within`: an extract node's item selector, for a field inside each item. */
+export async function pickWithExtension(
+  url: string,
+  mode: "element" | "items",
+  within: string | null,
+): Promise<SelectionResult> {
+  const message = { action: "START_SELECTION", url, mode, ...(within ? { within } : {}) };
+  const answer = await ask(message, "SELECTION_RESULT", 60 * 60_000);
+  if (!answer) throw new Error("no answer");
+  if (!answer.result) throw new Error(answer.error ?? "cancelled");
+  return answer.result;
+}
