@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Locator, Page
 
 from api.webapp import DIST
 from tests.api.conftest import api_url as api_url  # the fixtures, shared
@@ -87,3 +87,12 @@ async def sign_in(page: Page, api_url: str, email: str, target: str = "/") -> No
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await page.get_by_role("button", name="Sign out").wait_for()
+
+
+async def click_box(page: Page, image: Locator, box: list[float]) -> None:
+    """Click the middle of `box` (fractions of a screenshot) on the image showing it."""
+    shown = await image.bounding_box()
+    assert shown is not None
+    x = shown["x"] + (box[0] + box[2] / 2) * shown["width"]
+    y = shown["y"] + (box[1] + box[3] / 2) * shown["height"]
+    await page.mouse.click(x, y)

@@ -15,18 +15,10 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.web.conftest import PASSWORD, SHOTS, watch
+from tests.web.conftest import PASSWORD, SHOTS, click_box, watch
 from tests.web.test_editing import connect, node
 from tests.worker.conftest import Processes
 from trawler.demo_site import DemoSite
-
-
-async def _click_box(page: Page, image: Locator, box: list[float]) -> None:
-    shown = await image.bounding_box()
-    assert shown is not None
-    x = shown["x"] + (box[0] + box[2] / 2) * shown["width"]
-    y = shown["y"] + (box[1] + box[3] / 2) * shown["height"]
-    await page.mouse.click(x, y)
 
 
 async def _drop(page: Page, kind: str, x: float, y: float) -> None:
@@ -70,7 +62,7 @@ async def _pick(page: Page, button: Locator, clicks: list[list[float]], expected
     image = picker.get_by_role("img")
     await expect(image).to_be_visible(timeout=60_000)
     for box in clicks:
-        await _click_box(page, image, box)
+        await click_box(page, image, box)
     best = picker.locator(".candidate").first
     await expect(best.locator("code")).to_have_text(expected, timeout=60_000)
     await picker.get_by_role("button", name="Use this selector").click()

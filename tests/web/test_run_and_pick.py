@@ -8,21 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, Locator, Page, expect
+from playwright.async_api import Browser, expect
 
 from tests.api.conftest import ApiUser
-from tests.web.conftest import SHOTS, email_of, example, sign_in, watch
+from tests.web.conftest import SHOTS, click_box, email_of, example, sign_in, watch
 from tests.worker.conftest import Processes
 from trawler.demo_site import DemoSite
-
-
-async def _click_box(page: Page, image: Locator, box: list[float]) -> None:
-    """Click the middle of `box` (fractions of the screenshot) on the shown image."""
-    shown = await image.bounding_box()
-    assert shown is not None
-    x = shown["x"] + (box[0] + box[2] / 2) * shown["width"]
-    y = shown["y"] + (box[1] + box[3] / 2) * shown["height"]
-    await page.mouse.click(x, y)
 
 
 async def test_pick_item_and_field_selectors_then_test_run(
@@ -68,9 +59,9 @@ async def test_pick_item_and_field_selectors_then_test_run(
     image = picker.get_by_role("img")
     await expect(image).to_be_visible(timeout=60_000)
     await expect(picker.get_by_text("Click one item of the list.")).to_be_visible()
-    await _click_box(page, image, items[0])
+    await click_box(page, image, items[0])
     await expect(picker.get_by_text("Now click another item of the same list.")).to_be_visible()
-    await _click_box(page, image, items[1])
+    await click_box(page, image, items[1])
     best = picker.locator(".candidate").first
     await expect(best.locator("code")).to_have_text("li.product", timeout=60_000)
     await expect(best.locator(".count")).to_have_text("10 matches")
@@ -88,7 +79,7 @@ async def test_pick_item_and_field_selectors_then_test_run(
         picker.get_by_text("Click the element inside one item (li.product).")
     ).to_be_visible()
     await expect(image).to_be_visible(timeout=60_000)
-    await _click_box(page, image, titles[2])
+    await click_box(page, image, titles[2])
     await expect(best.locator("code")).to_have_text("a.title", timeout=60_000)
     await expect(best.locator(".count")).to_have_text("10 matches")
     await picker.get_by_role("button", name="Use this selector").click()
