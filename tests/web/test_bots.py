@@ -176,3 +176,30 @@ async def test_history_compares_versions_and_restores_one(
     await page.goto(f"{api_url}/bots/{theirs.json()['id']}/history")
     await expect(page.get_by_role("alert")).to_have_text("Not found.")
     assert problems == []
+
+
+async def test_the_pages_fit_a_tablet(
+    api_url: str, bundle: Path, new_user: ApiUser, browser: Browser
+) -> None:
+    """At 768 px nothing is wider than the screen, and the builder stacks its panels."""
+    client = await new_user()
+    created = await client.post("/bots", json={"name": "shop", "workflow": example("shop-catalog")})
+    bot_id = created.json()["id"]
+    page = await browser.new_page(viewport={"width": 768, "height": 1024})
+    problems = watch(page)
+    await sign_in(page, api_url, await email_of(client))
+    wide = "() => document.scrollingElement.scrollWidth"
+    for path in ("/", f"/bots/{bot_id}", f"/bots/{bot_id}/history", "/executions", "/schedules"):
+        await page.goto(f"{api_url}{path}")
+        await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        await expect(page.locator("main h1, main .builder-bar h1").first).to_be_visible()
+        assert await page.evaluate(wide) <= 768, path
+    await page.goto(f"{api_url}/bots/{bot_id}")
+    palette = await page.get_by_role("navigation", name="Add a node").bounding_box()
+    canvas = await page.get_by_role("region", name="Workflow canvas").bounding_box()
+    assert palette is not None
+    assert canvas is not None
+    assert canvas["y"] >= palette["y"] + palette["height"]  # stacked, not squeezed side by side
+    assert canvas["width"] > 600
+    await page.screenshot(path=SHOTS / "builder-tablet.png", full_page=True)
+    assert problems == []

@@ -445,10 +445,17 @@ function Canvas(props: { botId: string }) {
   return (
     <section className="builder">
       <header className="builder-bar">
-        <Link to={{ name: "bots" }}>{t.builder.back}</Link>
-        <h1>{bot.name}</h1>
-        <span className="version">{t.builder.version(bot.current_version)}</span>
-        {dirty && <span className="dirty">{t.builder.unsaved}</span>}
+        <div className="builder-title">
+          <Link to={{ name: "bots" }}>{t.builder.back}</Link>
+          <h1>{bot.name}</h1>
+          <span className="version">{t.builder.version(bot.current_version)}</span>
+          {dirty && <span className="dirty">{t.builder.unsaved}</span>}
+          {status && (
+            <span className="save-status" role="status">
+              {status}
+            </span>
+          )}
+        </div>
         <button type="button" onClick={() => void save()} disabled={saving}>
           {saving ? t.builder.saving : t.builder.save}
         </button>
@@ -468,11 +475,6 @@ function Canvas(props: { botId: string }) {
         >
           {t.run.execute}
         </button>
-        {status && (
-          <span className="save-status" role="status">
-            {status}
-          </span>
-        )}
         <EditTools
           canUndo={history.canUndo}
           canRedo={history.canRedo}
