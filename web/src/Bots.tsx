@@ -1,6 +1,6 @@
 // The user's bots: search, create, import, and per bot duplicate, export, history, delete.
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
-import { ApiError, request } from "./api";
+import { details, errorText, request } from "./api";
 import { fileName, saveFile } from "./files";
 import { Link } from "./Link";
 import { go } from "./router";
@@ -20,10 +20,8 @@ function starter(name: string, url: string) {
 
 /** An API error as a sentence, with the issues of an invalid document after it. */
 function problem(exc: unknown): { message: string; issues: Issue[] } {
-  if (!(exc instanceof ApiError)) return { message: t.errors.network, issues: [] };
-  const details = exc.body?.details;
-  const issues = Array.isArray(details) ? (details as Issue[]).filter((i) => i?.message) : [];
-  return { message: exc.message, issues };
+  const issues = (details(exc) as Issue[]).filter((issue) => issue?.message);
+  return { message: errorText(exc), issues };
 }
 
 function NewBot(props: { onCancel: () => void }) {

@@ -1,6 +1,6 @@
 // A bot's versions: compare any two, restore an old one as a new version.
 import { useCallback, useEffect, useState } from "react";
-import { ApiError, request } from "./api";
+import { ApiError, errorText, request } from "./api";
 import { diffWorkflows, type Change } from "./diff";
 import { Link } from "./Link";
 import { t } from "./strings";
@@ -72,7 +72,7 @@ export function History(props: { botId: string }) {
       await load();
       setNotice(t.history.restored(version.version, saved.current_version));
     } catch (exc) {
-      setNotice(exc instanceof ApiError ? exc.message : t.errors.network);
+      setNotice(errorText(exc));
     }
   };
 

@@ -2,7 +2,7 @@
 // opens the page; a click asks the server for the element there and its ranked selectors, each
 // with how many elements it matches (outlined over the screenshot); the chosen one fills the field.
 import { useEffect, useRef, useState, type FormEvent, type MouseEvent } from "react";
-import { ApiError, request } from "./api";
+import { errorText, request } from "./api";
 import { boxStyle, pointOf, type Box, type PickMode, type Point } from "./picking";
 import { t } from "./strings";
 
@@ -55,7 +55,7 @@ export function Picker(props: {
     try {
       return await request<T>("POST", path, body);
     } catch (exc) {
-      setError(exc instanceof ApiError ? exc.message : t.errors.network);
+      setError(errorText(exc));
       return null;
     } finally {
       setBusy(false);

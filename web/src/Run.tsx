@@ -1,7 +1,7 @@
 // Test runs and real runs started from the builder, followed live: each step's status lands on
 // the node that ran it; once finished, its rows, screenshots and error come from the run document.
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, fetchAuthorized, request, viewerData, viewerSession } from "./api";
+import { errorText, fetchAuthorized, request, viewerData, viewerSession } from "./api";
 import { applyEvent, fresh, type RunView, type StepView } from "./runview";
 import { readEvents } from "./sse";
 import { t } from "./strings";
@@ -14,7 +14,6 @@ interface RunDocument {
   rows: { data: Record<string, unknown> }[];
 }
 
-const message = (exc: unknown) => (exc instanceof ApiError ? exc.message : t.errors.network);
 
 export function useRun(botId: string) {
   const [run, setRun] = useState<RunView | null>(null);
@@ -45,7 +44,7 @@ export function useRun(botId: string) {
           : view,
       );
     } catch (exc) {
-      setRun((view) => (view && view.id === id ? { ...view, problem: message(exc) } : view));
+      setRun((view) => (view && view.id === id ? { ...view, problem: errorText(exc) } : view));
     }
   }, []);
 
@@ -62,7 +61,7 @@ export function useRun(botId: string) {
           });
         } catch (exc) {
           if (signal.aborted) return;
-          setRun((view) => (view && view.id === id ? { ...view, problem: message(exc) } : view));
+          setRun((view) => (view && view.id === id ? { ...view, problem: errorText(exc) } : view));
         }
         if (!done) await new Promise((resolve) => setTimeout(resolve, 2000)); // then again
       }
@@ -85,7 +84,7 @@ export function useRun(botId: string) {
         void viewerSession().catch(() => undefined); // the screenshots will need it
         void follow(started.execution_id, control.signal);
       } catch (exc) {
-        setRun({ ...fresh("", kind, "refused"), finished: true, problem: message(exc) });
+        setRun({ ...fresh("", kind, "refused"), finished: true, problem: errorText(exc) });
       } finally {
         setStarting(false);
       }
@@ -98,7 +97,7 @@ export function useRun(botId: string) {
     try {
       await request("POST", `/executions/${run.id}/cancel`);
     } catch (exc) {
-      setRun((view) => (view ? { ...view, problem: message(exc) } : view));
+      setRun((view) => (view ? { ...view, problem: errorText(exc) } : view));
     }
   }, [run]);
 

@@ -1,11 +1,8 @@
 import { useState, type FormEvent } from "react";
-import { ApiError, fieldErrors, signIn, signUp } from "./api";
+import { errorText, fieldErrors, signIn, signUp } from "./api";
 import { Link } from "./Link";
 import { t } from "./strings";
 
-function message(exc: unknown): string {
-  return exc instanceof ApiError ? exc.message : t.errors.network;
-}
 
 export function SignIn(props: { onSignedIn: () => void }) {
   const [email, setEmail] = useState("");
@@ -21,7 +18,7 @@ export function SignIn(props: { onSignedIn: () => void }) {
       await signIn(email, password);
       props.onSignedIn();
     } catch (exc) {
-      setError(message(exc));
+      setError(errorText(exc));
     } finally {
       setBusy(false);
     }
@@ -92,7 +89,7 @@ export function SignUp(props: { onSignedIn: () => void }) {
     } catch (exc) {
       const named = fieldErrors(exc);
       setFields(named);
-      if (Object.keys(named).length === 0) setError(message(exc));
+      if (Object.keys(named).length === 0) setError(errorText(exc));
     } finally {
       setBusy(false);
     }

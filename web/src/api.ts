@@ -88,11 +88,26 @@ export async function signUp(email: string, password: string): Promise<void> {
   await signIn(email, password);
 }
 
+/** The words to show for a failure: the API's message, or that the server did not answer. */
+export function errorText(exc: unknown): string {
+  return exc instanceof ApiError ? exc.message : t.errors.network;
+}
+
+export interface Detail {
+  field?: string;
+  message?: string;
+}
+
+/** The details of an API error that lists them (a 422's fields), else none. */
+export function details(exc: unknown): Detail[] {
+  const found = exc instanceof ApiError ? exc.body?.details : null;
+  return Array.isArray(found) ? (found as Detail[]) : [];
+}
+
 /** The messages of a 422 by the request field they name (`body.password` → `password`). */
 export function fieldErrors(error: unknown): Record<string, string> {
   const found: Record<string, string> = {};
-  if (!(error instanceof ApiError) || !Array.isArray(error.body?.details)) return found;
-  for (const detail of error.body.details as { field?: unknown; message?: unknown }[]) {
+  for (const detail of details(error)) {
     if (typeof detail.field !== "string" || typeof detail.message !== "string") continue;
     const name = detail.field.split(".").slice(1).join(".") || detail.field;
     found[name] ??= detail.message;
@@ -112,17 +127,22 @@ export async function signOut(): Promise<void> {
   }
 }
 
-/** A request with the access token, answered as it comes (downloads, event streams); a 401
- * refreshes once and tries again, then signs out. */
-export async function fetchAuthorized(path: string, init: RequestInit = {}): Promise<Response> {
+/** `url` asked with the access token; a 401 refreshes the token once and asks again. */
+async function withToken(url: string, init: RequestInit = {}): Promise<Response> {
   const send = () =>
-    fetch(`${BASE}${path}`, {
+    fetch(url, {
       ...init,
       headers: { ...(access ? { Authorization: `Bearer ${access}` } : {}), ...init.headers },
       credentials: "same-origin",
     });
-  let answer = await send();
-  if (answer.status === 401 && (await refresh())) answer = await send();
+  const answer = await send();
+  return answer.status === 401 && (await refresh()) ? send() : answer;
+}
+
+/** A request with the access token, answered as it comes (downloads, event streams); a 401
+ * refreshes once and tries again, then signs out. */
+export async function fetchAuthorized(path: string, init: RequestInit = {}): Promise<Response> {
+  const answer = await withToken(`${BASE}${path}`, init);
   if (answer.status === 401) {
     access = null;
     onSignedOut();
@@ -148,14 +168,7 @@ let viewerSince = 0;
  * about to open cannot retry when the session ended on the server meanwhile). */
 export async function viewerSession(fresh = false): Promise<void> {
   if (!fresh && Date.now() - viewerSince < 600_000) return;
-  const send = () =>
-    fetch("/viewer/session", {
-      method: "POST",
-      headers: access ? { Authorization: `Bearer ${access}` } : {},
-      credentials: "same-origin",
-    });
-  let answer = await send();
-  if (answer.status === 401 && (await refresh())) answer = await send();
+  const answer = await withToken("/viewer/session", { method: "POST" });
   if (!answer.ok) throw await errorOf(answer);
   viewerSince = Date.now();
 }

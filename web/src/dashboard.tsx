@@ -1,24 +1,14 @@
 // What the dashboard's pages (executions, schedules, settings) share: reading the API's errors,
 // the user's bots, dates, and an error shown beside the control it is about.
-import { ApiError, request } from "./api";
+import { ApiError, details, errorText, request } from "./api";
 import { t } from "./strings";
 import type { Bot, Page } from "./types";
 import "./dashboard.css";
 
-interface Detail {
-  field?: string;
-  message?: string;
-}
-
-function details(exc: unknown): Detail[] {
-  const found = exc instanceof ApiError ? exc.body?.details : null;
-  return Array.isArray(found) ? (found as Detail[]) : [];
-}
-
 /** The words to show for a failure: the API's message, with the fields it names when the
  * message alone says nothing ("the request is invalid"), and when to try again after a 429. */
 export function messageOf(exc: unknown): string {
-  if (!(exc instanceof ApiError)) return t.errors.network;
+  if (!(exc instanceof ApiError)) return errorText(exc);
   const listed = details(exc).filter((detail) => detail.message);
   if (exc.message === t.dashboard.invalidRequest && listed.length > 0) {
     const each = listed.map((d) => (d.field ? `${fieldOf(d.field)}: ${d.message}` : d.message));
