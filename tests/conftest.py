@@ -13,7 +13,7 @@ import psutil
 import psycopg
 import pytest
 import redis
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Locator, async_playwright
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
@@ -176,3 +176,13 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+async def loaded(image: Locator, timeout: float = 30_000) -> None:
+    """Wait until the image has loaded and decoded to a picture; fails if it loaded nothing
+    (a 401 or 404 leaves it complete with no width). Visible is not enough: CSS gives an
+    image its size before its bytes arrive."""
+    handle = await image.element_handle(timeout=timeout)
+    await image.page.wait_for_function(
+        "image => image.complete && image.naturalWidth > 0", arg=handle, timeout=timeout
+    )

@@ -20,6 +20,7 @@ from playwright.async_api import Browser, Page, Request
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.api.conftest import ApiUser, start_run, wait_finished
+from tests.conftest import loaded
 from tests.engine.conftest import bot, node
 from tests.site.lab import XSS_NAMES
 from tests.worker.conftest import Processes, paced_bot
@@ -130,13 +131,11 @@ async def test_replay_of_finished_and_failed_runs(
         assert await page.locator(".step").count() == 3
         assert await _selected(page) == "list"
         shot = page.locator("#step-shot img")
-        await shot.wait_for()
-        assert await shot.evaluate("img => img.complete && img.naturalWidth > 0")
+        await loaded(shot)
 
         await page.keyboard.press("ArrowDown")
         assert await _selected(page) == "names"
-        await shot.wait_for()
-        assert await shot.evaluate("img => img.complete && img.naturalWidth > 0")
+        await loaded(shot)
         # one box per product on the screenshot, placed where the products were
         marks = page.locator("#step-shot .hl")
         assert await marks.count() == len(XSS_NAMES)

@@ -10,6 +10,7 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
+from tests.conftest import loaded
 from tests.extension.conftest import Chrome, connect, open_popup, panel, shot
 from tests.worker.conftest import Processes
 from trawler.demo_site import DemoSite
@@ -30,10 +31,7 @@ async def _test_run(popup: Page) -> list[list[str]]:
     status = popup.locator("#run-status")
     await expect(status).not_to_have_text("Running on the server…", timeout=60_000)
     await expect(status).to_contain_text("succeeded")
-    await expect(
-        popup.get_by_role("img", name="Screenshot of the test run's last step")
-    ).to_be_visible()
-    assert await popup.locator("#shot").evaluate("(image) => image.naturalWidth") > 0
+    await loaded(popup.get_by_role("img", name="Screenshot of the test run's last step"))
     rows: list[list[str]] = await popup.locator("#rows tr").evaluate_all(
         "(rows) => rows.map((row) => [...row.cells].map((cell) => cell.textContent))"
     )

@@ -11,6 +11,7 @@ from typing import Any
 from playwright.async_api import Browser, expect
 
 from tests.api.conftest import ApiUser
+from tests.conftest import loaded
 from tests.web.conftest import SHOTS, click_box, email_of, example, sign_in, watch
 from tests.worker.conftest import Processes
 from trawler.demo_site import DemoSite
@@ -97,10 +98,7 @@ async def test_pick_item_and_field_selectors_then_test_run(
         step = page.locator(f'.react-flow__node[data-id="{node_id}"] .step-run')
         await expect(step).to_have_attribute("data-status", "succeeded")
     shot = page.locator('.react-flow__node[data-id="products"] img.step-shot')
-    await expect(shot).to_be_visible()
-    assert (
-        await shot.evaluate("image => image.naturalWidth") > 0
-    )  # served to the app's viewer session
+    await loaded(shot)  # served to the app's viewer session
     table = run.get_by_role("table", name="Rows of the run")
     execution = (await client.get("/executions", params={"bot_id": bot_id})).json()["items"][0]
     answer = await client.get(f"/executions/{execution['id']}/result", params={"format": "json"})

@@ -81,8 +81,11 @@ export function useRun(botId: string) {
           kind === "test" ? `/bots/${botId}/test?wait=false` : `/bots/${botId}/execute`;
         const started = await request<{ execution_id: string; status: string }>("POST", path);
         setRun(fresh(started.execution_id, kind, started.status));
-        void viewerSession().catch(() => undefined); // the screenshots will need it
-        void follow(started.execution_id, control.signal);
+        // the steps' screenshots are viewer artifacts: the session's cookie first, so no
+        // thumbnail is asked for without it (a refused image is not asked for again)
+        void viewerSession()
+          .catch(() => undefined)
+          .then(() => follow(started.execution_id, control.signal));
       } catch (exc) {
         setRun({ ...fresh("", kind, "refused"), finished: true, problem: errorText(exc) });
       } finally {
