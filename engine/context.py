@@ -347,6 +347,7 @@ class NodeContext:
             return
         self.scope.listed = True
         base = self.scope.record
+        self.notes.emitted = True  # before: an emit interrupted may have sent some
         await self.run.emit_rows(
             self.scope, [{**base, **row} for row in rows], self.node_id, self.step
         )
@@ -383,3 +384,6 @@ class StepNotes:
     llm: LlmUsage | None = None
     framed: bool = False
     """The step acted in a frame: its selectors are not the page's, so are not highlighted."""
+    emitted: bool = False
+    """The step handed on rows (in any attempt): it is not retried, as a retry would send
+    them again."""

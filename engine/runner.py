@@ -359,6 +359,10 @@ class Run:
                 if isinstance(exc, TimeoutError) and timeout:
                     error = f"node timed out after {timeout:g} s"
                 retryable = not isinstance(exc, StepError) or exc.retryable
+                if retryable and notes.emitted:  # a retry would send its rows again
+                    retryable = False
+                    if attempts <= retries:
+                        ctx.log("warning", "not retried: its rows went out already")
                 stalled = stalls.stalled(attempt_started)
                 if retryable and not kind.loop and not stalled_once and stalled >= stalls.STALL:
                     # not the page's fault: the loop every run shares was held up meanwhile

@@ -934,3 +934,44 @@ def test_a_for_each_takes_a_selector_or_items() -> None:
     with pytest.raises(WorkflowInvalid) as caught:
         load_workflow(bot(node("each", "for_each", selector="li", items="x")))
     assert "give either selector (items on the page) or items (a variable)" in str(caught.value)
+
+
+class _SlowOnce:
+    """A sink that stalls once, on the third row: a database that is slow to take it."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    async def emit(self, event: Event) -> None:
+        if isinstance(event, RowEmitted):
+            self.rows += 1
+            if self.rows == 3:
+                await asyncio.sleep(5)
+
+
+async def test_a_step_whose_rows_went_out_is_not_retried(run_bot: RunBot) -> None:
+    """Timed out while its rows were being handed on: a retry would send them twice, so the
+    step fails with the rows it sent, once each, and says why it was not retried."""
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node(
+            "products",
+            "extract",
+            mode="list",
+            item_selector="li.product",
+            fields=[{"name": "name", "selector": "a.title"}],
+            retries=2,
+            retry_delay_ms=10,
+            timeout_ms=1500,
+        ),
+        renderer="http",
+    )
+    finished, sink = await run_bot(document, sink=_SlowOnce())
+    assert finished.status == "failed"
+    [step] = steps_of(sink, "products")
+    assert (step.status, step.attempts) == ("failed", 1)
+    assert step.error == "node timed out after 1.5 s"
+    names = [row["name"] for row in sink.rows]
+    assert len(names) == 3
+    assert len(set(names)) == 3
+    assert logged(sink, "not retried: its rows went out already", "warning")
