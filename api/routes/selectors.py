@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 import store
 from api.deps import ContextDep, CurrentUser, SessionDep
@@ -50,6 +50,18 @@ EXAMPLE_PATH = [
     {"tag": "ul", "classes": ["products"], "index": 2},
     {"tag": "li", "classes": ["product"], "attributes": {"data-id": "p002"}, "index": 2},
 ]
+
+
+def _a_selector(selector: str) -> str:
+    if problem := validate_selector(selector):
+        raise ValueError(problem)
+    return selector
+
+
+ItemSelector = Annotated[
+    str, Field(min_length=1, max_length=2000, examples=["li.product"]), AfterValidator(_a_selector)
+]
+"""An extract node's item selector, checked as the engine checks one."""
 
 
 class _Page(Request):
@@ -99,21 +111,11 @@ class Suggestion(_Page):
         description="Or one or two items of a list the user clicked: item selectors come back.",
     )
 
-    within: str | None = Field(
+    within: ItemSelector | None = Field(
         None,
-        min_length=1,
-        max_length=2000,
         description="With path: an extract node's item_selector; the candidates are then field "
         "selectors relative to the item around the element, each with the items it matches in.",
-        examples=["li.product"],
     )
-
-    @field_validator("within")
-    @classmethod
-    def _a_selector(cls, within: str | None) -> str | None:
-        if within is not None and (problem := validate_selector(within)):
-            raise ValueError(problem)
-        return within
 
     @model_validator(mode="after")
     def _one_question(self) -> Any:
@@ -139,22 +141,12 @@ class AtPoint(_Page):
         "there, or two on two items of a list for item selectors.",
         examples=[[{"x": 0.42, "y": 0.56}]],
     )
-    within: str | None = Field(
+    within: ItemSelector | None = Field(
         None,
-        min_length=1,
-        max_length=2000,
         description="An extract node's item_selector: with one point, the candidates are field "
         "selectors relative to the item around the element (as the node's fields are), for "
         "the element in every item; a point outside the items is refused.",
-        examples=["li.product"],
     )
-
-    @field_validator("within")
-    @classmethod
-    def _a_selector(cls, within: str | None) -> str | None:
-        if within is not None and (problem := validate_selector(within)):
-            raise ValueError(problem)
-        return within
 
     @model_validator(mode="after")
     def _one_point_within(self) -> Any:
