@@ -332,6 +332,16 @@ class LogOut(Response):
     at: datetime
 
 
+class AccountDeletion(Request):
+    current_password: str = Field(
+        min_length=1,
+        max_length=256,
+        description="The account's password: a wrong one is a failed sign-in (403), limited "
+        "as sign-ins are.",
+        examples=["correct horse battery"],
+    )
+
+
 class UserUpdate(Request):
     model_config = ConfigDict(
         json_schema_extra={

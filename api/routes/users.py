@@ -12,7 +12,7 @@ from api.deps import ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError
 from api.quota import limits_of
 from api.routes.auth import COOKIE, COOKIE_PATH, issue
-from api.schemas import Usage, UserOut, UserUpdate, errors
+from api.schemas import AccountDeletion, Usage, UserOut, UserUpdate, errors
 from api.security import hash_password
 from api.signin import client_address, confirm_password
 
@@ -71,9 +71,18 @@ async def update_me(
     return UserOut.model_validate(user)
 
 
-@router.delete("/me", status_code=204)
-async def delete_me(user: CurrentUser, db: SessionDep, ctx: ContextDep, response: Response) -> None:
-    """Delete the account with its bots, schedules, executions, rows and artifacts."""
+@router.delete("/me", status_code=204, responses=errors(403))
+async def delete_me(
+    body: AccountDeletion,
+    user: CurrentUser,
+    db: SessionDep,
+    ctx: ContextDep,
+    request: Request,
+    response: Response,
+) -> None:
+    """Delete the account with its bots, schedules, executions, rows and artifacts. It takes
+    the account's password (a JSON body on the DELETE), so a stolen token or API key cannot."""
+    await confirm_password(ctx, client_address(request), user, body.current_password)
     for execution_id in await store.executions_of_user(db, user.id):
         await ctx.artifacts.delete_prefix(str(execution_id))
     await db.delete(user)

@@ -121,7 +121,17 @@ async def test_deleting_the_account_removes_everything(
     client = await new_user()
     bot = (await client.post("/bots", json={"name": "b", "workflow": paced_bot(site)})).json()
     execution = (await client.post(f"/bots/{bot['id']}/execute")).json()["execution_id"]
-    assert (await client.delete("/users/me")).status_code == 204
+    # the password, not only the token: a wrong one or none is refused, naming the field
+    wrong = await client.request("DELETE", "/users/me", json={"current_password": "guess"})
+    assert wrong.status_code == 403
+    assert error_of(wrong)["details"] == [
+        {"field": "body.current_password", "message": "not the account's password"}
+    ]
+    missing = await client.delete("/users/me")
+    assert missing.status_code == 422
+    assert (await client.get("/users/me")).status_code == 200
+    deleted = await client.request("DELETE", "/users/me", json={"current_password": "s3cret-pass"})
+    assert deleted.status_code == 204
     assert (await client.get("/users/me")).status_code == 401
     other = await new_user()
     assert (await other.get(f"/executions/{execution}")).status_code == 404
