@@ -76,6 +76,9 @@ class ApiSettings(BaseModel):
         default_factory=lambda: dict(DEFAULT_PLANS),
         description="Limits by plan name (TRAWLER_API__PLANS as JSON to change them).",
     )
+    register_per_address: int = Field(
+        10, ge=1, description="Accounts created in an hour from one client address."
+    )
     login_per_address: int = Field(
         30, ge=1, description="Sign-in attempts a minute from one client address, any account."
     )

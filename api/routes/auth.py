@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Cookie, Request, Response
@@ -18,13 +19,23 @@ from api.signin import authenticate, client_address
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+HOUR = timedelta(hours=1)
+
 COOKIE = "trawler_refresh"
 COOKIE_PATH = "/api/v1/auth"
 
 
-@router.post("/register", status_code=201, responses=errors(409))
-async def register(body: Credentials, db: SessionDep) -> UserOut:
-    """Create an account on the free plan."""
+@router.post("/register", status_code=201, responses=errors(409, 429))
+async def register(body: Credentials, db: SessionDep, ctx: ContextDep, request: Request) -> UserOut:
+    """Create an account on the free plan; `register_per_address` accounts an hour from one
+    client address (429 with Retry-After past it), counted before the password is hashed."""
+    await ctx.limiter.hit(
+        "register_per_address",
+        client_address(request),
+        limit=ctx.settings.register_per_address,
+        window=HOUR,
+        now=ctx.now(),
+    )
     password_hash = await asyncio.to_thread(hash_password, body.password)  # off the loop
     user = await store.create_user(db, body.email, password_hash)
     await db.commit()

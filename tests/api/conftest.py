@@ -20,8 +20,11 @@ ApiUser = Callable[[], Awaitable[httpx.AsyncClient]]
 
 
 def start_api(processes: Processes, **env: str) -> str:
-    """`trawler api` on a free port with `env`; its URL once it answers."""
+    """`trawler api` on a free port with `env`; its URL once it answers. Every test user
+    registers from 127.0.0.1, in one Redis database per test run: the registration limit
+    is out of the way unless `env` sets it."""
     port = free_port()
+    env = {"TRAWLER_API__REGISTER_PER_ADDRESS": "1000000", **env}
     process = processes.start_args(["api", "--port", str(port)], **env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

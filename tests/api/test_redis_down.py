@@ -55,6 +55,8 @@ async def test_without_redis_reads_work_and_what_needs_redis_answers_503(
         # what needs Redis: 503, the error shape, Retry-After
         unavailable(await client.get(f"/executions/{execution}/events"))
         unavailable(await client.post("/auth/login", json=credentials))
+        other = {"email": f"{uuid.uuid4().hex}@example.com", "password": PASSWORD}
+        unavailable(await client.post("/auth/register", json=other))  # its limit is not kept
         unavailable(
             await client.patch(
                 "/users/me", json={"password": "another-pass", "current_password": PASSWORD}

@@ -1,5 +1,6 @@
 """Sign-in limits against `trawler api`: guesses from one address cannot lock the owner out at
-another, distributed guesses at one account slow down, a wait is never a lock.
+another, distributed guesses at one account slow down, a wait is never a lock; registrations
+are limited per address.
 
 Clients connect from different loopback addresses (127.0.0.x), which the API sees as
 different client addresses.
@@ -8,6 +9,8 @@ different client addresses.
 from __future__ import annotations
 
 import asyncio
+import random
+import uuid
 
 import httpx
 import pytest
@@ -80,3 +83,24 @@ async def test_guesses_slow_the_account_down_but_never_lock_its_owner_out(
         "login_per_address_account"
     )
     assert (await login(api_url, "127.0.0.30", email, "guess-again")).status_code == 401
+
+
+async def test_registrations_are_limited_per_address(processes: Processes) -> None:
+    """Accounts an hour from one address: past the limit 429 with Retry-After, before any
+    password is hashed; another address still registers."""
+    url = start_api(processes, TRAWLER_API__REGISTER_PER_ADDRESS="3")
+    # addresses of their own: the run's other tests register from 127.0.0.1
+    first, second = (f"127.0.{random.randrange(2, 255)}.{n}" for n in (3, 4))
+
+    async def register(address: str) -> httpx.Response:
+        credentials = {"email": f"{uuid.uuid4().hex}@example.com", "password": PASSWORD}
+        async with from_address(url, address) as client:
+            return await client.post("/auth/register", json=credentials)
+
+    answers = [await register(first) for _ in range(5)]
+    assert [a.status_code for a in answers] == [201, 201, 201, 429, 429]
+    refused = error_of(answers[3])
+    assert refused["details"]["limit"] == "register_per_address"
+    assert refused["message"] == "too many requests: 3 per 3600 s"
+    assert 0 < int(answers[3].headers["Retry-After"]) <= 3600
+    assert (await register(second)).status_code == 201
