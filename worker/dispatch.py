@@ -104,18 +104,29 @@ def _server(url: str) -> fakeredis.FakeServer:
         return _servers.setdefault(url, fakeredis.FakeServer())
 
 
+TIMEOUTS: dict[str, Any] = {
+    "socket_connect_timeout": 5,
+    "socket_timeout": 10,
+    "socket_keepalive": True,
+}
+"""A Redis whose host is gone (no refusal, no answer) costs seconds, not the operating
+system's minutes: connecting waits 5 s, an answer 10 s (longer than any blocking command
+here asks for: a probe's BLPOP waits 1 s, a progress subscriber reads with its own timeout).
+The URL's own options win (`redis://…?socket_timeout=30`)."""
+
+
 def redis_sync(url: str) -> redis.Redis:
     """A blocking client for `url` (a `redis://` URL, or `memory://`)."""
     if url.startswith(MEMORY):
         return fakeredis.FakeRedis(server=_server(url))
-    return redis.Redis.from_url(url)
+    return redis.Redis.from_url(url, **TIMEOUTS)
 
 
 def redis_async(url: str) -> aioredis.Redis:
     """An asyncio client for `url` (a `redis://` URL, or `memory://`)."""
     if url.startswith(MEMORY):
         return fakeredis.FakeAsyncRedis(server=_server(url))
-    return aioredis.Redis.from_url(url)
+    return aioredis.Redis.from_url(url, **TIMEOUTS)
 
 
 def enqueue(

@@ -1,19 +1,27 @@
 """`trawler api` with its Redis stopped: data is still read (the per-plan request limit fails
 open), what needs Redis answers 503 with Retry-After in the error shape (the sign-in limits
-fail closed), `/ready` names Redis, and all is well again once Redis is back."""
+fail closed), `/ready` names Redis, and all is well again once Redis is back; a Redis that
+never answers costs seconds, not minutes."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 import httpx
 import pytest
+import redis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.api.conftest import error_of, start_api
 from tests.worker.conftest import PrivateRedis, Processes
 from tests.worker.conftest import private_redis as private_redis  # the fixture, shared
+from worker.dispatch import redis_async, redis_sync
 
 PASSWORD = "s3cret-pass"
 
@@ -102,3 +110,51 @@ async def test_without_redis_reads_work_and_what_needs_redis_answers_503(
         "event: unavailable",
         'data: {"type": "unavailable", "service": "redis"}',
     ]
+
+
+def _url(server: socket.socket) -> str:
+    return f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+
+
+@contextmanager
+def unanswering() -> Iterator[tuple[str, str]]:
+    """Two Redis URLs that never answer: one whose host takes no connection (its backlog is
+    full, so the connect is never answered, as for a host that is gone), one that takes the
+    connection and then says nothing (a Redis that hangs)."""
+    full, silent = socket.socket(), socket.socket()
+    held: list[socket.socket] = []
+    try:
+        for server in (full, silent):
+            server.bind(("127.0.0.1", 0))
+            server.listen(0)
+        for _ in range(4):  # past the backlog: the next connect's SYN is dropped
+            client = socket.socket()
+            client.setblocking(False)
+            with suppress(BlockingIOError):
+                client.connect(full.getsockname())
+            held.append(client)
+        yield _url(full), _url(silent)
+    finally:
+        for each in (*held, full, silent):
+            each.close()
+
+
+async def test_a_redis_that_never_answers_costs_seconds_not_minutes(
+    processes: Processes,
+) -> None:
+    """The clients give up (connect 5 s, answer 10 s) instead of waiting on the operating
+    system; the API answers 503 as for a Redis that is down."""
+    with unanswering() as (gone, hung):
+        for url in (gone, hung):
+            started = time.monotonic()
+            with pytest.raises(redis.RedisError):
+                async with asyncio.timeout(30):
+                    await redis_async(url).ping()
+            if url == gone:  # the blocking client (the queue's) as well
+                with pytest.raises(redis.RedisError):
+                    redis_sync(url).ping()
+            assert time.monotonic() - started < 60
+        api = start_api(processes, TRAWLER_REDIS_URL=gone, TRAWLER_API__SECURE_COOKIES="false")
+        credentials = {"email": f"{uuid.uuid4().hex}@example.com", "password": PASSWORD}
+        async with httpx.AsyncClient(base_url=f"{api}/api/v1", timeout=30) as client:
+            unavailable(await client.post("/auth/login", json=credentials))
