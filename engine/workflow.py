@@ -203,7 +203,9 @@ class BotSettings(Strict):
         description='Keep one row per value of these fields (e.g. ["url"]): a row whose values '
         "equal an earlier row's is dropped, and the count logged.",
     )
-    max_pages: int | None = Field(1000, gt=0, description="Stop after loading this many pages.")
+    max_pages: int | None = Field(
+        1000, gt=0, description="Stop after loading this many pages (null: no limit)."
+    )
     max_rows: int | None = Field(None, gt=0, description="Stop after this many rows.")
     concurrency: int = Field(4, ge=1, le=32, description="Pages open at once in for_each.")
     trace: Literal["none", "errors", "steps", "full"] = Field(

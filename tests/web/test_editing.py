@@ -1,7 +1,7 @@
 """Editing a bot on the canvas in real Chromium against `trawler api`: a kind dragged from the
 palette lands where it is dropped; a connection the validator would refuse is refused, saying
 why; undo and redo; copy and paste; delete by keyboard; auto-layout; the settings and
-variables panel, secrets masked; the keyboard shortcuts' help."""
+variables panel, secrets masked; the keyboard shortcuts' help; a list's buttons, named."""
 
 from __future__ import annotations
 
@@ -198,6 +198,8 @@ async def test_drop_connect_undo_copy_delete_layout(
 
     # edges by keyboard, in the node's panel: a refused one says why; one removed
     await node(page, "pages").click()
+    await expect(node(page, "pages")).to_have_class(SELECTED)
+    await expect(page.locator(".react-flow__node.selected")).to_have_count(1)  # its panel
     outgoing = panel.get_by_role("region", name="Outgoing edges")
     await outgoing.get_by_label("Output").select_option(label="exit (after the loop)")
     await outgoing.get_by_label("Connect to").select_option("open")
@@ -266,6 +268,12 @@ async def test_settings_variables_secrets_and_shortcuts(
         "browser"
     )
     await settings.get_by_label("Max Rows").fill("50")
+    # a limit with a default: emptied, it is none (null), not the default again
+    max_pages = settings.get_by_label("Max Pages")
+    await expect(max_pages).to_have_value("1000")
+    await max_pages.fill("")
+    await expect(max_pages).to_have_value("")
+    await expect(max_pages).to_have_attribute("placeholder", "None (no limit)")
     await settings.get_by_label("Use Http Credentials").check()
     await settings.locator("#settings_http_credentials_username").fill("{{username}}")
     password = settings.locator("#settings_http_credentials_password")
@@ -310,6 +318,7 @@ async def test_settings_variables_secrets_and_shortcuts(
     assert saved["settings"] == {
         **original["settings"],
         "max_rows": 50,
+        "max_pages": None,
         "http_credentials": {"username": "{{username}}", "password": "{{password}}"},
     }
     assert saved["variables"] == {
@@ -326,9 +335,43 @@ async def test_settings_variables_secrets_and_shortcuts(
     await expect(token.get_by_label("Text", exact=True)).to_have_value("{{password}}-t0ken")
     await page.get_by_role("tab", name="Settings").click()
     await expect(settings.get_by_label("Max Rows")).to_have_value("50")
+    await expect(settings.get_by_label("Max Pages")).to_have_value("")
     await expect(settings.locator("#settings_http_credentials_password")).to_have_attribute(
         "type", "password"
     )
     await page.screenshot(path=SHOTS / "editing-settings.png")
+    assert problems == [], problems
+    await page.close()
+
+
+async def test_list_buttons_name_their_list_and_item(
+    api_url: str, bundle: Path, new_user: ApiUser, browser: Browser
+) -> None:
+    """A list's buttons say which list and which item they act on, and do it."""
+    client = await new_user()
+    page, bot_id, problems = await open_bot(browser, api_url, client, example("login-orders"))
+    await node(page, "orders").click()
+    panel = page.get_by_role("complementary", name="Properties")
+    names = panel.locator("[id^='node-orders_fields_'][id$='_name']")
+    await expect(names).to_have_count(4)
+    await expect(
+        panel.get_by_role("button", name="Move item 1 of Fields up", exact=True)
+    ).to_be_disabled()
+    await panel.get_by_role("button", name="Move item 4 of Fields up", exact=True).click()
+    await panel.get_by_role("button", name="Remove item 1 of Fields", exact=True).click()
+    await expect(names).to_have_count(3)
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_have_text("Saved as version 2")
+    saved = (await client.get(f"/bots/{bot_id}")).json()["workflow"]
+    orders = next(n for n in saved["nodes"] if n["id"] == "orders")
+    assert [field["name"] for field in orders["data"]["fields"]] == ["date", "status", "total"]
+    # a list inside an item is named with it
+    nested = panel.get_by_role("button", name="Add to Fields in item 2 of Fields", exact=True)
+    await expect(nested).to_have_count(1)
+    await panel.get_by_role("button", name="Add to Fields", exact=True).click()
+    await expect(names).to_have_count(4)
+    await expect(
+        panel.get_by_role("button", name="Remove item 4 of Fields", exact=True)
+    ).to_be_enabled()
     assert problems == [], problems
     await page.close()

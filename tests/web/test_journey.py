@@ -137,7 +137,7 @@ async def _journey(
         (("name", where["titles"], "a.title"), ("price", where["prices"], "span.price"))
     ):
         if index > 0:  # the form starts with the one field the kind needs
-            await panel.locator("button.btn-add").last.click()
+            await panel.get_by_role("button", name="Add to Fields", exact=True).click()
         await panel.locator(f"#node-extract-1_fields_{index}_name").fill(name)
         picks = panel.get_by_role("button", name="Pick Selector on the page")
         await _pick(page, picks.nth(index), [boxes[2]], expected)

@@ -1,6 +1,7 @@
 """The settings page in real Chromium against `trawler api`: the month's usage against the
 plan, an API key shown once that works (and stops working once revoked), and the account's
-proxies and model endpoints added and deleted, their secrets never shown back."""
+proxies (disabled and enabled again) and model endpoints added and deleted, their secrets never
+shown back."""
 
 from __future__ import annotations
 
@@ -125,6 +126,14 @@ async def test_usage_keys_proxies_and_model_endpoints(
     assert [(p["name"], p["tags"]) for p in stored] == [
         ("residential", ["country:de", "residential"])
     ]
+    # disabled and enabled again, without asking (nothing is lost)
+    row = proxies.locator("tbody tr")
+    await proxies.get_by_role("button", name="Disable residential").click()
+    await expect(row.locator("td").nth(4)).to_have_text("disabled by its owner")
+    assert (await client.get("/proxies")).json()[0]["disabled_reason"] == "disabled by its owner"
+    await proxies.get_by_role("button", name="Enable residential").click()
+    await expect(row.locator("td").nth(4)).to_have_text("in use")
+    assert (await client.get("/proxies")).json()[0]["disabled_reason"] is None
 
     # a model endpoint: the same
     add_model = page.get_by_role("form", name="Add endpoint")

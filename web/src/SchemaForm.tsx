@@ -1,9 +1,18 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { createContext, type MouseEvent, useContext, useEffect, useMemo, useRef, useState } from "react";
 import Form, { getDefaultRegistry } from "@rjsf/core";
 import type { IChangeEvent } from "@rjsf/core";
-import { getTemplate, type FieldProps, type RJSFSchema, type UiSchema, type WidgetProps } from "@rjsf/utils";
+import {
+  getTemplate,
+  getUiOptions,
+  type ArrayFieldTemplateProps,
+  type BaseInputTemplateProps,
+  type FieldProps,
+  type RJSFSchema,
+  type UiSchema,
+  type WidgetProps,
+} from "@rjsf/utils";
 import type { PickKind } from "./picking";
-import { OPTIONAL, pruneDefaults, sameJson, showAbsent } from "./schema";
+import { NULLABLE, OPTIONAL, pruneDefaults, sameJson, showAbsent } from "./schema";
 import { t } from "./strings";
 import { validator } from "./validator";
 
@@ -28,6 +37,138 @@ function SecretWidget(props: WidgetProps) {
         {shown ? t.form.hideShort : t.form.showShort}
       </button>
     </div>
+  );
+}
+
+/** A text or number input; a NULLABLE number's emptied input is null (none), not its
+ * default again. */
+function InputTemplate(props: BaseInputTemplateProps) {
+  const Base = BASE.templates.BaseInputTemplate;
+  if (!props.schema[NULLABLE]) return <Base {...props} />;
+  return (
+    <Base
+      {...props}
+      options={{ ...props.options, emptyValue: null }}
+      placeholder={props.placeholder || t.form.none}
+    />
+  );
+}
+
+/** A small button of a list: its icon shown, its name (which list, which item) read out. */
+interface ListButtonProps {
+  icon: string;
+  name: string;
+  className: string;
+  disabled: boolean;
+  onClick: (event: MouseEvent) => void;
+}
+
+function ListButton(props: ListButtonProps) {
+  return (
+    <button
+      type="button"
+      className={`btn ${props.className}`}
+      title={props.name}
+      aria-label={props.name}
+      disabled={props.disabled}
+      onClick={props.onClick}
+    >
+      <i className={`glyphicon glyphicon-${props.icon}`} aria-hidden="true" />
+    </button>
+  );
+}
+
+/** The list item a form part is in ("item 2 of Fields"), for naming a list inside it. */
+const ItemContext = createContext<string | null>(null);
+
+/** A list field: rjsf's layout, with each button named after its list and item ("Remove
+ * item 2 of Fields"; in a list inside an item, "Remove item 1 of Fields in item 2 of
+ * Fields"), not one "Remove" for every list on the panel. */
+function ArrayFieldTemplate(props: ArrayFieldTemplateProps) {
+  const { registry, uiSchema, idSchema, disabled, readonly } = props;
+  const options = getUiOptions(uiSchema);
+  const Title = getTemplate("ArrayFieldTitleTemplate", registry, options);
+  const Description = getTemplate("ArrayFieldDescriptionTemplate", registry, options);
+  const title = String(options.title || props.title || idSchema.$id);
+  const outer = useContext(ItemContext);
+  const list = outer ? t.form.nested(title, outer) : title;
+  const off = Boolean(disabled || readonly);
+  return (
+    <fieldset className={props.className} id={idSchema.$id}>
+      <Title
+        idSchema={idSchema}
+        title={title}
+        required={props.required}
+        schema={props.schema}
+        uiSchema={uiSchema}
+        registry={registry}
+      />
+      <Description
+        idSchema={idSchema}
+        description={options.description || props.schema.description}
+        schema={props.schema}
+        uiSchema={uiSchema}
+        registry={registry}
+      />
+      <div className="array-item-list">
+        {props.items.map(({ key, ...item }) => {
+          const name = t.form.item(list, item.index + 1);
+          const moves = item.hasMoveUp || item.hasMoveDown;
+          const at = item.index;
+          const buttons: (ListButtonProps | false)[] = [
+            moves && {
+              icon: "arrow-up",
+              className: "array-item-move-up",
+              name: t.form.moveUp(name),
+              disabled: off || !item.hasMoveUp,
+              onClick: item.onReorderClick(at, at - 1),
+            },
+            moves && {
+              icon: "arrow-down",
+              className: "array-item-move-down",
+              name: t.form.moveDown(name),
+              disabled: off || !item.hasMoveDown,
+              onClick: item.onReorderClick(at, at + 1),
+            },
+            item.hasCopy && {
+              icon: "copy",
+              className: "array-item-copy",
+              name: t.form.copy(name),
+              disabled: off,
+              onClick: item.onCopyIndexClick(at),
+            },
+            item.hasRemove && {
+              icon: "remove",
+              className: "array-item-remove",
+              name: t.form.remove(name),
+              disabled: off,
+              onClick: item.onDropIndexClick(at),
+            },
+          ];
+          return (
+            <div key={key} className={item.className}>
+              <ItemContext.Provider value={name}>
+                <div>{item.children}</div>
+              </ItemContext.Provider>
+              {item.hasToolbar && (
+                <div className="array-item-toolbox">
+                  {buttons.map((button) => button && <ListButton key={button.icon} {...button} />)}
+                </div>
+              )}
+            </div>
+          );
+        })}
+      </div>
+      {props.canAdd && (
+        <ListButton
+          icon="plus"
+          className="btn-add"
+          name={t.form.add(list)}
+          disabled={off}
+          onClick={props.onAddClick}
+        />
+      )}
+    </fieldset>
   );
 }
 
@@ -114,6 +255,7 @@ function SelectorWidget(props: WidgetProps) {
 }
 
 const FIELDS = { ObjectField };
+const TEMPLATES = { BaseInputTemplate: InputTemplate, ArrayFieldTemplate };
 const WIDGETS = { PasswordWidget: SecretWidget, selector: SelectorWidget };
 
 /** A form generated from a JSON Schema (simplified by `simplify`) over a part of the
@@ -150,6 +292,7 @@ export function SchemaForm(props: {
       formData={shown}
       validator={validator}
       fields={FIELDS}
+      templates={TEMPLATES}
       widgets={WIDGETS}
       formContext={props.formContext}
       noHtml5Validate

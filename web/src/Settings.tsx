@@ -68,21 +68,24 @@ function Panel(props: { id: string; title: string; hint?: string; children: Reac
   );
 }
 
-/** A delete (or revoke) button that asks first and shows its failure beside itself. */
-function Remove(props: {
+/** A row's button that sends one request (a delete or revoke by default, asking first when
+ * `ask` is given) and shows its failure beside itself. */
+function RowAction(props: {
   label: string;
   text: string;
   busyText?: string;
-  ask: string;
+  ask?: string;
+  method?: "DELETE" | "PUT";
+  body?: unknown;
   path: string;
   done: () => void;
 }) {
   const { busy, problem, run } = useSubmit();
   const id = `problem-${props.path.replace(/[^a-z0-9]/gi, "-")}`;
   const click = () => {
-    if (!confirm(props.ask)) return;
+    if (props.ask && !confirm(props.ask)) return;
     void run(async () => {
-      await request<null>("DELETE", props.path);
+      await request<unknown>(props.method ?? "DELETE", props.path, props.body);
       props.done();
     });
   };
@@ -298,7 +301,7 @@ function ApiKeys() {
                     <td className="row-actions">
                       <div className="action-row">
                         {!key.revoked_at && (
-                          <Remove
+                          <RowAction
                             label={t.settings.revokeOf(key.name)}
                             text={t.settings.revoke}
                             busyText={t.settings.revoking}
@@ -392,7 +395,20 @@ function Proxies() {
                     <td>{proxy.disabled_reason ?? t.settings.inUse}</td>
                     <td className="row-actions">
                       <div className="action-row">
-                        <Remove
+                        <RowAction
+                          label={
+                            proxy.disabled_reason === null
+                              ? t.settings.disableOf(proxy.name)
+                              : t.settings.enableOf(proxy.name)
+                          }
+                          text={proxy.disabled_reason === null ? t.settings.disable : t.settings.enable}
+                          busyText={t.settings.saving}
+                          method="PUT"
+                          body={{ disabled: proxy.disabled_reason === null }}
+                          path={`/proxies/${proxy.id}/state`}
+                          done={proxies.reload}
+                        />
+                        <RowAction
                           label={t.settings.deleteOf(proxy.name)}
                           text={t.dashboard.delete}
                           ask={t.settings.confirmDelete(proxy.name)}
@@ -525,7 +541,7 @@ function ModelEndpoints() {
                     <td className="wide number">{number(endpoint.context_tokens)}</td>
                     <td className="row-actions">
                       <div className="action-row">
-                        <Remove
+                        <RowAction
                           label={t.settings.deleteOf(endpoint.name)}
                           text={t.dashboard.delete}
                           ask={t.settings.confirmDelete(endpoint.name)}

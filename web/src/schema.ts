@@ -1,12 +1,16 @@
 // JSON Schema as the forms show it: pydantic's `X | None` (anyOf with null) becomes plain X,
 // so the form shows one field instead of a choice between "X" and "null"; an object that may
-// be left out (default null) is marked OPTIONAL, for the form to offer it behind a checkbox.
+// be left out (default null) is marked OPTIONAL, for the form to offer it behind a checkbox,
+// and a number that may be null though its default is not is marked NULLABLE.
 import { t } from "./strings";
 
 type Schema = Record<string, unknown>;
 
 /** Marks an object field whose default is null: absent, or set as a whole. */
 export const OPTIONAL = "x-optional";
+/** Marks a number that may be null though its default is not (a limit: null is none):
+ * emptied in the form, it is null, not the default again. */
+export const NULLABLE = "x-nullable";
 
 const PRIMITIVES = ["string", "integer", "number", "boolean"] as const;
 
@@ -53,7 +57,12 @@ export function simplify(schema: unknown): unknown {
       const { anyOf: _dropped, ...own } = out;
       const branch = rest[0] as Schema;
       const object = "$ref" in branch || branch.type === "object";
-      return { ...branch, ...own, ...(object && own.default === null ? { [OPTIONAL]: true } : {}) };
+      const number = branch.type === "integer" || branch.type === "number";
+      const marks = {
+        ...(object && own.default === null ? { [OPTIONAL]: true } : {}),
+        ...(number && own.default !== null && own.default !== undefined ? { [NULLABLE]: true } : {}),
+      };
+      return { ...branch, ...own, ...marks };
     }
     out.anyOf = rest;
   }

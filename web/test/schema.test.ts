@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { changedKeys, OPTIONAL, pruneDefaults, sameJson, showAbsent, simplify } from "../src/schema";
+import { changedKeys, NULLABLE, OPTIONAL, pruneDefaults, sameJson, showAbsent, simplify } from "../src/schema";
 import { toRjsfErrors } from "../src/validator";
 import { Validator, type Schema } from "@cfworker/json-schema";
 
@@ -56,6 +56,9 @@ test("an object the document may leave out is shown left out, and stays out", ()
   assert.equal(simple.properties.stealth.title, "Stealth");
   assert.equal(simple.properties.http_credentials.title, "Http Credentials");
   assert.equal(simple.properties.max_pages[OPTIONAL], undefined, "null is no default there");
+  assert.equal(simple.properties.max_pages[NULLABLE], true, "emptied, it is null: no limit");
+  assert.equal(simple.properties.max_pages.type, "integer");
+  assert.equal(simple.properties.stealth[NULLABLE], undefined);
   assert.equal(simple.properties.viewport[OPTIONAL], undefined);
   // absent: null, for the form not to fill in its defaults (and switch it on)
   assert.deepEqual(showAbsent({ viewport: {} }, simple, simple), {
@@ -70,6 +73,9 @@ test("an object the document may leave out is shown left out, and stays out", ()
   const on = { stealth: { user_agents: true }, http_credentials: null, viewport: { width: 1280 } };
   assert.deepEqual(pruneDefaults(on, {}, simple, simple), { stealth: {} });
   assert.deepEqual(pruneDefaults({ ...on, stealth: null }, { stealth: {} }, simple, simple), {});
+  // a limit emptied is null in the document (none), not left out (the default again)
+  assert.deepEqual(pruneDefaults({ max_pages: null }, {}, simple, simple), { max_pages: null });
+  assert.deepEqual(pruneDefaults({ max_pages: 1000 }, {}, simple, simple), {});
 });
 
 test("what changed, by top-level key", () => {
