@@ -169,7 +169,9 @@ async def test_the_builder_offers_the_extension_and_fills_in_its_pick(
     await connect(popup, api_url, key)
     await app.reload()
     await app.locator('.react-flow__node[data-id="products"]').click()
-    live = properties.get_by_role("button", name="Pick Selector with the extension").nth(1)
+    live = properties.get_by_role(
+        "button", name="Pick Selector in item 2 of Fields with the extension"
+    )
     async with chrome.context.expect_page() as opened:
         await live.click()
     shop = await opened.value

@@ -139,8 +139,10 @@ async def _journey(
         if index > 0:  # the form starts with the one field the kind needs
             await panel.get_by_role("button", name="Add to Fields", exact=True).click()
         await panel.locator(f"#node-extract-1_fields_{index}_name").fill(name)
-        picks = panel.get_by_role("button", name="Pick Selector on the page")
-        await _pick(page, picks.nth(index), [boxes[2]], expected)
+        pick = panel.get_by_role(
+            "button", name=f"Pick Selector in item {index + 1} of Fields on the page"
+        )
+        await _pick(page, pick, [boxes[2]], expected)
         await expect(panel.locator(f"#node-extract-1_fields_{index}_selector")).to_have_value(
             expected
         )

@@ -75,7 +75,7 @@ async def test_pick_item_and_field_selectors_then_test_run(
     await expect(panel.locator("#node-products_item_selector")).to_have_value("li.product")
 
     # the first field's selector: one click inside an item, relative to it
-    await panel.get_by_role("button", name="Pick Selector on the page").first.click()
+    await panel.get_by_role("button", name="Pick Selector in item 1 of Fields on the page").click()
     await expect(
         picker.get_by_text("Click the element inside one item (li.product).")
     ).to_be_visible()

@@ -219,7 +219,9 @@ export interface PickContext {
 function SelectorWidget(props: WidgetProps) {
   const Input = getTemplate("BaseInputTemplate", props.registry, props.options);
   const context = props.formContext as PickContext | undefined;
-  const label = props.label || String(props.schema.title ?? props.name ?? "");
+  const own = props.label || String(props.schema.title ?? props.name ?? "");
+  const item = useContext(ItemContext);
+  const label = item ? t.form.nested(own, item) : own; // "Selector in item 2 of Fields"
   const kind = (props.options.pick as PickKind | undefined) ?? "element";
   return (
     <div className="selector-input">
