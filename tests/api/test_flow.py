@@ -325,7 +325,8 @@ async def test_the_whole_story_of_one_user(
     assert last["status"] == "cancelled"
     assert last["rows"] >= 3
 
-    assert (await client.delete("/users/me")).status_code == 204
+    deleted = await client.request("DELETE", "/users/me", json={"current_password": "s3cret-pass"})
+    assert deleted.status_code == 204
     assert (await client.get("/bots")).status_code == 401
 
 
