@@ -294,6 +294,8 @@ async def test_settings_variables_secrets_and_shortcuts(
     await expect(secret.get_by_role("button", name="Show Text")).to_have_attribute(
         "aria-pressed", "false"
     )
+    # the choice of the value's type is named, as every control is
+    await expect(secret.get_by_role("combobox", name="Type of Value", exact=True)).to_be_visible()
     plain = variables.get_by_role("group", name="username", exact=True)
     await expect(plain.get_by_label("Text", exact=True)).to_have_attribute("type", "text")
     await variables.get_by_label("New variable name").fill("now")

@@ -65,6 +65,10 @@ async def test_list_filter_download_replay_and_cancel(
     await page.get_by_label("Bot").select_option(label=NAME)
     await expect(rows).to_have_count(1)
 
+    # each row's buttons name the run they act on
+    replay_name = await run.get_by_role("button", name="Open replay").get_attribute("aria-label")
+    assert replay_name is not None
+    assert replay_name.startswith(f"Open replay of {NAME}'s run of ")
     # the CSV through the app: fetched with the bearer token, saved through an object URL
     await run.locator("summary").click()
     async with page.expect_download() as started:

@@ -64,6 +64,14 @@ async def test_sign_in_see_own_bots_reload_sign_out(
     await expect(rows).to_have_count(2)
     assert idle.status_code == 201
 
+    # the server out of reach: the app says it is still signed in there, and stays
+    await page.route("**/api/v1/auth/logout", lambda route: route.abort())
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("alert")).to_have_text(
+        "The server did not answer: you are still signed in there. Try again."
+    )
+    await expect(rows).to_have_count(2)
+    await page.unroute("**/api/v1/auth/logout")
     await page.get_by_role("button", name="Sign out").click()
     await expect(page).to_have_url(f"{api_url}/login")
     await page.reload()  # the refresh cookie no longer works

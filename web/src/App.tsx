@@ -4,7 +4,7 @@ import { Bots } from "./Bots";
 import { Builder } from "./Builder";
 import { Executions } from "./Executions";
 import { Link } from "./Link";
-import { go, goTo, parse, useRoute } from "./router";
+import { go, goTo, mayLeave, parse, useRoute } from "./router";
 import { History } from "./History";
 import { Schedules } from "./Schedules";
 import { Settings } from "./Settings";
@@ -18,6 +18,7 @@ let wanted: string | null = null;
 export function App() {
   const route = useRoute();
   const [auth, setAuth] = useState<Auth>("checking");
+  const [problem, setProblem] = useState<string | null>(null);
 
   useEffect(() => {
     whenSignedOut(() => setAuth("out"));
@@ -44,7 +45,14 @@ export function App() {
     return route.name === "signup" ? <SignUp onSignedIn={entered} /> : <SignIn onSignedIn={entered} />;
   }
   const leave = async () => {
-    await signOut();
+    if (!mayLeave()) return; // unsaved changes, kept
+    try {
+      await signOut();
+    } catch {
+      setProblem(t.errors.signOut); // the server still has the session: a reload resumes it
+      return;
+    }
+    setProblem(null);
     setAuth("out");
   };
   return (
@@ -67,9 +75,19 @@ export function App() {
             {t.dashboard.nav.settings}
           </Link>
         </nav>
-        <button type="button" className="sign-out" onClick={() => void leave()}>
+        <button
+          type="button"
+          className="sign-out"
+          onClick={() => void leave()}
+          aria-describedby={problem ? "sign-out-problem" : undefined}
+        >
           {t.signOut}
         </button>
+        {problem && (
+          <p id="sign-out-problem" role="alert" className="problem">
+            {problem}
+          </p>
+        )}
       </header>
       <main>
         {route.name === "bots" && <Bots />}

@@ -105,6 +105,7 @@ export function Bots() {
     if (ticket !== asked.current) return; // a newer search answered first
     setBots((shown) => (page === 1 ? found.items : [...(shown ?? []), ...found.items]));
     setTotal(found.total);
+    setError(null);
   }, []);
 
   useEffect(() => {
@@ -235,7 +236,7 @@ export function Bots() {
                     </td>
                     <td>{bot.current_version ?? ""}</td>
                     <td className={`status ${last?.status ?? "none"}`}>
-                      {last ? last.status : t.bots.never}
+                      {last ? t.statusOf(last.status) : t.bots.never}
                     </td>
                     <td className="rows">{last?.rows ?? ""}</td>
                     <td>{new Date(bot.updated_at).toLocaleString()}</td>
@@ -243,14 +244,14 @@ export function Bots() {
                       <div className="actions">
                       <button
                         type="button"
-                        aria-label={`${t.bots.duplicate}: ${bot.name}`}
+                        aria-label={t.bots.duplicateBot(bot.name)}
                         onClick={() => void duplicate(bot)}
                       >
                         {t.bots.duplicate}
                       </button>
                       <button
                         type="button"
-                        aria-label={`${t.bots.exportJson}: ${bot.name}`}
+                        aria-label={t.bots.exportOf(bot.name)}
                         onClick={() => void exportBot(bot)}
                       >
                         {t.bots.exportJson}
@@ -258,14 +259,14 @@ export function Bots() {
                       <Link
                         to={{ name: "history", id: bot.id }}
                         className="button"
-                        label={`${t.bots.history}: ${bot.name}`}
+                        label={t.bots.historyOf(bot.name)}
                       >
                         {t.bots.history}
                       </Link>
                       <button
                         type="button"
                         className="danger"
-                        aria-label={`${t.bots.remove}: ${bot.name}`}
+                        aria-label={t.bots.removeOf(bot.name)}
                         onClick={() => remove(bot)}
                       >
                         {t.bots.remove}

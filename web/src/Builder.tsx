@@ -13,7 +13,7 @@ import {
   type FinalConnectionState,
   type Node,
 } from "@xyflow/react";
-import { ApiError, openViewer, request } from "./api";
+import { ApiError, errorText, openViewer, request } from "./api";
 import { copy, paste, STEP, type Clip } from "./clipboard";
 import { CanvasNote, candidateOf, explain } from "./CanvasNote";
 import { Connections } from "./Connections";
@@ -37,7 +37,7 @@ import { commandOf, typing, type Command } from "./keys";
 import { Link } from "./Link";
 import { KIND_TYPE, Palette } from "./Palette";
 import { guardLeaving } from "./router";
-import { extensionInstalled, pickWithExtension } from "./extension";
+import { extensionInstalled, PickEnded, pickWithExtension } from "./extension";
 import { Picker } from "./Picker";
 import { expand, modeFor, pageUrl, type PickKind } from "./picking";
 import { Properties } from "./Properties";
@@ -147,7 +147,7 @@ function Canvas(props: { botId: string }) {
       })
       .catch((exc: unknown) => {
         if (!live) return;
-        setFailed(exc instanceof ApiError && exc.status === 404 ? t.errors.notFound : String(exc));
+        setFailed(exc instanceof ApiError && exc.status === 404 ? t.errors.notFound : errorText(exc));
       });
     return () => {
       live = false;
@@ -201,7 +201,7 @@ function Canvas(props: { botId: string }) {
   const join = (candidate: Candidate) => {
     const refused = why(candidate);
     if (refused) {
-      setNote(`${t.builder.refused}: ${explain(refused)}`);
+      setNote(t.builder.refusedBecause(explain(refused)));
       return;
     }
     const { source, target, sourceHandle } = candidate;
@@ -222,7 +222,7 @@ function Canvas(props: { botId: string }) {
       if (state.isValid !== false) return;
       const candidate = candidateOf(state);
       const refused = candidate && why(candidate);
-      if (refused) setNote(`${t.builder.refused}: ${explain(refused)}`);
+      if (refused) setNote(t.builder.refusedBecause(explain(refused)));
     },
     [why],
   );
@@ -407,7 +407,7 @@ function Canvas(props: { botId: string }) {
         const shown = nodes.filter((n) => marked.has(n.id)).map((n) => ({ id: n.id }));
         if (shown.length) void view.fitView({ nodes: shown, maxZoom: 1, duration: 200 });
       } else {
-        setStatus(exc instanceof Error ? exc.message : String(exc));
+        setStatus(errorText(exc));
       }
       return false;
     } finally {
@@ -424,11 +424,11 @@ function Canvas(props: { botId: string }) {
       const within = mode.kind === "element" ? mode.within : null;
       const found = await pickWithExtension(url, mode.kind, within);
       const selector = found.css ?? (found.xpath ? `xpath:${found.xpath}` : null);
-      if (!selector) throw new Error("no selector");
+      if (!selector) throw new PickEnded("no_selector");
       apply(selector);
       setNote(t.picker.livePicked(selector, found.count));
     } catch (exc) {
-      setNote(t.picker.liveFailed(exc instanceof Error ? exc.message : String(exc)));
+      setNote(exc instanceof PickEnded ? t.picker.liveEnded(exc.reason, exc.said) : errorText(exc));
     }
   };
 
@@ -517,6 +517,7 @@ function Canvas(props: { botId: string }) {
                 isValidConnection={isValidConnection}
                 onSelectionChange={onSelectionChange}
                 deleteKeyCode={null}
+                ariaLabelConfig={t.canvas}
                 fitView
               >
                 <Background />
@@ -581,7 +582,9 @@ function Canvas(props: { botId: string }) {
           onClose={runner.close}
           onOpenReplay={() => {
             if (runner.run) {
-              void openViewer(`/viewer/executions/${runner.run.id}/replay`).catch(() => undefined);
+              openViewer(`/viewer/executions/${runner.run.id}/replay`).catch((exc: unknown) =>
+                setNote(errorText(exc)),
+              );
             }
           }}
         />

@@ -35,7 +35,7 @@ export function CanvasNote(props: { note: string; why: (candidate: Candidate) =>
     if (!state.inProgress || state.isValid !== false) return null;
     const candidate = candidateOf(state);
     const why = candidate && props.why(candidate);
-    return why ? `${t.builder.refused}: ${explain(why)}` : null;
+    return why ? t.builder.refusedBecause(explain(why)) : null;
   });
   const text = hint ?? props.note;
   return (

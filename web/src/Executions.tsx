@@ -1,5 +1,5 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from "react";
-import { fetchAuthorized, openViewer, request } from "./api";
+import { ApiError, fetchAuthorized, openViewer, request } from "./api";
 import { allBots, messageOf, Problem, retryAfter, when } from "./dashboard";
 import { saveFile } from "./files";
 import { Link } from "./Link";
@@ -14,6 +14,7 @@ const PER_PAGE = 20;
 // The free plan allows 60 requests a minute: a list every 3 s leaves room for the rest.
 const POLL_MS = 3000;
 const HIDDEN_POLL_MS = 30_000;
+const SLOW_POLL_MS = 15_000; // after the server did not answer
 
 interface Filters {
   status: string;
@@ -50,7 +51,6 @@ function duration(run: Run): string {
     : t.executions.minutes(Math.floor(seconds / 60), Math.round(seconds % 60));
 }
 
-const statusText = (status: string) => t.executions.statuses[status] ?? status;
 
 /** A run's rows as a file: fetched with the bearer header (a plain link cannot send it) and
  * saved under the name the API gives, through an object URL (nothing the CSP refuses). */
@@ -65,6 +65,7 @@ export function Executions() {
   const [list, setList] = useState<Page<Run> | null>(null);
   const [bots, setBots] = useState<Map<string, string> | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [botsError, setBotsError] = useState<string | null>(null);
   const [reloads, setReloads] = useState(0);
 
   // the bots' names, asked for again when the list shows a bot made since (once per bot)
@@ -76,10 +77,18 @@ export function Executions() {
   useEffect(() => {
     if (botsKey === "") return;
     let live = true;
-    for (const id of botsKey.split(",")) asked.current.add(id);
+    const ids = botsKey.split(",");
+    for (const id of ids) asked.current.add(id);
     allBots().then(
-      (found) => live && setBots(new Map(found.map((bot) => [bot.id, bot.name]))),
-      (exc) => live && setError(messageOf(exc)),
+      (found) => {
+        if (!live) return;
+        setBots(new Map(found.map((bot) => [bot.id, bot.name])));
+        setBotsError(null);
+      },
+      (exc) => {
+        for (const id of ids) asked.current.delete(id); // asked again with the next list
+        if (live) setBotsError(messageOf(exc));
+      },
     );
     return () => {
       live = false;
@@ -105,9 +114,12 @@ export function Executions() {
       } catch (exc) {
         if (!live) return;
         setError(messageOf(exc));
+        // refused for a while (429), or the server did not answer: asked again, more slowly;
+        // any other refusal stays on the page until the filters change
         const retry = retryAfter(exc);
-        if (retry === null) return;
-        wait = retry * 1000;
+        const answered = exc instanceof ApiError && exc.status < 500;
+        if (retry === null && answered) return;
+        wait = retry === null ? SLOW_POLL_MS : retry * 1000;
       }
       timer = window.setTimeout(() => void load(), wait);
     };
@@ -140,7 +152,7 @@ export function Executions() {
             <option value="">{t.executions.anyStatus}</option>
             {STATUSES.map((status) => (
               <option key={status} value={status}>
-                {statusText(status)}
+                {t.statusOf(status)}
               </option>
             ))}
           </select>
@@ -162,6 +174,7 @@ export function Executions() {
         {polling && <span className="hint">{t.executions.live}</span>}
       </form>
       <Problem text={error} />
+      <Problem text={botsError} />
       {list === null ? (
         !error && <p className="loading">{t.loading}</p>
       ) : list.items.length === 0 ? (
@@ -246,6 +259,7 @@ function RunRow(props: { run: Run; bot: string | null | undefined; onChange: (ru
   const [busy, setBusy] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const problemId = `run-problem-${run.id}`;
+  const what = t.executions.runOf(props.bot ?? null, when(run.created_at)); // in the buttons' names
 
   const act = async (label: string, action: () => Promise<void>) => {
     setBusy(label);
@@ -281,7 +295,7 @@ function RunRow(props: { run: Run; bot: string | null | undefined; onChange: (ru
       </td>
       <td>
         <span className={`status ${run.status}`} aria-live="polite">
-          {statusText(run.status)}
+          {t.statusOf(run.status)}
         </span>
         {run.error && (
           <span className="exec-error" title={run.error}>
@@ -297,14 +311,16 @@ function RunRow(props: { run: Run; bot: string | null | undefined; onChange: (ru
       <td className="row-actions">
         <div className="action-row">
           <details className="menu" onKeyDown={closeOnEscape}>
-            <summary aria-describedby={problemId}>{t.executions.download}</summary>
+            <summary aria-label={t.executions.downloadOf(what)} aria-describedby={problemId}>
+              {t.executions.download}
+            </summary>
             <div className="menu-items">
               {FORMATS.map((format) => (
                 <button
                   key={format}
                   type="button"
                   disabled={busy !== null}
-                  aria-label={t.executions.downloadAs(format.toUpperCase())}
+                  aria-label={t.executions.downloadAs(format.toUpperCase(), what)}
                   onClick={(event) => {
                     closeMenu(event.currentTarget);
                     void save(format);
@@ -315,7 +331,12 @@ function RunRow(props: { run: Run; bot: string | null | undefined; onChange: (ru
               ))}
             </div>
           </details>
-          <button type="button" onClick={replay} aria-describedby={problemId}>
+          <button
+            type="button"
+            onClick={replay}
+            aria-label={t.executions.replayOf(what)}
+            aria-describedby={problemId}
+          >
             {t.executions.replay}
           </button>
           {ACTIVE.has(run.status) && (
@@ -323,6 +344,7 @@ function RunRow(props: { run: Run; bot: string | null | undefined; onChange: (ru
               type="button"
               disabled={busy !== null}
               onClick={() => void cancel()}
+              aria-label={t.executions.cancelOf(what)}
               aria-describedby={problemId}
             >
               {busy === t.executions.cancelling ? busy : t.executions.cancel}

@@ -55,7 +55,7 @@ export function History(props: { botId: string }) {
 
   useEffect(() => {
     load().catch((exc: unknown) =>
-      setError(exc instanceof ApiError && exc.status === 404 ? t.errors.notFound : String(exc)),
+      setError(exc instanceof ApiError && exc.status === 404 ? t.errors.notFound : errorText(exc)),
     );
   }, [load]);
 
@@ -130,7 +130,7 @@ export function History(props: { botId: string }) {
               <td>
                 {version.version !== bot.current_version && (
                   <button type="button" onClick={() => void restore(version)}>
-                    {t.history.restore} {version.version}
+                    {t.history.restoreVersion(version.version)}
                   </button>
                 )}
               </td>

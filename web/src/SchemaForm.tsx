@@ -4,6 +4,8 @@ import type { IChangeEvent } from "@rjsf/core";
 import {
   getTemplate,
   getUiOptions,
+  replaceStringParameters,
+  type TranslatableString,
   type ArrayFieldTemplateProps,
   type BaseInputTemplateProps,
   type FieldProps,
@@ -215,6 +217,19 @@ export interface PickContext {
   pickLive?: (kind: PickKind, apply: (selector: string) => void) => void;
 }
 
+/** A select; the one rjsf draws for a choice of types (anyOf, oneOf) has no label of its
+ * own (the field's label names the value's input): it is named "Type of <field>". */
+function SelectWidget(props: WidgetProps) {
+  const Base = BASE.widgets.SelectWidget;
+  if (!/__(any|one)of_select$/.test(props.id)) return <Base {...props} />;
+  return (
+    <label className="type-choice">
+      <span className="visually-hidden">{t.form.typeOf(String(props.label || props.name))}</span>
+      <Base {...props} />
+    </label>
+  );
+}
+
 /** A selector's input, with a button that picks it on a screenshot of the page. */
 function SelectorWidget(props: WidgetProps) {
   const Input = getTemplate("BaseInputTemplate", props.registry, props.options);
@@ -256,9 +271,13 @@ function SelectorWidget(props: WidgetProps) {
   );
 }
 
+/** The form library's words, from strings.ts. */
+const translate = (text: TranslatableString, params?: string[]) =>
+  replaceStringParameters(t.form.library[text] ?? text, params);
+
 const FIELDS = { ObjectField };
 const TEMPLATES = { BaseInputTemplate: InputTemplate, ArrayFieldTemplate };
-const WIDGETS = { PasswordWidget: SecretWidget, selector: SelectorWidget };
+const WIDGETS = { PasswordWidget: SecretWidget, SelectWidget, selector: SelectorWidget };
 
 /** A form generated from a JSON Schema (simplified by `simplify`) over a part of the
  * document: what it reports is `data` as the document keeps it (see `pruneDefaults`). */
@@ -297,6 +316,7 @@ export function SchemaForm(props: {
       templates={TEMPLATES}
       widgets={WIDGETS}
       formContext={props.formContext}
+      translateString={translate}
       noHtml5Validate
       showErrorList={false}
       idPrefix={props.idPrefix}

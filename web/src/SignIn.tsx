@@ -66,6 +66,9 @@ export function SignIn(props: { onSignedIn: () => void }) {
   );
 }
 
+/** The sign-up form's fields, which show their own errors. */
+const SHOWN = ["email", "password", "confirm"];
+
 export function SignUp(props: { onSignedIn: () => void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -89,7 +92,8 @@ export function SignUp(props: { onSignedIn: () => void }) {
     } catch (exc) {
       const named = fieldErrors(exc);
       setFields(named);
-      if (Object.keys(named).length === 0) setError(errorText(exc));
+      // a field the form does not show (the body as a whole): the message above the form
+      if (!Object.keys(named).some((name) => SHOWN.includes(name))) setError(errorText(exc));
     } finally {
       setBusy(false);
     }

@@ -13,7 +13,7 @@ function RunStep(props: { id: string; step: StepView }) {
   const { step } = props;
   return (
     <div className={`step-run ${step.status}`} data-status={step.status}>
-      <span className="step-status">{step.status}</span>
+      <span className="step-status">{t.statusOf(step.status)}</span>
       {typeof step.ms === "number" && <span> · {t.run.stepTime(step.ms)}</span>}
       {typeof step.rows === "number" && step.rows > 0 && <span> · {t.run.stepRows(step.rows)}</span>}
       {step.error && <p className="step-error">{step.error}</p>}

@@ -30,14 +30,20 @@ export function signedIn(): boolean {
   return access !== null;
 }
 
+/** Sign-outs so far: a refresh that was under way when the user signed out keeps nothing. */
+let signOuts = 0;
+
 async function trade(): Promise<boolean> {
-  const answer = await fetch(`${BASE}/auth/refresh`, { method: "POST", credentials: "same-origin" });
-  if (!answer.ok) {
-    access = null;
-    return false;
-  }
-  access = ((await answer.json()) as { access_token: string }).access_token;
-  return true;
+  const asked = signOuts;
+  const answer = await fetch(`${BASE}/auth/refresh`, {
+    method: "POST",
+    credentials: "same-origin",
+    signal: AbortSignal.timeout(15_000), // it holds the lock every tab waits on
+  });
+  const token = answer.ok ? ((await answer.json()) as { access_token: string }).access_token : null;
+  if (asked !== signOuts) return false;
+  access = token;
+  return token !== null;
 }
 
 /** Trade the refresh cookie for an access token. One at a time, across this browser's tabs
@@ -124,6 +130,7 @@ export async function signOut(): Promise<void> {
   } finally {
     access = null;
     viewerSince = 0;
+    signOuts += 1;
   }
 }
 

@@ -53,6 +53,16 @@ export async function extensionInstalled(): Promise<boolean> {
   return false;
 }
 
+/** Why a pick in the extension ended without a selector; `said` is the extension's reason. */
+export class PickEnded extends Error {
+  constructor(
+    readonly reason: "no_answer" | "cancelled" | "refused" | "no_selector",
+    readonly said?: string,
+  ) {
+    super(said ?? reason);
+  }
+}
+
 /** The user picks on `url` in a tab the extension opens; resolves when they use a selector.
  * `within`: an extract node's item selector, for a field inside each item. */
 export async function pickWithExtension(
@@ -62,7 +72,7 @@ export async function pickWithExtension(
 ): Promise<SelectionResult> {
   const message = { action: "START_SELECTION", url, mode, ...(within ? { within } : {}) };
   const answer = await ask(message, "SELECTION_RESULT", 60 * 60_000);
-  if (!answer) throw new Error("no answer");
-  if (!answer.result) throw new Error(answer.error ?? "cancelled");
+  if (!answer) throw new PickEnded("no_answer");
+  if (!answer.result) throw new PickEnded(answer.error ? "refused" : "cancelled", answer.error);
   return answer.result;
 }

@@ -1,7 +1,24 @@
 // Every English string the app shows, in one place so it can be translated.
+import type { TranslatableString } from "@rjsf/utils";
+import type { AriaLabelConfig } from "@xyflow/react";
+
+/** The words for an execution's or a step's status, as the API names them. */
+const STATUSES: Record<string, string> = {
+  queued: "queued",
+  running: "running",
+  succeeded: "succeeded",
+  failed: "failed",
+  cancelled: "cancelled",
+  timed_out: "timed out",
+  skipped: "skipped",
+  refused: "refused",
+};
+
 export const t = {
   appName: "trawler",
   loading: "Loading…",
+  /** A status in words; one the app does not know yet as the API says it. */
+  statusOf: (status: string) => STATUSES[status] ?? status.replace(/_/g, " "),
   signIn: {
     title: "Sign in",
     email: "Email",
@@ -52,6 +69,10 @@ export const t = {
     importFailed: (file: string) => `${file} could not be imported`,
     notJson: "it is not JSON",
     duplicate: "Duplicate",
+    duplicateBot: (bot: string) => `Duplicate: ${bot}`,
+    exportOf: (bot: string) => `Export: ${bot}`,
+    historyOf: (bot: string) => `History: ${bot}`,
+    removeOf: (bot: string) => `Delete: ${bot}`,
     duplicateOf: (name: string) => `${name} (copy)`,
     duplicated: (name: string) => `Created “${name}”.`,
     exportJson: "Export",
@@ -74,7 +95,7 @@ export const t = {
     to: "To",
     compareFrom: (version: number) => `Compare from version ${version}`,
     compareTo: (version: number) => `Compare to version ${version}`,
-    restore: "Restore",
+    restoreVersion: (version: number) => `Restore ${version}`,
     restoreConfirm: (version: number) =>
       `Save version ${version}'s workflow as a new version of this bot?`,
     restored: (from: number, to: number | null) =>
@@ -90,6 +111,26 @@ export const t = {
     fieldLabel: (path: string) => path,
     listLabel: "Versions",
   },
+  /** React Flow's own words on the canvas (its controls, and what a screen reader hears). */
+  canvas: {
+    "node.a11yDescription.default":
+      "Press enter or space to select a node. Press delete to remove it and escape to cancel.",
+    "node.a11yDescription.keyboardDisabled":
+      "Press enter or space to select a node. You can then use the arrow keys to move the node " +
+      "around. Press delete to remove it and escape to cancel.",
+    "node.a11yDescription.ariaLiveMessage": (moved: { direction: string; x: number; y: number }) =>
+      `Moved selected node ${moved.direction}. New position, x: ${moved.x}, y: ${moved.y}`,
+    "edge.a11yDescription.default":
+      "Press enter or space to select an edge. You can then press delete to remove it or " +
+      "escape to cancel.",
+    "controls.ariaLabel": "Canvas controls",
+    "controls.zoomIn.ariaLabel": "Zoom in",
+    "controls.zoomOut.ariaLabel": "Zoom out",
+    "controls.fitView.ariaLabel": "Fit the view",
+    "controls.interactive.ariaLabel": "Lock or unlock the canvas",
+    "minimap.ariaLabel": "Mini map",
+    "handle.ariaLabel": "Connection handle",
+  } satisfies AriaLabelConfig,
   builder: {
     back: "All bots",
     palette: "Add a node",
@@ -139,7 +180,7 @@ export const t = {
     undone: "Undone.",
     redone: "Redone.",
     connected: (source: string, target: string) => `Connected ${source} to ${target}.`,
-    refused: "Connection refused",
+    refusedBecause: (why: string) => `Connection refused: ${why}`,
     why: {
       self: "a node cannot connect to itself.",
       unknownHandle: (node: string, handle: string, handles: string[]) =>
@@ -180,6 +221,41 @@ export const t = {
     showShort: "Show",
     hideShort: "Hide",
     none: "None (no limit)",
+    typeOf: (field: string) => `Type of ${field}`,
+    /** The form library's own words, by its English original (%1, %2: its parameters). */
+    library: {
+      Item: "Item",
+      "Missing items definition": "Missing items definition",
+      Yes: "Yes",
+      No: "No",
+      Close: "Close",
+      Errors: "Errors",
+      "New Value": "New value",
+      Add: "Add",
+      "Add Item": "Add item",
+      Copy: "Copy",
+      "Move down": "Move down",
+      "Move up": "Move up",
+      Remove: "Remove",
+      Now: "Now",
+      Clear: "Clear",
+      "Select a date": "Select a date",
+      Preview: "Preview",
+      "Decrease value by 1": "Decrease value by 1",
+      "Increase value by 1": "Increase value by 1",
+      "Unknown field type %1": "Unknown field type %1",
+      "Option %1": "Option %1",
+      "%1 option %2": "%1 option %2",
+      "%1 Key": "%1 key",
+      'Invalid "%1" object field configuration: _%2_.':
+        'Invalid "%1" object field configuration: _%2_.',
+      "Unsupported field schema.": "Unsupported field schema.",
+      "Unsupported field schema for field `%1`.": "Unsupported field schema for field `%1`.",
+      "Unsupported field schema: _%1_.": "Unsupported field schema: _%1_.",
+      "Unsupported field schema for field `%1`: _%2_.":
+        "Unsupported field schema for field `%1`: _%2_.",
+      "**%1** (%2, %3 bytes)": "**%1** (%2, %3 bytes)",
+    } satisfies Record<`${TranslatableString}`, string>,
     item: (list: string, n: number) => `item ${n} of ${list}`,
     nested: (list: string, item: string) => `${list} in ${item}`,
     add: (list: string) => `Add to ${list}`,
@@ -196,7 +272,7 @@ export const t = {
     testTitle: "Test run",
     executeTitle: "Run",
     status: (status: string, rows: number, pages: number) =>
-      `${status.replace("_", " ")} · ${rows} ${rows === 1 ? "row" : "rows"} · ${pages} ${pages === 1 ? "page" : "pages"}`,
+      `${t.statusOf(status)} · ${rows} ${rows === 1 ? "row" : "rows"} · ${pages} ${pages === 1 ? "page" : "pages"}`,
     cancel: "Cancel the run",
     replay: "Open the replay",
     close: "Close the run panel",
@@ -216,7 +292,13 @@ export const t = {
     liveWaiting: "Pick the element in the tab the extension opened, then use its selector.",
     livePicked: (selector: string, count: number) =>
       `Picked ${selector} (${count} ${count === 1 ? "match" : "matches"}).`,
-    liveFailed: (why: string) => `The extension's pick ended: ${why}.`,
+    liveEnded: (reason: "no_answer" | "cancelled" | "refused" | "no_selector", said?: string) =>
+      ({
+        no_answer: "The extension did not answer: is it still installed and connected?",
+        cancelled: "The extension's pick was cancelled.",
+        refused: `The extension's pick ended: ${said ?? ""}.`,
+        no_selector: "The extension's pick ended without a selector.",
+      })[reason],
     noPage: "Add a navigate with a URL before this node to pick on its page.",
     title: "Pick an element",
     close: "Close the picker",
@@ -252,14 +334,6 @@ export const t = {
     filters: "Filter executions",
     status: "Status",
     anyStatus: "Any status",
-    statuses: {
-      queued: "queued",
-      running: "running",
-      succeeded: "succeeded",
-      failed: "failed",
-      cancelled: "cancelled",
-      timed_out: "timed out",
-    } as Record<string, string>,
     bot: "Bot",
     anyBot: "Any bot",
     empty: "No executions match.",
@@ -269,11 +343,15 @@ export const t = {
     pages: "Pages",
     rows: "Rows",
     actions: "Actions",
+    runOf: (bot: string | null, at: string) => (bot ? `${bot}'s run of ${at}` : `the run of ${at}`),
     download: "Download",
-    downloadAs: (format: string) => `Download ${format}`,
+    downloadOf: (run: string) => `Download ${run}`,
+    downloadAs: (format: string, run: string) => `Download ${format} of ${run}`,
     downloading: "Downloading…",
     replay: "Open replay",
+    replayOf: (run: string) => `Open replay of ${run}`,
     cancel: "Cancel",
+    cancelOf: (run: string) => `Cancel ${run}`,
     cancelling: "Cancelling…",
     live: "Updating live while a run is queued or running.",
     pager: "Pages of executions",
@@ -423,6 +501,7 @@ export const t = {
   errors: {
     notFound: "Not found.",
     network: "The server did not answer.",
+    signOut: "The server did not answer: you are still signed in there. Try again.",
     generic: (status: number) => `Request failed (${status}).`,
   },
 } as const;
