@@ -3,6 +3,7 @@
 // shadow root (the page's styles do not reach in), styled by a constructed style sheet (no
 // inline <style>, so a page's CSP does not block it); pointer events pass through the outlines.
 import { HOST_TAG } from "./dom";
+import { t } from "./strings";
 
 const CSS = `
 :host { all: initial; }
@@ -69,8 +70,8 @@ export class Overlay {
     sheet.replaceSync(CSS);
     this.root.adoptedStyleSheets = [sheet];
     this.layer = h("div");
-    this.panel = h("div", { className: "panel", role: "dialog", "aria-label": "trawler picker" });
-    this.rec = h("div", { className: "rec", role: "status" }, "● Recording (trawler)");
+    this.panel = h("div", { className: "panel", role: "dialog", "aria-label": t.picker.dialog });
+    this.rec = h("div", { className: "rec", role: "status" }, t.picker.recording);
     this.root.append(this.layer, this.panel, this.rec);
     // after <body>: the path of every element of the page stays as it was
     document.documentElement.append(this.host);
@@ -122,8 +123,8 @@ export class Overlay {
     const counted = this.items.length > 0 ? this.items : this.matches;
     if (counted.length > 0) {
       const first = counted[0].getBoundingClientRect();
-      const noun = this.items.length > 0 ? "items" : "matches";
-      const count = h("div", { className: "count" }, `${counted.length} ${noun}`);
+      const text = this.items.length > 0 ? t.picker.items(counted.length) : t.picker.matches(counted.length);
+      const count = h("div", { className: "count" }, text);
       Object.assign(count.style, { left: `${Math.max(0, first.left)}px`, top: `${Math.max(0, first.top - 20)}px` });
       boxes.push(count);
     }
