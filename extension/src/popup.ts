@@ -173,12 +173,9 @@ class Popup {
     const draft = session[DRAFT] as Draft | undefined;
     const modes = (session[MODES] as Record<string, TabMode> | undefined) ?? {};
     this.mode = (this.tab?.id !== undefined && modes[this.tab.id]) || { pick: false, record: false, bridge: null };
-    const pick = $<HTMLButtonElement>("pick");
-    const record = $<HTMLButtonElement>("record");
-    pick.textContent = this.mode.pick ? "Stop picking" : "Pick elements";
-    pick.setAttribute("aria-pressed", String(this.mode.pick));
-    record.textContent = this.mode.record ? "Stop recording" : "Record";
-    record.setAttribute("aria-pressed", String(this.mode.record));
+    // toggles: one label each, aria-pressed (and the style it gets) says whether it is on
+    $("pick").setAttribute("aria-pressed", String(this.mode.pick));
+    $("record").setAttribute("aria-pressed", String(this.mode.record));
     const steps = draft?.steps ?? [];
     $("steps").replaceChildren(
       ...steps.map((step, i) => {
