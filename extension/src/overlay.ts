@@ -70,7 +70,8 @@ export class Overlay {
     sheet.replaceSync(CSS);
     this.root.adoptedStyleSheets = [sheet];
     this.layer = h("div");
-    this.panel = h("div", { className: "panel", role: "dialog", "aria-label": t.picker.dialog });
+    // focusable, to hold the focus when the control that had it is gone from a new render
+    this.panel = h("div", { className: "panel", role: "dialog", "aria-label": t.picker.dialog, tabindex: "-1" });
     this.rec = h("div", { className: "rec", role: "status" }, t.picker.recording);
     this.root.append(this.layer, this.panel, this.rec);
     // after <body>: the path of every element of the page stays as it was
@@ -93,6 +94,22 @@ export class Overlay {
       this.hovered = null;
       this.outline([]);
     }
+  }
+
+  /** Put `children` in the panel. The focus stays where it was: on the control of the same id
+   * (a text field's caret too), else on the panel itself, so that a keyboard user going
+   * through the panel is not sent back to the page's start by each render. */
+  fill(children: Node[]): void {
+    const active = this.root.activeElement;
+    const inside = active !== null && this.panel.contains(active);
+    const id = inside ? active.id : "";
+    const caret = active instanceof HTMLInputElement ? [active.selectionStart, active.selectionEnd] : null;
+    this.panel.replaceChildren(...children);
+    if (!inside) return;
+    const again = id ? this.root.getElementById(id) : null;
+    if (!(again instanceof HTMLElement) || !this.panel.contains(again) || again.matches(":disabled")) return this.panel.focus();
+    again.focus();
+    if (caret && caret[0] !== null && again instanceof HTMLInputElement) again.setSelectionRange(caret[0], caret[1]);
   }
 
   hover(element: Element | null, text = ""): void {

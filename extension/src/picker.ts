@@ -307,7 +307,7 @@ export class Picker {
       if (!this.bridge && (this.list || this.fields.length > 0)) buttons.push(this.button("new-extract", t.picker.newExtract, () => void this.newExtract()));
       buttons.push(this.button("stop", t.picker.stop, () => void this.send({ kind: "stop-pick" })));
       panel.push(h("div", {}, ...buttons));
-      this.overlay.panel.replaceChildren(...panel);
+      this.overlay.fill(panel);
       return;
     }
     if (pick.own.length === 0 && pick.within.length === 0 && !pick.items) {
@@ -349,7 +349,7 @@ export class Picker {
     if (!pick.items && !this.itemSelector() && this.bridge?.mode !== "element") {
       panel.push(h("p", { className: "muted" }, t.picker.makeList));
     }
-    this.overlay.panel.replaceChildren(...panel);
+    this.overlay.fill(panel);
   }
 
   /** Escape: drop the element picked, or stop picking when none is. */
