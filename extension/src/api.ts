@@ -1,5 +1,6 @@
 // The trawler REST API as the extension uses it: the API key goes as `X-API-Key`. Extension
 // pages and the service worker hold the server's host permission, so no CORS is needed.
+import { t } from "./strings";
 import type { Candidate, PathStep } from "./types";
 
 export interface User {
@@ -46,7 +47,7 @@ export class ApiError extends Error {
 export function originOf(typed: string): string {
   const text = typed.trim();
   const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`);
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`not a web address: ${typed}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(t.errors.notWebAddress(typed));
   return url.origin;
 }
 
@@ -71,7 +72,7 @@ export class Api {
         credentials: "omit",
       });
     } catch {
-      throw new ApiError(0, `cannot reach ${this.server}`);
+      throw new ApiError(0, t.errors.unreachable(this.server));
     }
     if (!answer.ok) throw new ApiError(answer.status, await messageOf(answer));
     return answer.status === 204 ? (undefined as T) : ((await answer.json()) as T);
@@ -139,7 +140,7 @@ export class Api {
 async function messageOf(answer: Response): Promise<string> {
   try {
     const body = (await answer.json()) as { error?: { message?: string; details?: unknown } };
-    const message = body.error?.message ?? `HTTP ${answer.status}`;
+    const message = body.error?.message ?? t.errors.http(answer.status);
     const details = body.error?.details;
     if (Array.isArray(details) && details.length > 0) {
       const first = details[0] as { field?: string; message?: string };
@@ -147,6 +148,6 @@ async function messageOf(answer: Response): Promise<string> {
     }
     return message;
   } catch {
-    return `HTTP ${answer.status}`;
+    return t.errors.http(answer.status);
   }
 }

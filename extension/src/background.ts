@@ -4,6 +4,7 @@
 import { ApiError, patternOf } from "./api";
 import { addField, append, hello, record, save } from "./drafting";
 import { api, connection, currentExtract, draft, emptyDraft, modes, OFF, stepId, update } from "./state";
+import { t } from "./strings";
 import type { Answer, BridgeRequest, TabMode, ToTab, ToWorker } from "./types";
 
 const BRIDGE_SCRIPT = "bridge";
@@ -23,7 +24,7 @@ async function badge(tabId: number, mode: TabMode): Promise<void> {
   try {
     await chrome.action.setBadgeText({ tabId, text });
     await chrome.action.setBadgeBackgroundColor({ tabId, color: mode.record ? "#dc2626" : "#1d4ed8" });
-    await chrome.action.setTitle({ tabId, title: mode.record ? "trawler: recording" : "trawler" });
+    await chrome.action.setTitle({ tabId, title: mode.record ? t.toolbar.recording : t.toolbar.idle });
   } catch {
     // the tab is gone
   }
@@ -34,7 +35,7 @@ async function badge(tabId: number, mode: TabMode): Promise<void> {
 async function blocked(tabId: number): Promise<void> {
   try {
     await chrome.action.setBadgeText({ tabId, text: "!" });
-    await chrome.action.setTitle({ tabId, title: "trawler: click to go on picking or recording on this page" });
+    await chrome.action.setTitle({ tabId, title: t.toolbar.blocked });
   } catch {
     // the tab is gone
   }
@@ -74,7 +75,7 @@ chrome.tabs.onRemoved.addListener((tabId) => {
     delete tabs[tabId];
     return bridge;
   }).then((bridge) => {
-    if (bridge) void answerBridge(bridge, null, "The tab to pick on was closed.");
+    if (bridge) void answerBridge(bridge, null, t.errors.tabClosed);
   });
 });
 
@@ -106,13 +107,13 @@ async function startBridge(replyTab: number, message: Extract<ToWorker, { kind: 
   let tabId: number | undefined;
   if (message.url) {
     const url = new URL(message.url);
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`not a web page: ${message.url}`);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(t.errors.notWebPage(message.url));
     tabId = (await chrome.tabs.create({ url: url.href, active: true })).id;
   } else {
     tabId = (await draft()).tabId ?? undefined;
     if (tabId !== undefined) await chrome.tabs.update(tabId, { active: true });
   }
-  if (tabId === undefined) throw new Error("No page to pick on: give the page's URL.");
+  if (tabId === undefined) throw new Error(t.errors.noPage);
   const id = tabId;
   await update((_, tabs) => void (tabs[id] = { pick: true, record: false, bridge: request }));
   await badge(id, { pick: true, record: false, bridge: request });
@@ -154,7 +155,7 @@ async function handle(message: ToWorker, sender: chrome.runtime.MessageSender): 
       if (tabId !== undefined && sender.url) await record(tabId, sender.url, message.action);
       return null;
     case "field":
-      if (tabId === undefined || !sender.url) throw new Error("fields come from a tab");
+      if (tabId === undefined || !sender.url) throw new Error(t.errors.fieldsFromTab);
       return addField(tabId, sender.url, message.field, message.item_selector);
     case "new-extract":
       return update((current) => {
@@ -171,19 +172,19 @@ async function handle(message: ToWorker, sender: chrome.runtime.MessageSender): 
       if (tabId === undefined) return null;
       const bridge = (await modes())[tabId]?.bridge;
       await setMode(tabId, { pick: false, bridge: null });
-      if (bridge) await answerBridge(bridge, null, "The pick was stopped.");
+      if (bridge) await answerBridge(bridge, null, t.errors.pickStopped);
       return null;
     }
     case "bridge-origin":
       return (await connection())?.server ?? null;
     case "bridge-start": {
       const server = (await connection())?.server;
-      if (tabId === undefined || !server || sender.origin !== server) throw new Error("not the connected server's page");
+      if (tabId === undefined || !server || sender.origin !== server) throw new Error(t.errors.notServerPage);
       await startBridge(tabId, message);
       return null;
     }
   }
-  if (!popup) throw new Error(`${message.kind}: only the popup may ask this`);
+  if (!popup) throw new Error(t.errors.popupOnly(message.kind));
   switch (message.kind) {
     case "start": {
       const mode = await setMode(message.tabId, {
@@ -204,7 +205,7 @@ async function handle(message: ToWorker, sender: chrome.runtime.MessageSender): 
     case "connected":
       return registerBridge();
   }
-  throw new Error("unknown message");
+  throw new Error(t.errors.unknownMessage);
 }
 
 chrome.runtime.onMessage.addListener((message: ToWorker, sender, reply: (answer: Answer<unknown>) => void) => {

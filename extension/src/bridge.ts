@@ -3,6 +3,7 @@
 // mode?, within?} to its own window; the answers come back the same way with the type
 // SCRAPER_EXTENSION_TO_WEBAPP: PONG, then SELECTION_RESULT {css, xpath, count, samples} once the
 // user has picked. A message from any other window or origin is ignored.
+import { t } from "./strings";
 import type { Answer, ToTab, ToWorker } from "./types";
 import { TO_EXTENSION, TO_WEBAPP } from "./types";
 
@@ -14,7 +15,7 @@ declare global {
 
 async function ask<T>(message: ToWorker): Promise<T> {
   const answer = (await chrome.runtime.sendMessage(message)) as Answer<T> | undefined;
-  if (!answer) throw new Error("the extension did not answer");
+  if (!answer) throw new Error(t.errors.noAnswer);
   if (!answer.ok) throw new Error(answer.error);
   return answer.value;
 }

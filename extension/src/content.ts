@@ -4,6 +4,7 @@
 import { Overlay } from "./overlay";
 import { Picker } from "./picker";
 import { Recorder } from "./recorder";
+import { t } from "./strings";
 import type { Answer, CurrentExtract, HelloAnswer, TabMode, ToTab, ToWorker } from "./types";
 import { HOST_TAG } from "./dom";
 
@@ -15,7 +16,7 @@ declare global {
 
 async function send<T>(message: ToWorker): Promise<T> {
   const answer = (await chrome.runtime.sendMessage(message)) as Answer<T> | undefined;
-  if (!answer) throw new Error("the extension did not answer");
+  if (!answer) throw new Error(t.errors.noAnswer);
   if (!answer.ok) throw new Error(answer.error);
   return answer.value;
 }

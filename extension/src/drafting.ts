@@ -3,6 +3,7 @@
 // saving it as a new bot or as a new version of one.
 import type { BotDetail } from "./api";
 import { api, currentExtract, draft, emptyDraft, OFF, stepId, update } from "./state";
+import { t } from "./strings";
 import type { Candidate, CurrentExtract, Draft, FieldPick, HelloAnswer, Recorded, Step, Target } from "./types";
 import { appended, newBot } from "./workflow";
 
@@ -101,7 +102,7 @@ export async function addField(tabId: number, url: string, field: FieldPick, ite
       extract = { kind: "extract", id: stepId(), item_selector: itemSelector, fields: [] };
       current.steps.push(extract);
     }
-    if (extract.fields.some((f) => f.name === field.name)) throw new Error(`A field named ${field.name} is there already.`);
+    if (extract.fields.some((f) => f.name === field.name)) throw new Error(t.errors.fieldTaken(field.name));
     extract.item_selector = itemSelector;
     extract.fields.push(field);
     return currentExtract(current) as CurrentExtract;

@@ -3,6 +3,7 @@
 // shadow root (the page's styles do not reach in), styled by a constructed style sheet (no
 // inline <style>, so a page's CSP does not block it); pointer events pass through the outlines.
 import { HOST_TAG } from "./dom";
+import { t } from "./strings";
 
 const CSS = `
 :host { all: initial; }
@@ -69,8 +70,9 @@ export class Overlay {
     sheet.replaceSync(CSS);
     this.root.adoptedStyleSheets = [sheet];
     this.layer = h("div");
-    this.panel = h("div", { className: "panel", role: "dialog", "aria-label": "trawler picker" });
-    this.rec = h("div", { className: "rec", role: "status" }, "● Recording (trawler)");
+    // focusable, to hold the focus when the control that had it is gone from a new render
+    this.panel = h("div", { className: "panel", role: "dialog", "aria-label": t.picker.dialog, tabindex: "-1" });
+    this.rec = h("div", { className: "rec", role: "status" }, t.picker.recording);
     this.root.append(this.layer, this.panel, this.rec);
     // after <body>: the path of every element of the page stays as it was
     document.documentElement.append(this.host);
@@ -92,6 +94,22 @@ export class Overlay {
       this.hovered = null;
       this.outline([]);
     }
+  }
+
+  /** Put `children` in the panel. The focus stays where it was: on the control of the same id
+   * (a text field's caret too), else on the panel itself, so that a keyboard user going
+   * through the panel is not sent back to the page's start by each render. */
+  fill(children: Node[]): void {
+    const active = this.root.activeElement;
+    const inside = active !== null && this.panel.contains(active);
+    const id = inside ? active.id : "";
+    const caret = active instanceof HTMLInputElement ? [active.selectionStart, active.selectionEnd] : null;
+    this.panel.replaceChildren(...children);
+    if (!inside) return;
+    const again = id ? this.root.getElementById(id) : null;
+    if (!(again instanceof HTMLElement) || !this.panel.contains(again) || again.matches(":disabled")) return this.panel.focus();
+    again.focus();
+    if (caret && caret[0] !== null && again instanceof HTMLInputElement) again.setSelectionRange(caret[0], caret[1]);
   }
 
   hover(element: Element | null, text = ""): void {
@@ -122,8 +140,8 @@ export class Overlay {
     const counted = this.items.length > 0 ? this.items : this.matches;
     if (counted.length > 0) {
       const first = counted[0].getBoundingClientRect();
-      const noun = this.items.length > 0 ? "items" : "matches";
-      const count = h("div", { className: "count" }, `${counted.length} ${noun}`);
+      const text = this.items.length > 0 ? t.picker.items(counted.length) : t.picker.matches(counted.length);
+      const count = h("div", { className: "count" }, text);
       Object.assign(count.style, { left: `${Math.max(0, first.left)}px`, top: `${Math.max(0, first.top - 20)}px` });
       boxes.push(count);
     }

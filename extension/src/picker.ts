@@ -3,6 +3,7 @@
 // the panel names the field and chooses what to read, and every match is outlined.
 import { firstIn, generated, localSelector, matchesOf, pageHtml, pathOf, selectorsWithin, targetOf, textOf } from "./dom";
 import { h, Overlay } from "./overlay";
+import { t } from "./strings";
 import type { BridgeRequest, Candidate, CurrentExtract, FieldPick, PathStep, SelectionResult, ToWorker } from "./types";
 
 export type Send = <T>(message: ToWorker) => Promise<T>;
@@ -74,10 +75,7 @@ export class Picker {
     this.hovered = element;
     if (!element) return this.overlay.hover(null);
     const tag = element.tagName.toLowerCase();
-    const text =
-      tag === "iframe" || tag === "frame"
-        ? `${tag}: picking inside frames is not supported`
-        : `${tag}  ${localSelector(element)}${shadow ? "  (shadow root: its host)" : ""}`;
+    const text = tag === "iframe" || tag === "frame" ? t.picker.hoverFrame(tag) : t.picker.hover(tag, localSelector(element), shadow);
     this.overlay.hover(element, text);
   }
 
@@ -86,11 +84,9 @@ export class Picker {
     if (!element) return;
     const tag = element.tagName.toLowerCase();
     if (tag === "iframe" || tag === "frame") {
-      return this.say("Picking inside frames is not supported: open the frame's page in a tab of its own.");
+      return this.say(t.picker.frame);
     }
-    this.note = shadow
-      ? `That element is inside a shadow root, which selectors cannot reach: its host <${tag}> is picked instead.`
-      : null;
+    this.note = shadow ? t.picker.shadowHost(tag) : null;
     const seq = ++this.seq;
     const pick = this.pick;
     const apart = pick !== null && pick.element !== element && !pick.element.contains(element) && !element.contains(pick.element);
@@ -115,7 +111,7 @@ export class Picker {
       if (seq !== this.seq) return;
       const current = this.pick;
       if (current && current.own.length === 0 && !this.itemSelector()) current.own = [local(current.element)];
-      this.say(`The server could not rank selectors (${(error as Error).message}): one computed in the page is shown.`);
+      this.say(t.picker.serverFailed((error as Error).message));
     }
   }
 
@@ -145,7 +141,7 @@ export class Picker {
     const items = await this.suggest({ examples: [pathOf(pick.element), pathOf(second)] });
     if (seq !== this.seq) return;
     if (items.length === 0) {
-      this.note = "These two are not items of one list: the second one is picked alone.";
+      this.note = t.picker.notAList;
       return this.single(second, seq);
     }
     await this.withItems({ ...pick, items, itemChosen: 0 }, seq);
@@ -163,7 +159,7 @@ export class Picker {
     const list = listed ? this.itemSelector() : this.list;
     const items = list ? matchesOf(list) : [];
     if (!list || !items.some((item) => item.contains(element))) {
-      return this.say(`That is outside the list's ${items.length} items (${list}): pick inside one, or start a new extract.`);
+      return this.say(t.picker.outsideList(items.length, list));
     }
     const carried = { items: listed?.items ?? null, itemChosen: listed?.itemChosen ?? 0 };
     this.pick = { ...this.fresh(element, [], null), ...carried };
@@ -188,7 +184,7 @@ export class Picker {
     pick.withinChosen = 0;
     const items = matchesOf(list);
     const item = items.find((candidate) => candidate.contains(pick.element));
-    if (!item) return this.say("The chosen item selector does not match the picked element's item.");
+    if (!item) return this.say(t.picker.itemMismatch);
     if (item === pick.element) {
       pick.within = [null];
       return;
@@ -207,7 +203,7 @@ export class Picker {
     }
     if (seq !== this.seq || this.pick !== pick) return;
     pick.within = within;
-    if (within.length === 0) this.note = "No selector inside the item finds this element: try another item selector.";
+    if (within.length === 0) this.note = t.picker.notWithin;
   }
 
   private itemSelector(): string | null {
@@ -246,7 +242,7 @@ export class Picker {
     const { field, list } = this.current();
     const pick = this.pick;
     if (!field || !pick) return;
-    if (!pick.name.trim()) return this.say("Give the field a name.");
+    if (!pick.name.trim()) return this.say(t.picker.nameTheField);
     try {
       const extract = await this.send<CurrentExtract>({ kind: "field", field: { ...field, name: pick.name.trim() }, item_selector: list });
       this.pick = null;
@@ -296,68 +292,64 @@ export class Picker {
     const { field, items, matches } = this.current();
     this.overlay.outline(matches, items);
     const pick = this.pick;
-    const panel: Node[] = [h("h2", {}, this.bridge ? "trawler: pick for the web app" : "trawler: pick")];
+    const panel: Node[] = [h("h2", {}, this.bridge ? t.picker.titleForWebApp : t.picker.title)];
     if (this.note) panel.push(h("p", { className: "note", role: "status" }, this.note));
     if (!pick) {
       panel.push(
         h(
           "p",
           {},
-          this.list
-            ? `Click a field inside one of the ${items.length} outlined items.`
-            : this.bridge?.mode === "items"
-              ? "Click an item of the list, then a second one."
-              : "Click an element to pick it; click a second item of the same list to pick the whole list.",
+          this.list ? t.picker.clickInItems(items.length) : this.bridge?.mode === "items" ? t.picker.clickItems : t.picker.clickElement,
         ),
       );
-      if (this.fields.length > 0) panel.push(h("p", { className: "muted" }, `Fields: ${this.fields.join(", ")}`));
+      if (this.fields.length > 0) panel.push(h("p", { className: "muted" }, t.picker.fields(this.fields)));
       const buttons: Node[] = [];
-      if (!this.bridge && (this.list || this.fields.length > 0)) buttons.push(this.button("New extract", () => void this.newExtract()));
-      buttons.push(this.button("Stop picking", () => void this.send({ kind: "stop-pick" })));
+      if (!this.bridge && (this.list || this.fields.length > 0)) buttons.push(this.button("new-extract", t.picker.newExtract, () => void this.newExtract()));
+      buttons.push(this.button("stop", t.picker.stop, () => void this.send({ kind: "stop-pick" })));
       panel.push(h("div", {}, ...buttons));
-      this.overlay.panel.replaceChildren(...panel);
+      this.overlay.fill(panel);
       return;
     }
     if (pick.own.length === 0 && pick.within.length === 0 && !pick.items) {
-      panel.push(h("p", { className: "muted" }, "Asking the server for selectors…"));
+      panel.push(h("p", { className: "muted" }, t.picker.asking));
     }
     if (pick.items) {
-      panel.push(this.choice("Items", pick.items.map((c) => `${c.selector}  (${c.matches})`), pick.itemChosen, (i) => {
+      panel.push(this.choice("items", t.picker.itemsChoice, pick.items.map((c) => `${c.selector}  (${c.matches})`), pick.itemChosen, (i) => {
         pick.itemChosen = i;
         void this.relate(++this.seq).then(() => this.render());
       }));
     }
     if (this.itemSelector()) {
       if (pick.within.length > 0 && !(this.bridge?.mode === "items")) {
-        panel.push(this.choice("Field in each item", pick.within.map((s) => s ?? "(the item itself)"), pick.withinChosen, (i) => (pick.withinChosen = i)));
-        panel.push(h("p", { className: "muted" }, `Found in ${matches.length} of ${items.length} items.`));
+        panel.push(this.choice("field-in-each-item", t.picker.within, pick.within.map((s) => s ?? t.picker.theItem), pick.withinChosen, (i) => (pick.withinChosen = i)));
+        panel.push(h("p", { className: "muted" }, t.picker.foundIn(matches.length, items.length)));
       }
     } else if (pick.own.length > 0) {
-      panel.push(this.choice("Selector", pick.own.map((c) => `${c.selector}  (${c.matches})`), pick.chosen, (i) => (pick.chosen = i)));
+      panel.push(this.choice("selector", t.picker.selector, pick.own.map((c) => `${c.selector}  (${c.matches})`), pick.chosen, (i) => (pick.chosen = i)));
     }
     const samples = (this.bridge?.mode === "items" ? items : matches).slice(0, 3).map((m) => read(m, pick.value, pick.attribute));
-    if (samples.length > 0) panel.push(h("p", { className: "muted" }, `Sample: ${samples.join(" · ")}`));
+    if (samples.length > 0) panel.push(h("p", { className: "muted" }, t.picker.samples(samples)));
     if (!this.bridge) {
       const name = h("input", { id: "trawler-name", value: pick.name });
       name.addEventListener("input", () => (pick.name = name.value));
-      panel.push(h("label", { for: "trawler-name" }, "Name"), name);
-      const kinds: Array<[ValueKind, string]> = [["text", "Text"], ["link", "Link (href)"], ["attr", "Attribute"]];
-      panel.push(this.choice("Value", kinds.map(([, label]) => label), kinds.findIndex(([k]) => k === pick.value), (i) => (pick.value = kinds[i][0])));
+      panel.push(h("label", { for: "trawler-name" }, t.picker.name), name);
+      const kinds: ValueKind[] = ["text", "link", "attr"];
+      panel.push(this.choice("value", t.picker.value, kinds.map((kind) => t.picker.values[kind]), kinds.indexOf(pick.value), (i) => (pick.value = kinds[i])));
       if (pick.value === "attr") {
         const names = [...pick.element.attributes].map((a) => a.name).filter((n) => n !== "class" && n !== "style");
         if (!names.includes(pick.attribute)) pick.attribute = names[0] ?? "title";
-        panel.push(this.choice("Attribute", names, Math.max(0, names.indexOf(pick.attribute)), (i) => (pick.attribute = names[i])));
+        panel.push(this.choice("attribute", t.picker.attribute, names, Math.max(0, names.indexOf(pick.attribute)), (i) => (pick.attribute = names[i])));
       }
     }
     const buttons: Node[] = [];
-    if (this.bridge) buttons.push(this.button("Use this selector", () => void this.use(), true, !field && !pick.items));
-    else buttons.push(this.button("Add field", () => void this.add(), true, !field));
-    buttons.push(this.button("Cancel", () => this.cancel()));
+    if (this.bridge) buttons.push(this.button("use", t.picker.use, () => void this.use(), true, !field && !pick.items));
+    else buttons.push(this.button("add", t.picker.add, () => void this.add(), true, !field));
+    buttons.push(this.button("cancel", t.picker.cancel, () => this.cancel()));
     panel.push(h("div", {}, ...buttons));
     if (!pick.items && !this.itemSelector() && this.bridge?.mode !== "element") {
-      panel.push(h("p", { className: "muted" }, "Click a second item like this one to make it a list."));
+      panel.push(h("p", { className: "muted" }, t.picker.makeList));
     }
-    this.overlay.panel.replaceChildren(...panel);
+    this.overlay.fill(panel);
   }
 
   /** Escape: drop the element picked, or stop picking when none is. */
@@ -378,8 +370,9 @@ export class Picker {
     this.context(extract, null);
   }
 
-  private button(label: string, onClick: () => void, primary = false, disabled = false): HTMLButtonElement {
-    const button = h("button", { type: "button", className: primary ? "primary" : "" }, label);
+  /** A button of the panel; `key` makes its id (the same in every render). */
+  private button(key: string, label: string, onClick: () => void, primary = false, disabled = false): HTMLButtonElement {
+    const button = h("button", { id: `trawler-${key}`, type: "button", className: primary ? "primary" : "" }, label);
     button.disabled = disabled;
     button.addEventListener("click", (event) => {
       if (event.isTrusted) onClick();
@@ -387,8 +380,9 @@ export class Picker {
     return button;
   }
 
-  private choice(label: string, options: string[], chosen: number, onChange: (index: number) => void): HTMLElement {
-    const id = `trawler-${label.toLowerCase().replace(/\W+/g, "-")}`;
+  /** A drop-down of the panel; `key` makes its id (the same in every render, whatever the label). */
+  private choice(key: string, label: string, options: string[], chosen: number, onChange: (index: number) => void): HTMLElement {
+    const id = `trawler-${key}`;
     const select = h("select", { id });
     options.forEach((option, i) => select.append(h("option", { value: String(i) }, option)));
     select.value = String(chosen);

@@ -6,6 +6,8 @@
 // by a click on the toolbar button).
 import { Api, ApiError, originOf, patternOf } from "./api";
 import type { Bot, BotDetail } from "./api";
+import type { PopupText } from "./strings";
+import { t } from "./strings";
 import type { Answer, Connection, Draft, Step, TabMode, ToWorker } from "./types";
 import { CONNECTING, CONNECTION, DRAFT, MODES } from "./types";
 
@@ -16,9 +18,29 @@ const ROWS_SHOWN = 20;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
+/** popup.html's data-t* attributes: where each of its texts goes (an attribute, or the text). */
+const TEXTS: Array<[string, string | null]> = [
+  ["data-t", null],
+  ["data-t-label", "aria-label"],
+  ["data-t-alt", "alt"],
+  ["data-t-placeholder", "placeholder"],
+];
+
+/** Put popup.html's texts in from strings.ts. */
+function fillTexts(): void {
+  document.title = t.appName;
+  for (const [data, attribute] of TEXTS) {
+    for (const element of document.querySelectorAll(`[${data}]`)) {
+      const text = t.popup.html[element.getAttribute(data) as PopupText];
+      if (attribute) element.setAttribute(attribute, text);
+      else element.textContent = text;
+    }
+  }
+}
+
 async function ask<T>(message: ToWorker): Promise<T> {
   const answer = (await chrome.runtime.sendMessage(message)) as Answer<T> | undefined;
-  if (!answer) throw new Error("the extension's service worker did not answer");
+  if (!answer) throw new Error(t.errors.noWorker);
   if (!answer.ok) throw new Error(answer.error);
   return answer.value;
 }
@@ -41,18 +63,18 @@ async function connection(): Promise<Connection | null> {
 function describe(step: Step): string {
   switch (step.kind) {
     case "navigate":
-      return `Open ${step.url}`;
+      return t.steps.navigate(step.url);
     case "click":
-      return `Click ${step.label ? `“${step.label}” ` : ""}(${step.selector})${step.navigation ? ", then wait for the page" : ""}`;
+      return t.steps.click(step.selector, step.label, step.navigation);
     case "fill":
-      return `Fill ${step.selector} with ${step.secret ? `${step.text} (a secret variable)` : `“${step.text}”`}${step.press ? `, press ${step.press}` : ""}`;
+      return t.steps.fill(step.selector, step.text, step.secret, step.press);
     case "select":
-      return `Choose “${step.value}” in ${step.selector}`;
+      return t.steps.select(step.selector, step.value);
     case "scroll":
-      return step.mode === "bottom" ? "Scroll to the bottom" : `Scroll by ${step.pixels} px`;
+      return step.mode === "bottom" ? t.steps.scrollBottom : t.steps.scrollBy(step.pixels);
     case "extract": {
-      const fields = step.fields.map((f) => `${f.name} (${f.selector ?? "the item"})`).join(", ") || "no fields yet";
-      return step.item_selector ? `Extract a list of ${step.item_selector}: ${fields}` : `Extract ${fields}`;
+      const fields = t.steps.fields(step.fields.map((f) => t.steps.field(f.name, f.selector)));
+      return step.item_selector ? t.steps.extractList(step.item_selector, fields) : t.steps.extract(fields);
     }
   }
 }
@@ -107,7 +129,7 @@ class Popup {
     // asked in the click's handler (a user gesture): Chrome asks the user for this one origin,
     // or answers at once when it is granted already
     const granted = await chrome.permissions.request({ origins });
-    if (!granted) return status(`The extension needs access to ${origin} to talk to the server.`);
+    if (!granted) return status(t.popup.needsAccess(origin));
     try {
       const user = await new Api(origin, key).me();
       const found: Connection = { server: origin, key, email: user.email };
@@ -118,7 +140,7 @@ class Popup {
       status("");
       await this.connected(found);
     } catch (error) {
-      status(error instanceof ApiError && error.status === 401 ? "The server refused this API key." : (error as Error).message);
+      status(error instanceof ApiError && error.status === 401 ? t.popup.keyRefused : (error as Error).message);
     }
   }
 
@@ -126,8 +148,8 @@ class Popup {
     this.api = new Api(found.server, found.key);
     $("connect").hidden = true;
     $("work").hidden = false;
-    $("who").textContent = `${found.email} on ${found.server}`;
-    $("page").textContent = this.tab ? `Page: ${this.tab.title || this.tab.url || `tab ${this.tab.id}`}` : "No tab to work on.";
+    $("who").textContent = t.popup.who(found.email, found.server);
+    $("page").textContent = this.tab ? t.popup.page(this.tab.title || this.tab.url || t.popup.tab(this.tab.id)) : t.popup.noTab;
     await Promise.all([this.render(), this.loadBots()]);
     // opened by a click on the toolbar button, the popup may script the tab (activeTab): a
     // pick or a recording the page could not get (another site) goes on there
@@ -173,12 +195,9 @@ class Popup {
     const draft = session[DRAFT] as Draft | undefined;
     const modes = (session[MODES] as Record<string, TabMode> | undefined) ?? {};
     this.mode = (this.tab?.id !== undefined && modes[this.tab.id]) || { pick: false, record: false, bridge: null };
-    const pick = $<HTMLButtonElement>("pick");
-    const record = $<HTMLButtonElement>("record");
-    pick.textContent = this.mode.pick ? "Stop picking" : "Pick elements";
-    pick.setAttribute("aria-pressed", String(this.mode.pick));
-    record.textContent = this.mode.record ? "Stop recording" : "Record";
-    record.setAttribute("aria-pressed", String(this.mode.record));
+    // toggles: one label each, aria-pressed (and the style it gets) says whether it is on
+    $("pick").setAttribute("aria-pressed", String(this.mode.pick));
+    $("record").setAttribute("aria-pressed", String(this.mode.record));
     const steps = draft?.steps ?? [];
     $("steps").replaceChildren(
       ...steps.map((step, i) => {
@@ -186,8 +205,8 @@ class Popup {
         item.textContent = describe(step);
         const remove = document.createElement("button");
         remove.type = "button";
-        remove.textContent = "×";
-        remove.setAttribute("aria-label", `Remove step ${i + 1}`);
+        remove.textContent = t.popup.removeStep;
+        remove.setAttribute("aria-label", t.popup.removeStepLabel(i + 1));
         remove.addEventListener("click", () => void this.run(() => ask({ kind: "remove-step", id: step.id })));
         item.append(remove);
         return item;
@@ -208,17 +227,17 @@ class Popup {
 
   private async toggle(which: "pick" | "record"): Promise<void> {
     const tabId = this.tab?.id;
-    if (tabId === undefined) return status("No tab to work on.");
+    if (tabId === undefined) return status(t.popup.noTab);
     await this.run(() => ask({ kind: "start", tabId, [which]: !this.mode[which] }));
   }
 
   private async save(): Promise<void> {
     const name = $<HTMLInputElement>("name").value.trim();
-    if (!name) return status("Give the new bot a name.");
+    if (!name) return status(t.popup.nameTheBot);
     await this.run(async () => {
       const bot = await ask<BotDetail>({ kind: "save", name });
       await this.loadBots(bot.id);
-      status(`Saved the bot “${bot.name}”.`);
+      status(t.popup.saved(bot.name));
     });
   }
 
@@ -227,7 +246,7 @@ class Popup {
     if (!botId) return;
     await this.run(async () => {
       const bot = await ask<BotDetail>({ kind: "append", botId });
-      status(`Saved version ${bot.current_version} of “${bot.name}”.`);
+      status(t.popup.savedVersion(bot.current_version, bot.name));
     });
   }
 
@@ -238,7 +257,7 @@ class Popup {
     const button = $<HTMLButtonElement>("test");
     button.disabled = true;
     $("result").hidden = false;
-    $("run-status").textContent = "Running on the server…";
+    $("run-status").textContent = t.popup.running;
     $("rows").replaceChildren();
     $("shot").hidden = true;
     try {
@@ -252,7 +271,7 @@ class Popup {
         }
         rows = await api.rows(run.execution_id);
       }
-      $("run-status").textContent = `${state}: ${rows.length} rows${error ? `; ${error}` : ""}`;
+      $("run-status").textContent = t.popup.ran(state, rows.length, error);
       this.showRows(rows);
       const shot = await api.screenshot(run.execution_id).catch(() => null);
       if (shot) {
@@ -286,4 +305,5 @@ class Popup {
   }
 }
 
+fillTexts();
 void new Popup().start();

@@ -2,6 +2,7 @@
 // mode (chrome.storage.session: they outlive the worker's restarts, not the browser's), changed
 // one change at a time.
 import { Api } from "./api";
+import { t } from "./strings";
 import type { Connection, CurrentExtract, Draft, TabMode } from "./types";
 import { CONNECTION, DRAFT, MODES } from "./types";
 
@@ -13,7 +14,7 @@ export async function connection(): Promise<Connection | null> {
 
 export async function api(): Promise<Api> {
   const found = await connection();
-  if (!found) throw new Error("Not connected to a trawler server: open the extension's popup and connect.");
+  if (!found) throw new Error(t.errors.notConnected);
   return new Api(found.server, found.key);
 }
 

@@ -1,6 +1,7 @@
 // The draft as a bot document: one node per recorded step in order, joined by edges; a
 // password typed while recording is a secret variable the fill node refers to as {{name}}.
 import type { Workflow } from "./api";
+import { t } from "./strings";
 import type { Draft, Step } from "./types";
 
 type Node = Workflow["nodes"][number];
@@ -17,7 +18,7 @@ function dataOf(step: Step): { type: string; data: Record<string, unknown> } {
         data: {
           selector: step.selector,
           ...(step.navigation ? { wait_for: "navigation" } : {}),
-          ...(step.label ? { label: `Click “${step.label}”` } : {}),
+          ...(step.label ? { label: t.nodes.clickLabel(step.label) } : {}),
         },
       };
     case "fill":
@@ -67,7 +68,7 @@ function secretsOf(draft: Draft): Record<string, unknown> {
 /** A new bot holding the draft. */
 export function newBot(name: string, draft: Draft): Workflow {
   const nodes = nodesOf(draft.steps, new Set());
-  if (nodes.length === 0) throw new Error("Nothing recorded or picked yet.");
+  if (nodes.length === 0) throw new Error(t.errors.nothingToSave);
   return { version: 1, name, settings: { renderer: "browser" }, variables: secretsOf(draft), nodes, edges: chain(nodes, null) };
 }
 
@@ -96,6 +97,6 @@ export function appended(workflow: Workflow, draft: Draft): Workflow {
   });
   const bottom = Math.max(0, ...workflow.nodes.map((node) => node.position?.y ?? 0));
   const nodes = nodesOf(steps, new Set(workflow.nodes.map((node) => node.id)), bottom + ROW);
-  if (nodes.length === 0) throw new Error("Nothing recorded or picked yet.");
+  if (nodes.length === 0) throw new Error(t.errors.nothingToSave);
   return { ...workflow, variables, nodes: [...workflow.nodes, ...nodes], edges: [...workflow.edges, ...chain(nodes, lastOf(workflow))] };
 }

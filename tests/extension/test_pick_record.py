@@ -75,9 +75,9 @@ async def test_pick_a_list_record_next_save_and_test_on_the_server(
 
     # record: stop picking, then the click on "Next" (which loads page 2)
     await popup.bring_to_front()
-    await popup.get_by_role("button", name="Stop picking").click()
+    await popup.get_by_role("button", name="Pick elements", pressed=True).click()
     await popup.get_by_role("button", name="Record").click()
-    await expect(popup.get_by_role("button", name="Stop recording")).to_be_visible()
+    await expect(popup.get_by_role("button", name="Record", pressed=True)).to_be_visible()
     await shop.bring_to_front()
     await expect(picker).to_be_hidden()
     await expect(shop.locator("trawler-picker .rec")).to_have_text("● Recording (trawler)")
@@ -87,7 +87,7 @@ async def test_pick_a_list_record_next_save_and_test_on_the_server(
     await expect(steps).to_have_count(3)
     await expect(steps.nth(2)).to_contain_text("then wait for the page")
     await popup.bring_to_front()
-    await popup.get_by_role("button", name="Stop recording").click()
+    await popup.get_by_role("button", name="Record", pressed=True).click()
 
     await popup.get_by_label("New bot's name").fill("shop page")
     await popup.get_by_role("button", name="Save as a new bot").click()
@@ -165,7 +165,7 @@ async def test_a_recorded_login_keeps_the_password_a_secret_variable(
 
     # the orders: pick two order numbers to make the list
     await popup.bring_to_front()
-    await popup.get_by_role("button", name="Stop recording").click()
+    await popup.get_by_role("button", name="Record", pressed=True).click()
     await popup.get_by_role("button", name="Pick elements").click()
     await shop.bring_to_front()
     picker = panel(shop)
@@ -241,7 +241,7 @@ async def test_shadow_roots_and_frames_are_refused_clearly(
     )
     await page.keyboard.press("Escape")  # stops picking
     await expect(page.locator("trawler-picker")).to_have_count(0)
-    await expect(popup.get_by_role("button", name="Pick elements")).to_be_visible()
+    await expect(popup.get_by_role("button", name="Pick elements", pressed=False)).to_be_visible()
 
 
 async def test_a_recorded_form_replays_on_the_server(
@@ -270,13 +270,22 @@ async def test_a_recorded_form_replays_on_the_server(
 
     # one element, not a list: its text
     await popup.bring_to_front()
-    await popup.get_by_role("button", name="Stop recording").click()
+    await popup.get_by_role("button", name="Record", pressed=True).click()
     await popup.get_by_role("button", name="Pick elements").click()
     await page.bring_to_front()
     picker = panel(page)
     await expect(picker).to_contain_text("Click an element to pick it")
     await page.locator("#echo").click()
     await expect(picker.get_by_label("Selector")).to_contain_text("#echo")
+    # a choice made with the keyboard redraws the panel: the focus stays on the drop-down
+    value = picker.get_by_label("Value")
+    await value.focus()
+    await page.keyboard.press("ArrowDown")
+    await expect(value).to_have_value("1")
+    await expect(value).to_be_focused()
+    await page.keyboard.press("ArrowUp")
+    await expect(value).to_have_value("0")
+    await expect(value).to_be_focused()
     await picker.get_by_role("button", name="Add field").click()
     await expect(picker).to_contain_text("Fields: echo")
     await popup.bring_to_front()
