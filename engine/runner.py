@@ -548,6 +548,7 @@ class Run:
                         f"node {ctx.node_id!r} ({ctx.node_type}): {exc}", ctx.node_id
                     ) from exc
                 ctx.log("warning", f"skipped item: {exc}")
+        self.opened.discard(urldefrag(url).url)  # not opened after all: a later for_each may try
         return False
 
     # -- the run --------------------------------------------------------------------------

@@ -975,3 +975,24 @@ async def test_a_step_whose_rows_went_out_is_not_retried(run_bot: RunBot) -> Non
     assert len(names) == 3
     assert len(set(names)) == 3
     assert logged(sink, "not retried: its rows went out already", "warning")
+
+
+async def test_a_page_that_failed_to_load_is_not_counted_as_opened(
+    run_bot: RunBot, site: DemoSite
+) -> None:
+    """A for_each that skipped an item whose page did not load leaves the URL to a later one."""
+    document = bot(
+        node("first", "for_each", items="links", on_error="skip"),
+        node("read1", "extract", mode="single", fields=OK),
+        node("second", "for_each", items="links"),
+        node("read2", "extract", mode="single", fields=OK),
+        edges=[("first", "read1", "body"), ("first", "second"), ("second", "read2", "body")],
+        transient_retries=0,
+    )
+    url = f"{site.base_url}/lab/flaky?key={uuid.uuid4().hex}&fail=1"
+    finished, sink = await run_bot(document, links=[url])
+    assert finished.status == "succeeded", finished.error
+    assert logged(sink, "skipped item: HTTP 503 at", "warning")
+    assert sink.rows == [{"ok": "ok after 1"}]
+    [second] = steps_of(sink, "second")
+    assert (second.rows, second.note) == (1, None)  # opened, not left out as seen
