@@ -142,20 +142,28 @@ async function withToken(url: string, init: RequestInit = {}): Promise<Response>
       headers: { ...(access ? { Authorization: `Bearer ${access}` } : {}), ...init.headers },
       credentials: "same-origin",
     });
+  const sent = access;
   const answer = await send();
-  return answer.status === 401 && (await refresh()) ? send() : answer;
+  if (answer.status !== 401) return answer;
+  if (access !== null && access !== sent) return send(); // refreshed meanwhile: the new one
+  return (await refresh()) ? send() : answer;
 }
 
-/** A request with the access token, answered as it comes (downloads, event streams); a 401
- * refreshes once and tries again, then signs out. */
-export async function fetchAuthorized(path: string, init: RequestInit = {}): Promise<Response> {
-  const answer = await withToken(`${BASE}${path}`, init);
+/** The answer, unless it is an error (thrown); a 401 after `withToken`'s refresh means the
+ * session is over: the app signs out. */
+async function checked(answer: Response): Promise<Response> {
   if (answer.status === 401) {
     access = null;
     onSignedOut();
   }
   if (!answer.ok) throw await errorOf(answer);
   return answer;
+}
+
+/** A request with the access token, answered as it comes (downloads, event streams); a 401
+ * refreshes once and tries again, then signs out. */
+export async function fetchAuthorized(path: string, init: RequestInit = {}): Promise<Response> {
+  return checked(await withToken(`${BASE}${path}`, init));
 }
 
 /** A JSON request with the access token. */
@@ -175,8 +183,7 @@ let viewerSince = 0;
  * about to open cannot retry when the session ended on the server meanwhile). */
 export async function viewerSession(fresh = false): Promise<void> {
   if (!fresh && Date.now() - viewerSince < 600_000) return;
-  const answer = await withToken("/viewer/session", { method: "POST" });
-  if (!answer.ok) throw await errorOf(answer);
+  await checked(await withToken("/viewer/session", { method: "POST" }));
   viewerSince = Date.now();
 }
 
