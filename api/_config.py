@@ -77,7 +77,10 @@ class ApiSettings(BaseModel):
         description="Limits by plan name (TRAWLER_API__PLANS as JSON to change them).",
     )
     register_per_address: int = Field(
-        10, ge=1, description="Accounts created in an hour from one client address."
+        10,
+        ge=1,
+        description="Registration attempts in an hour from one client address (counted before "
+        "the password is hashed, so refused ones count too).",
     )
     login_per_address: int = Field(
         30, ge=1, description="Sign-in attempts a minute from one client address, any account."

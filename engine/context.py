@@ -64,6 +64,8 @@ class Scope:
 class BranchResult:
     rows: list[dict[str, Any]]
     skipped: bool = False
+    unopened: bool = False
+    """Skipped because its page did not load."""
 
 
 @dataclass(frozen=True)

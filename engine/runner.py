@@ -236,6 +236,10 @@ class Run:
         self.opened.add(page)
         return True
 
+    def unvisit(self, url: str) -> None:
+        """`url`, claimed by `first_visit`, did not load after all: a later for_each may."""
+        self.opened.discard(urldefrag(url).url)
+
     def collect(self, name: str, rows: list[dict[str, Any]]) -> None:
         """Append to run-wide list `name` (an extract's collect_as), visible to every branch."""
         collected = self.variables.setdefault(name, [])
@@ -513,7 +517,7 @@ class Run:
                 finally:
                     own = scope.page
                 if not opened:
-                    return BranchResult([], skipped=True)
+                    return BranchResult([], skipped=True, unopened=True)
             for target in self.graph.targets(ctx.node_id, handle):
                 await self.walk(target, scope)
             if scope.record_touched and not scope.listed:
@@ -548,7 +552,6 @@ class Run:
                         f"node {ctx.node_id!r} ({ctx.node_type}): {exc}", ctx.node_id
                     ) from exc
                 ctx.log("warning", f"skipped item: {exc}")
-        self.opened.discard(urldefrag(url).url)  # not opened after all: a later for_each may try
         return False
 
     # -- the run --------------------------------------------------------------------------

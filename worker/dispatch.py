@@ -107,7 +107,6 @@ def _server(url: str) -> fakeredis.FakeServer:
 TIMEOUTS: dict[str, Any] = {
     "socket_connect_timeout": 5,
     "socket_timeout": 10,
-    "socket_keepalive": True,
 }
 """A Redis whose host is gone (no refusal, no answer) costs seconds, not the operating
 system's minutes: connecting waits 5 s, an answer 10 s (longer than any blocking command

@@ -27,7 +27,7 @@ COOKIE_PATH = "/api/v1/auth"
 
 @router.post("/register", status_code=201, responses=errors(409, 429))
 async def register(body: Credentials, db: SessionDep, ctx: ContextDep, request: Request) -> UserOut:
-    """Create an account on the free plan; `register_per_address` accounts an hour from one
+    """Create an account on the free plan; `register_per_address` attempts an hour from one
     client address (429 with Retry-After past it), counted before the password is hashed."""
     await ctx.limiter.hit(
         "register_per_address",

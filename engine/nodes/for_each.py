@@ -137,7 +137,8 @@ async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
         item.pop(_ANY_LINK, None)
         link = page_link(href) if href else None
         url = ctx.absolute_url(link) if link else None
-        if url is not None and params.skip_seen and not ctx.run.first_visit(url):
+        claimed = url is not None and params.skip_seen
+        if url is not None and claimed and not ctx.run.first_visit(url):
             seen_before += 1
             rows: list[dict[str, Any]] = []
         else:
@@ -155,6 +156,8 @@ async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
                             "body", url=url, record=item, variables=variables
                         )
                         rows = result.rows
+                        if result.unopened and claimed:
+                            ctx.run.unvisit(url)
                     except LimitReached as exc:  # max_pages: items already loading still finish
                         reached.append(exc)
                         rows = []

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 
 import httpx
 import pytest
@@ -140,10 +141,15 @@ def unanswering() -> Iterator[tuple[str, str]]:
 
 
 async def test_a_redis_that_never_answers_costs_seconds_not_minutes(
-    processes: Processes,
+    processes: Processes, tmp_path: Path
 ) -> None:
     """The clients give up (connect 5 s, answer 10 s) instead of waiting on the operating
     system; the API answers 503 as for a Redis that is down."""
+    # a socket path takes the same options: refused as a Redis error (a TypeError would be a 500)
+    with pytest.raises(redis.ConnectionError):
+        redis_sync(f"unix://{tmp_path}/none.sock").ping()
+    with pytest.raises(redis.ConnectionError):
+        await redis_async(f"unix://{tmp_path}/none.sock").ping()
     with unanswering() as (gone, hung):
         for url in (gone, hung):
             started = time.monotonic()

@@ -66,6 +66,7 @@ export function Executions() {
   const [bots, setBots] = useState<Map<string, string> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [botsError, setBotsError] = useState<string | null>(null);
+  const [botsTry, setBotsTry] = useState(0);
   const [reloads, setReloads] = useState(0);
 
   // the bots' names, asked for again when the list shows a bot made since (once per bot)
@@ -75,8 +76,12 @@ export function Executions() {
     .filter((id) => bots !== null && !bots.has(id) && !asked.current.has(id));
   const botsKey = bots === null ? "first" : [...new Set(unknown)].sort().join(",");
   useEffect(() => {
-    if (botsKey === "") return;
+    if (botsKey === "") {
+      setBotsError(null); // every name known, or no longer shown
+      return;
+    }
     let live = true;
+    let retry: number | undefined;
     const ids = botsKey.split(",");
     for (const id of ids) asked.current.add(id);
     allBots().then(
@@ -86,14 +91,17 @@ export function Executions() {
         setBotsError(null);
       },
       (exc) => {
-        for (const id of ids) asked.current.delete(id); // asked again with the next list
-        if (live) setBotsError(messageOf(exc));
+        for (const id of ids) asked.current.delete(id);
+        if (!live) return;
+        setBotsError(messageOf(exc));
+        retry = window.setTimeout(() => setBotsTry((n) => n + 1), SLOW_POLL_MS); // again
       },
     );
     return () => {
       live = false;
+      window.clearTimeout(retry);
     };
-  }, [botsKey]);
+  }, [botsKey, botsTry]);
 
   // the list, asked for again every few seconds while one of its runs is queued or running
   useEffect(() => {

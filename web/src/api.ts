@@ -123,9 +123,11 @@ export function fieldErrors(error: unknown): Record<string, string> {
 
 export async function signOut(): Promise<void> {
   try {
-    await fetch(`${BASE}/auth/logout`, { method: "POST", credentials: "same-origin" });
+    const answer = await fetch(`${BASE}/auth/logout`, { method: "POST", credentials: "same-origin" });
+    if (!answer.ok) throw await errorOf(answer); // the session may live on: say so
     if (viewerSince) {
-      await fetch("/viewer/logout", { method: "POST", credentials: "same-origin", redirect: "manual" });
+      const ended = { method: "POST", credentials: "same-origin", redirect: "manual" } as const;
+      await fetch("/viewer/logout", ended).catch(() => undefined); // its cookie expires anyway
     }
   } finally {
     access = null;
