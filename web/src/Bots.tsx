@@ -105,12 +105,15 @@ export function Bots() {
     if (ticket !== asked.current) return; // a newer search answered first
     setBots((shown) => (page === 1 ? found.items : [...(shown ?? []), ...found.items]));
     setTotal(found.total);
-    setError(null);
   }, []);
 
   useEffect(() => {
     const timer = setTimeout(() => {
-      load(search).catch((exc: unknown) => setError(problem(exc)));
+      // a new search: an earlier search's error goes (an action's reload keeps the action's)
+      load(search).then(
+        () => setError(null),
+        (exc: unknown) => setError(problem(exc)),
+      );
     }, 200);
     return () => clearTimeout(timer);
   }, [search, load]);
