@@ -4,12 +4,13 @@ comparing two versions and restoring an old one."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Browser, Dialog, Page, expect
+from playwright.async_api import Browser, Dialog, Page, Route, expect
 
 from tests.api.conftest import ApiUser
 from tests.web.conftest import EXAMPLES, PASSWORD, SHOTS, email_of, example, sign_in, watch
@@ -64,6 +65,18 @@ async def test_sign_up_then_create_import_search_duplicate_export_delete(
         created = (await api.get("/bots")).json()["items"]
         assert [bot["name"] for bot in created] == ["Fresh bot"]
         assert page.url == f"{api_url}/bots/{created[0]['id']}"
+        # the list's first load answers late, after the imports below: it keeps their errors
+        late: list[Route] = []
+
+        async def answer_late(route: Route) -> None:
+            if late:
+                await route.continue_()
+                return
+            late.append(route)
+            await asyncio.sleep(3)
+            await route.continue_()
+
+        await page.route("**/api/v1/bots?*", answer_late)
         await page.get_by_role("link", name="Bots", exact=True).click()
 
         # import: a good file, then one that is not JSON and one whose node is invalid
@@ -83,6 +96,9 @@ async def test_sign_up_then_create_import_search_duplicate_export_delete(
                 await expect(page.get_by_role("status")).to_contain_text("Imported")
         alert = page.get_by_role("alert")
         await expect(alert).to_contain_text("bad.json could not be imported")
+        await page.wait_for_timeout(3000)  # the late answer has come
+        await expect(alert).to_contain_text("bad.json could not be imported")
+        await page.unroute("**/api/v1/bots?*")
         await expect(alert.locator("li")).to_contain_text(["open · data.url"])
         names = page.get_by_role("table", name="Your bots").locator("tbody tr td:first-child")
         await expect(names).to_have_count(2)

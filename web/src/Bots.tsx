@@ -93,6 +93,7 @@ export function Bots() {
   const [error, setError] = useState<(ReturnType<typeof problem> & { prefix?: string }) | null>(
     null,
   );
+  const [listError, setListError] = useState<ReturnType<typeof problem> | null>(null);
   const [notice, setNotice] = useState("");
   const picker = useRef<HTMLInputElement>(null);
   const asked = useRef(0);
@@ -109,10 +110,10 @@ export function Bots() {
 
   useEffect(() => {
     const timer = setTimeout(() => {
-      // a new search: an earlier search's error goes (an action's reload keeps the action's)
+      // the list's own error, which a later search clears (an action's stays its own)
       load(search).then(
-        () => setError(null),
-        (exc: unknown) => setError(problem(exc)),
+        () => setListError(null),
+        (exc: unknown) => setListError(problem(exc)),
       );
     }, 200);
     return () => clearTimeout(timer);
@@ -211,6 +212,7 @@ export function Bots() {
       <p role="status" aria-live="polite" className="notice">
         {notice}
       </p>
+      {listError && <Problem {...listError} />}
       {error && <Problem {...error} />}
       {bots === null ? (
         <p className="loading">{t.loading}</p>
