@@ -27,7 +27,7 @@ from api.errors import ApiError
 from api.ratelimit import BackoffPolicy, redis_or_503
 from api.security import DUMMY_HASH, digest, verify_password
 
-MINUTE, QUARTER = timedelta(minutes=1), timedelta(minutes=15)
+MINUTE, QUARTER, HOUR = timedelta(minutes=1), timedelta(minutes=15), timedelta(hours=1)
 KNOWN = "trawler:login:known"
 
 

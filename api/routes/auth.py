@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Cookie, Request, Response
@@ -15,11 +14,9 @@ from api.deps import Context, ContextDep, CurrentUser, SessionDep
 from api.errors import ApiError
 from api.schemas import AccessToken, Credentials, SignOutEverywhere, UserOut, errors
 from api.security import digest, hash_password, new_token
-from api.signin import authenticate, client_address
+from api.signin import HOUR, authenticate, client_address
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-HOUR = timedelta(hours=1)
 
 COOKIE = "trawler_refresh"
 COOKIE_PATH = "/api/v1/auth"

@@ -386,39 +386,38 @@ function Proxies() {
                 </tr>
               </thead>
               <tbody>
-                {proxies.items.map((proxy) => (
-                  <tr key={proxy.id} data-proxy={proxy.id}>
-                    <td>{proxy.name}</td>
-                    <td className="mono url">{proxy.url}</td>
-                    <td className="wide">{proxy.tags.join(", ")}</td>
-                    <td className="number">{proxy.tier}</td>
-                    <td>{proxy.disabled_reason ?? t.settings.inUse}</td>
-                    <td className="row-actions">
-                      <div className="action-row">
-                        <RowAction
-                          label={
-                            proxy.disabled_reason === null
-                              ? t.settings.disableOf(proxy.name)
-                              : t.settings.enableOf(proxy.name)
-                          }
-                          text={proxy.disabled_reason === null ? t.settings.disable : t.settings.enable}
-                          busyText={t.settings.saving}
-                          method="PUT"
-                          body={{ disabled: proxy.disabled_reason === null }}
-                          path={`/proxies/${proxy.id}/state`}
-                          done={proxies.reload}
-                        />
-                        <RowAction
-                          label={t.settings.deleteOf(proxy.name)}
-                          text={t.dashboard.delete}
-                          ask={t.settings.confirmDelete(proxy.name)}
-                          path={`/proxies/${proxy.id}`}
-                          done={proxies.reload}
-                        />
-                      </div>
-                    </td>
-                  </tr>
-                ))}
+                {proxies.items.map((proxy) => {
+                  const on = proxy.disabled_reason === null; // in use: the button disables it
+                  return (
+                    <tr key={proxy.id} data-proxy={proxy.id}>
+                      <td>{proxy.name}</td>
+                      <td className="mono url">{proxy.url}</td>
+                      <td className="wide">{proxy.tags.join(", ")}</td>
+                      <td className="number">{proxy.tier}</td>
+                      <td>{proxy.disabled_reason ?? t.settings.inUse}</td>
+                      <td className="row-actions">
+                        <div className="action-row">
+                          <RowAction
+                            label={(on ? t.settings.disableOf : t.settings.enableOf)(proxy.name)}
+                            text={on ? t.settings.disable : t.settings.enable}
+                            busyText={t.settings.saving}
+                            method="PUT"
+                            body={{ disabled: on }}
+                            path={`/proxies/${proxy.id}/state`}
+                            done={proxies.reload}
+                          />
+                          <RowAction
+                            label={t.settings.deleteOf(proxy.name)}
+                            text={t.dashboard.delete}
+                            ask={t.settings.confirmDelete(proxy.name)}
+                            path={`/proxies/${proxy.id}`}
+                            done={proxies.reload}
+                          />
+                        </div>
+                      </td>
+                    </tr>
+                  );
+                })}
               </tbody>
             </table>
           </div>

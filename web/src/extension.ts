@@ -54,9 +54,11 @@ export async function extensionInstalled(): Promise<boolean> {
 }
 
 /** Why a pick in the extension ended without a selector; `said` is the extension's reason. */
+export type PickEndReason = "no_answer" | "cancelled" | "refused" | "no_selector";
+
 export class PickEnded extends Error {
   constructor(
-    readonly reason: "no_answer" | "cancelled" | "refused" | "no_selector",
+    readonly reason: PickEndReason,
     readonly said?: string,
   ) {
     super(said ?? reason);

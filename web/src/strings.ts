@@ -1,6 +1,7 @@
 // Every English string the app shows, in one place so it can be translated.
 import type { TranslatableString } from "@rjsf/utils";
 import type { AriaLabelConfig } from "@xyflow/react";
+import type { PickEndReason } from "./extension";
 
 /** The words for an execution's or a step's status, as the API names them. */
 const STATUSES: Record<string, string> = {
@@ -292,7 +293,7 @@ export const t = {
     liveWaiting: "Pick the element in the tab the extension opened, then use its selector.",
     livePicked: (selector: string, count: number) =>
       `Picked ${selector} (${count} ${count === 1 ? "match" : "matches"}).`,
-    liveEnded: (reason: "no_answer" | "cancelled" | "refused" | "no_selector", said?: string) =>
+    liveEnded: (reason: PickEndReason, said?: string) =>
       ({
         no_answer: "The extension did not answer: is it still installed and connected?",
         cancelled: "The extension's pick was cancelled.",
