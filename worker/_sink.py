@@ -156,6 +156,7 @@ class StoreSink:
         self.last_flush = time.monotonic()
         self.channel = progress_channel(held.execution_id)
         self._writing = asyncio.Lock()
+        self._writes: set[asyncio.Task[bool]] = set()  # held while they run, shielded
 
     async def emit(self, event: Event) -> None:
         execution_id = self.held.execution_id
@@ -242,7 +243,18 @@ class StoreSink:
             log.warning("progress of %s not published: %s", self.held.execution_id, exc)
 
     async def flush(self) -> bool:
-        """Write what is buffered; False if the database was unreachable (it stays buffered)."""
+        """Write what is buffered; False if the database was unreachable (it stays buffered).
+
+        The write goes on when the caller is cancelled (a node stopped by a cancel request or
+        the run's time limit, while its rows were being written): cancelled halfway, the batch
+        it took out would be lost, and the run would count rows that were never stored.
+        """
+        write = asyncio.create_task(self._flush())
+        self._writes.add(write)
+        write.add_done_callback(self._writes.discard)
+        return await asyncio.shield(write)
+
+    async def _flush(self) -> bool:
         async with self._writing:
             self.last_flush = time.monotonic()
             batch, self.batch = self.batch, _Batch()

@@ -8,18 +8,31 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 import store
+from engine import RowEmitted
 from tests.worker.conftest import load, now, paced_bot, paced_rows, rows_of, seed, wait_status
 from trawler.demo_site import DemoSite
-from worker import Runtime, execute, progress_channel
+from worker import Runtime, StoreSink, execute, progress_channel
 
 
 async def _count(db: store.Database, model: type[store.Base], execution_id: uuid.UUID) -> int:
     async with db.transaction() as session:
         query = select(func.count()).select_from(model).filter_by(execution_id=execution_id)
         return (await session.execute(query)).scalar_one()
+
+
+async def _waiting_for_a_lock(db: store.Database) -> bool:
+    """Whether a query of this database waits for a lock (asked in a transaction of its own:
+    `pg_stat_activity` holds still within one)."""
+    async with db.transaction() as session:
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return bool((await session.execute(query)).scalar_one())
 
 
 async def test_an_execution_runs_into_the_store(runtime: Runtime, site: DemoSite) -> None:
@@ -108,6 +121,31 @@ async def test_cancel_through_the_store_keeps_the_rows(runtime: Runtime, site: D
     assert len(rows) >= 6
     assert rows == paced_rows(40)[: len(rows)]
     assert execution.rows == len(rows)
+
+
+async def test_a_write_cut_short_by_cancellation_keeps_its_rows(
+    runtime: Runtime, site: DemoSite
+) -> None:
+    """A node stopped (by a cancel request or the time limit) while its rows are being
+    written does not take the rows with it: the write goes on, so the rows the run counts are
+    the rows stored."""
+    _, execution_id = await seed(runtime.db, paced_bot(site, pages=1))
+    async with runtime.db.transaction() as session:
+        held = await store.claim(session, execution_id, now=now(), lease=runtime.settings.lease)
+    assert held is not None
+    sink = StoreSink(runtime, held)
+    for seq in (1, 2, 3):
+        await sink.emit(RowEmitted(seq, {"row": f"Row 1.{seq}"}, "rows", 3))
+    async with runtime.db.transaction() as lock:  # the rows' write waits until it ends
+        await lock.execute(text("LOCK TABLE result_rows IN EXCLUSIVE MODE"))
+        writing = asyncio.create_task(sink.flush())
+        while not await _waiting_for_a_lock(runtime.db):
+            await asyncio.sleep(0.05)
+        writing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+    assert await sink.flush()
+    assert await rows_of(runtime.db, execution_id) == paced_rows(1)
 
 
 async def test_a_queued_execution_is_cancelled_at_once(runtime: Runtime, site: DemoSite) -> None:
