@@ -119,8 +119,10 @@ function Canvas(props: { botId: string }) {
   const ranSteps = useMemo(() => runner.run?.steps ?? {}, [runner.run]);
   const [picking, setPicking] = useState<Picking | null>(null);
   const [live, setLive] = useState(false);
+  const livePick = useRef<AbortController | null>(null); // a pick in the extension's tab
   useEffect(() => {
     void extensionInstalled().then(setLive);
+    return () => livePick.current?.abort(); // leaving the builder stops waiting for it
   }, []);
 
   useEffect(() => {
@@ -419,15 +421,18 @@ function Canvas(props: { botId: string }) {
   const pickLive = async (node: string, kind: PickKind, apply: (selector: string) => void) => {
     const mode = modeFor(kind, nodes.find((n) => n.id === node)?.data ?? {});
     const url = expand(pageUrl(doc, node) ?? "", meta.variables);
+    livePick.current?.abort(); // the answer to an earlier pick would fill the wrong field
+    const waiting = (livePick.current = new AbortController());
     setNote(t.picker.liveWaiting);
     try {
       const within = mode.kind === "element" ? mode.within : null;
-      const found = await pickWithExtension(url, mode.kind, within);
+      const found = await pickWithExtension(url, mode.kind, within, waiting.signal);
       const selector = found.css ?? (found.xpath ? `xpath:${found.xpath}` : null);
       if (!selector) throw new PickEnded("no_selector");
       apply(selector);
       setNote(t.picker.livePicked(selector, found.count));
     } catch (exc) {
+      if (waiting.signal.aborted) return; // a newer pick, or none: this one says nothing
       setNote(exc instanceof PickEnded ? t.picker.liveEnded(exc.reason, exc.said) : errorText(exc));
     }
   };

@@ -19,18 +19,22 @@ interface Answer {
   error?: string;
 }
 
+/** The extension's answer to `message`; null when none came in time or `signal` aborted. */
 function ask(
   message: Record<string, unknown>,
   action: Answer["action"],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<Answer | null> {
   const requestId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   return new Promise((resolve) => {
     const finish = (answer: Answer | null) => {
       removeEventListener("message", listen);
+      signal?.removeEventListener("abort", abandon);
       clearTimeout(timer);
       resolve(answer);
     };
+    const abandon = () => finish(null);
     const listen = (event: MessageEvent) => {
       const data = event.data as Partial<Answer> | null;
       if (event.source !== window || event.origin !== location.origin) return;
@@ -39,7 +43,8 @@ function ask(
       }
     };
     addEventListener("message", listen);
-    const timer = setTimeout(() => finish(null), timeoutMs);
+    signal?.addEventListener("abort", abandon);
+    const timer = setTimeout(abandon, timeoutMs);
     window.postMessage({ type: TO_EXTENSION, requestId, ...message }, location.origin);
   });
 }
@@ -66,14 +71,17 @@ export class PickEnded extends Error {
 }
 
 /** The user picks on `url` in a tab the extension opens; resolves when they use a selector.
- * `within`: an extract node's item selector, for a field inside each item. */
+ * `within`: an extract node's item selector, for a field inside each item. `signal`: the
+ * page stops waiting (the builder closed, or a new pick began): it ends as "cancelled". */
 export async function pickWithExtension(
   url: string,
   mode: "element" | "items",
   within: string | null,
+  signal?: AbortSignal,
 ): Promise<SelectionResult> {
   const message = { action: "START_SELECTION", url, mode, ...(within ? { within } : {}) };
-  const answer = await ask(message, "SELECTION_RESULT", 60 * 60_000);
+  const answer = await ask(message, "SELECTION_RESULT", 60 * 60_000, signal);
+  if (signal?.aborted) throw new PickEnded("cancelled");
   if (!answer) throw new PickEnded("no_answer");
   if (!answer.result) throw new PickEnded(answer.error ? "refused" : "cancelled", answer.error);
   return answer.result;
