@@ -58,6 +58,17 @@ function useSubmit() {
   return { busy, problem, run };
 }
 
+/** A form's text values, starting at `empty`; `field(key)` gives an input its value and
+ * onChange. */
+function useFields<K extends string>(empty: Record<K, string>) {
+  const [form, setForm] = useState(empty);
+  const field = (key: K) => ({
+    value: form[key],
+    onChange: (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value }),
+  });
+  return { form, field, reset: () => setForm(empty) };
+}
+
 function Panel(props: { id: string; title: string; hint?: string; children: ReactNode }) {
   return (
     <section className="panel" aria-labelledby={props.id}>
@@ -338,12 +349,8 @@ function withCredentials(url: string, username: string, password: string): strin
 function Proxies() {
   const proxies = useList<ProxyOut>("/proxies");
   const empty = { name: "", url: "", username: "", password: "", tags: "", tier: "0" };
-  const [form, setForm] = useState(empty);
+  const { form, field, reset } = useFields(empty);
   const { busy, problem, run } = useSubmit();
-  const field = (key: keyof typeof empty) => ({
-    value: form[key],
-    onChange: (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value }),
-  });
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -357,7 +364,7 @@ function Proxies() {
           .filter(Boolean),
         tier: Number(form.tier),
       });
-      setForm(empty);
+      reset();
       proxies.reload();
     });
   };
@@ -481,12 +488,8 @@ function ModelEndpoints() {
     context_tokens: "8192",
     mode: "",
   };
-  const [form, setForm] = useState(empty);
+  const { form, field, reset } = useFields(empty);
   const { busy, problem, run } = useSubmit();
-  const field = (key: keyof typeof empty) => ({
-    value: form[key],
-    onChange: (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value }),
-  });
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -500,7 +503,7 @@ function ModelEndpoints() {
         context_tokens: Number(form.context_tokens),
         mode: form.mode || null,
       });
-      setForm(empty);
+      reset();
       endpoints.reload();
     });
   };
