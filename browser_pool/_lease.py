@@ -254,17 +254,17 @@ class Lease:
             if (page := await self._reuse()) is not None:
                 return page
         slot = await self.pool._take_page_slot(self, wait)
-        async with self._opening:
-            if (page := await self._reuse()) is not None:  # one came back while we waited
-                slot.release()
-                return page
-            try:
+        try:
+            async with self._opening:
+                if (page := await self._reuse()) is not None:  # one came back while we waited
+                    slot.release()
+                    return page
                 page = await self._context.new_page()
-            except Exception as exc:
-                slot.release()
-                if self.lost is not None or not self.browser.connected:
-                    raise self.crashed() from exc
-                raise
+        except BaseException as exc:  # cancelled too: a slot held by no page is lost for good
+            slot.release()
+            if isinstance(exc, Exception) and (self.lost is not None or not self.browser.connected):
+                raise self.crashed() from exc
+            raise
         self._slots[page] = slot
         page.once("close", lambda _: slot.release())
         self.pool._page_opened(self.browser)

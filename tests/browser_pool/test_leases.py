@@ -91,6 +91,24 @@ async def test_a_runs_pages_share_its_context_and_no_other(site: DemoSite) -> No
         assert pool.metrics().contexts == 0
 
 
+async def test_a_page_request_cancelled_once_its_slot_came_gives_the_slot_back() -> None:
+    """A for_each item cancelled (a cancel request, the time limit, a failing sibling) after
+    the browser granted it a page slot, while another item was opening its page, frees the
+    slot: kept, it would hold one of the browser's pages until the worker restarts."""
+    async with BrowserPool(max_pages=1) as pool, pool.context() as lease:
+        first = await lease.new_page()
+        waiting = asyncio.create_task(lease.new_page())
+        await until(lambda: pool.metrics().page_waiters == 1)
+        async with lease._opening:  # another item is opening a page: the granted one waits
+            await lease.close_page(first)  # someone waits: its slot goes to them
+            await until(lambda: pool.metrics().page_waiters == 0)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+        page = await lease.new_page(timedelta(seconds=2))
+        assert not page.is_closed()
+
+
 async def test_a_run_navigates_its_pages_again_rather_than_opening_new_ones(
     site: DemoSite,
 ) -> None:
