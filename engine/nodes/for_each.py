@@ -119,6 +119,13 @@ async def _page_items(ctx: NodeContext, params: ForEachParams) -> list[dict[str,
     return items
 
 
+async def _finished_items(ctx: NodeContext, done: dict[int, list[dict[str, Any]]]) -> None:
+    """The rows of items that finished while an earlier one was still running, in order:
+    the loop stops, and what they found is kept."""
+    for index in sorted(done):
+        await ctx.emit_rows(done.pop(index))
+
+
 async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
     if params.items:
         items = _listed(ctx, params.items, params.limit)
@@ -174,9 +181,11 @@ async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
     except ExceptionGroup as failed:
         first = failed.exceptions[0]  # the others were cancelled because of it, if any
         if not isinstance(first, LimitReached):
-            for index in sorted(done):  # keep what the finished items found
-                await ctx.emit_rows(done.pop(index))
+            await _finished_items(ctx, done)
         raise first from None
+    except asyncio.CancelledError:  # a cancel request or the run's time limit
+        await _finished_items(ctx, done)
+        raise
     if seen_before:
         ctx.note(f"{seen_before} of {len(items)} items left out: their page was already opened")
     if reached:

@@ -556,6 +556,40 @@ async def test_cancel_inside_for_each(run_bot: RunBot) -> None:
     assert sink.rows == [{"sku": p.sku} for p in PRODUCTS[:3]]
 
 
+@pytest.mark.parametrize("stop", ["cancel", "time"])
+async def test_a_stopped_for_each_keeps_the_rows_of_its_finished_items(
+    run_bot: RunBot, stop: str
+) -> None:
+    """Items that finished while an earlier one still loads hold their rows back, to keep
+    the page's order; a cancel request or the run's time limit must not throw them away."""
+    cancel = asyncio.Event()
+    quick = PRODUCTS[:3]  # after /lab/slow on the page, which never finishes loading
+    document = bot(
+        node("open", "navigate", url="{{site}}/lab/slow-first"),
+        node("each", "for_each", selector="li.entry", link="a", concurrency=4),
+        node("detail", "extract", mode="single", fields=SKU),
+        edges=[("open", "each"), ("each", "detail", "body")],
+        timeouts={**FAST, "navigation_ms": 60_000, "run_ms": 10_000 if stop == "time" else None},
+    )
+
+    class CancelOnceTheyFinished:
+        def __init__(self) -> None:
+            self.finished = 0
+
+        async def emit(self, event: Event) -> None:
+            if isinstance(event, StepFinished) and event.node_id == "detail":
+                self.finished += 1
+                if self.finished == len(quick) and stop == "cancel":
+                    cancel.set()
+
+    watcher = CancelOnceTheyFinished()
+    finished, sink = await run_bot(document, cancel=cancel, sink=watcher)
+    assert watcher.finished == len(quick)  # the slow item never got that far
+    assert finished.status == ("cancelled" if stop == "cancel" else "timed_out"), finished.error
+    assert sink.rows == [{"sku": p.sku} for p in quick]
+    assert finished.rows == len(quick)
+
+
 async def test_cancel_stops_a_running_step(run_bot: RunBot) -> None:
     cancel = asyncio.Event()
     document = bot(

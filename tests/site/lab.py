@@ -65,6 +65,7 @@ def lab_routes() -> Mapping[str, Handler]:
         "/lab/xss": xss,
         "/lab/static-list": static_list,
         "/lab/mixed-links": mixed_links,
+        "/lab/slow-first": slow_first,
         "/lab/trickle": trickle,
         "/lab/cp1252": cp1252,
         "/lab/cookie": cookie,
@@ -283,6 +284,18 @@ def mixed_links(request: Request) -> Response:
         for i, href in enumerate(MIXED_LINKS)
     )
     return Response.html(render_page("Mixed links", f'<ul class="entries">{items}</ul>'))
+
+
+SLOW_FIRST = ("/lab/slow", "/product/p001", "/product/p002", "/product/p003")
+
+
+def slow_first(request: Request) -> Response:
+    """A list whose first link never finishes loading (`/lab/slow`); the others are quick."""
+    items = "\n".join(
+        f'<li class="entry"><a href="{href}">Entry {i}</a></li>'
+        for i, href in enumerate(SLOW_FIRST)
+    )
+    return Response.html(render_page("Slow first", f'<ul class="entries">{items}</ul>'))
 
 
 def trickle(request: Request) -> Response:
