@@ -389,3 +389,5 @@ class StepNotes:
     emitted: bool = False
     """The step handed on rows (in any attempt): it is not retried, as a retry would send
     them again."""
+    ended: bool = False
+    """The step's StepFinished went out: a cancellation after that leaves it as it is."""

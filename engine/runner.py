@@ -194,9 +194,8 @@ class Run:
             self.log("warning", "more requests refused: counted, not logged", node_id, step)
 
     async def flush_logs(self) -> None:
-        pending, self.pending = self.pending, []
-        for event in pending:
-            await self.sink.emit(event)
+        while self.pending:  # one by one: lines a cancelled flush did not reach stay queued
+            await self.sink.emit(self.pending.pop(0))
 
     def check_page_limit(self) -> None:
         limit = self.workflow.settings.max_pages
@@ -321,70 +320,75 @@ class Run:
         self.last_step = (step, node_id)
         await self.flush_logs()
         url = self.redact(scope.page.url) if scope.page else None
-        await self.sink.emit(StepStarted(step, node_id, node.type, url, _now()))
         notes = StepNotes()
         ctx = NodeContext(self, scope, node_id, node.type, step, notes)
         started, rows_before, attempts = time.monotonic(), self.rows, 0
-        retries = 0 if kind.loop else params.retries
-        outcome: str | None = None
-        error: str | None = None
-        status: StepStatus = "succeeded"
-        stalled_once = False
-        while True:
-            attempts += 1
-            attempt_started = stalls.now()
-            try:
-                rendered = (
-                    self._render(params, await self._values(node_id, scope), kind.raw_fields)
-                    if self.templated[node_id]
-                    else params
-                )
-                timeout = self._timeout(params, kind)
-                async with asyncio.timeout(timeout) if timeout else nullcontext():
-                    outcome = await self._unless_cancelled(kind.run(ctx, rendered))
-                error = None
-                break
-            except StepFailed as exc:  # from a loop's body: the loop failed with it
-                await self._finish_step(ctx, "failed", started, rows_before, attempts, str(exc))
-                raise
-            except (LimitReached, SkipBranch):
-                await self._finish_step(ctx, "succeeded", started, rows_before, attempts, None)
-                raise
-            except (RunCancelled, asyncio.CancelledError):  # cancelled, or the run's time limit
-                with suppress(BaseException):  # the sink still hears how the step ended
+        try:
+            await self.sink.emit(StepStarted(step, node_id, node.type, url, _now()))
+            retries = 0 if kind.loop else params.retries
+            outcome: str | None = None
+            error: str | None = None
+            status: StepStatus = "succeeded"
+            stalled_once = False
+            while True:
+                attempts += 1
+                attempt_started = stalls.now()
+                try:
+                    rendered = (
+                        self._render(params, await self._values(node_id, scope), kind.raw_fields)
+                        if self.templated[node_id]
+                        else params
+                    )
+                    timeout = self._timeout(params, kind)
+                    async with asyncio.timeout(timeout) if timeout else nullcontext():
+                        outcome = await self._unless_cancelled(kind.run(ctx, rendered))
+                    error = None
+                    break
+                except StepFailed as exc:  # from a loop's body: the loop failed with it
+                    await self._finish_step(ctx, "failed", started, rows_before, attempts, str(exc))
+                    raise
+                except (LimitReached, SkipBranch):
+                    await self._finish_step(ctx, "succeeded", started, rows_before, attempts, None)
+                    raise
+                except (RunCancelled, asyncio.CancelledError):
+                    raise  # the step ends below, however far it got
+                except Exception as exc:
+                    error = self.redact(_describe(exc))
+                    # the failure that ends the step decides (one the step retried past does not)
+                    self.browser_failed = _infrastructure(exc)
+                    if isinstance(exc, TimeoutError) and timeout:
+                        error = f"node timed out after {timeout:g} s"
+                    retryable = not isinstance(exc, StepError) or exc.retryable
+                    if retryable and notes.emitted:  # a retry would send its rows again
+                        retryable = False
+                        if attempts <= retries:
+                            ctx.log("warning", "not retried: its rows went out already")
+                    stalled = stalls.stalled(attempt_started)
+                    if retryable and not kind.loop and not stalled_once and stalled >= stalls.STALL:
+                        # not the page's fault: the loop every run shares was held up meanwhile
+                        stalled_once = True
+                        attempts -= 1
+                        note = f"{error}, while the worker was stalled {stalled:.0f} s: once more"
+                        ctx.log("warning", note)
+                        continue
+                    if attempts <= retries and retryable:
+                        delay = params.retry_delay_ms / 1000 * 2 ** (attempts - 1)
+                        ctx.log(
+                            "warning",
+                            f"attempt {attempts} failed: {error}; retrying in {delay:g} s",
+                        )
+                        await asyncio.sleep(delay)
+                        continue
+                    status = "failed"
+                    break
+            await self._finish_step(ctx, status, started, rows_before, attempts, error)
+        except (RunCancelled, asyncio.CancelledError):  # cancelled, or the run's time limit
+            if not notes.ended:  # wherever it was stopped, the sink hears how the step ended
+                with suppress(BaseException):
                     await asyncio.shield(
                         self._finish_step(ctx, "skipped", started, rows_before, attempts, "stopped")
                     )
-                raise
-            except Exception as exc:
-                error = self.redact(_describe(exc))
-                # the failure that ends the step decides (one the step retried past does not)
-                self.browser_failed = _infrastructure(exc)
-                if isinstance(exc, TimeoutError) and timeout:
-                    error = f"node timed out after {timeout:g} s"
-                retryable = not isinstance(exc, StepError) or exc.retryable
-                if retryable and notes.emitted:  # a retry would send its rows again
-                    retryable = False
-                    if attempts <= retries:
-                        ctx.log("warning", "not retried: its rows went out already")
-                stalled = stalls.stalled(attempt_started)
-                if retryable and not kind.loop and not stalled_once and stalled >= stalls.STALL:
-                    # not the page's fault: the loop every run shares was held up meanwhile
-                    stalled_once = True
-                    attempts -= 1
-                    note = f"{error}, while the worker was stalled {stalled:.0f} s: once more"
-                    ctx.log("warning", note)
-                    continue
-                if attempts <= retries and retryable:
-                    delay = params.retry_delay_ms / 1000 * 2 ** (attempts - 1)
-                    ctx.log(
-                        "warning", f"attempt {attempts} failed: {error}; retrying in {delay:g} s"
-                    )
-                    await asyncio.sleep(delay)
-                    continue
-                status = "failed"
-                break
-        await self._finish_step(ctx, status, started, rows_before, attempts, error)
+            raise
         if error is None:
             return outcome
         message = f"node {node_id!r} ({node.type}) failed: {error}"
@@ -450,6 +454,7 @@ class Run:
         ):
             highlights = await self._highlights(ctx, page, area)
         await self.flush_logs()
+        ctx.notes.ended = True  # a sink holds an event once handed it, even if cancelled then
         await self.sink.emit(
             StepFinished(
                 step=ctx.step,

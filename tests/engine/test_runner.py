@@ -15,7 +15,15 @@ import psutil
 import pytest
 
 from browser_pool import BrowserPool
-from engine import Event, RowEmitted, StepFinished, StepStarted, WorkflowInvalid, load_workflow
+from engine import (
+    Event,
+    LogEmitted,
+    RowEmitted,
+    StepFinished,
+    StepStarted,
+    WorkflowInvalid,
+    load_workflow,
+)
 from engine.workflow import MAX_NODES
 from tests.engine.conftest import FAST, RunBot, bot, logged, messages, node
 from tests.site.lab import CP1252_TEXT
@@ -588,6 +596,40 @@ async def test_a_stopped_for_each_keeps_the_rows_of_its_finished_items(
     assert finished.status == ("cancelled" if stop == "cancel" else "timed_out"), finished.error
     assert sink.rows == [{"sku": p.sku} for p in quick]
     assert finished.rows == len(quick)
+
+
+async def test_a_step_stopped_in_its_retry_wait_still_ends(run_bot: RunBot) -> None:
+    """The run's time limit during the wait before a retry: the step is reported stopped,
+    not left running in the replay."""
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("press", "click", selector="#missing", retries=3, retry_delay_ms=60_000),
+        timeouts={**FAST, "action_ms": 500, "run_ms": 5000},
+    )
+    finished, sink = await run_bot(document)
+    assert finished.status == "timed_out", finished.error
+    assert logged(sink, "attempt 1 failed")  # then the wait the time limit cut short
+    assert [(s.status, s.error) for s in steps_of(sink, "press")] == [("skipped", "stopped")]
+
+
+async def test_log_lines_queued_when_a_step_is_stopped_are_kept(run_bot: RunBot) -> None:
+    """The time limit strikes while the step's log lines are being handed on: the ones not
+    handed on yet go out at the run's end rather than being lost."""
+
+    class SlowLogs:
+        async def emit(self, event: Event) -> None:
+            if isinstance(event, LogEmitted):
+                await asyncio.sleep(1)  # a slow sink: the time limit comes meanwhile
+
+    document = bot(
+        node("open", "navigate", url="{{site}}/shop"),
+        node("press", "click", selector="#missing", retries=2, retry_delay_ms=1),
+        timeouts={**FAST, "action_ms": 300, "run_ms": 2000},
+    )
+    finished, sink = await run_bot(document, sink=SlowLogs())
+    assert finished.status == "timed_out", finished.error
+    assert logged(sink, "attempt 1 failed")
+    assert logged(sink, "attempt 2 failed")
 
 
 async def test_cancel_stops_a_running_step(run_bot: RunBot) -> None:
