@@ -57,6 +57,10 @@ def over_quota(
     return None
 
 
+STOP_WAIT = timedelta(seconds=5)
+"""How long a stopping scheduler lets its running jobs finish (within Docker's 10 s grace)."""
+
+
 @dataclass
 class Scheduler:
     """The scheduler's jobs; each one is safe to run in several processes at once."""
@@ -68,6 +72,7 @@ class Scheduler:
     artifacts: store.ArtifactStore
     clock: Clock = utcnow
     plan_limits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    _running: set[asyncio.Task[Any]] = field(default_factory=set, init=False, repr=False)
 
     async def tick(self) -> list[uuid.UUID]:
         """Fire every due schedule once; returns the executions created."""
@@ -182,10 +187,15 @@ class Scheduler:
                 return cleaned
 
     async def _guarded(self, job: Callable[[], Any]) -> None:
+        running = asyncio.current_task()
+        assert running is not None  # APScheduler runs a coroutine job as a task
+        self._running.add(running)
         try:
             await job()
         except Exception:  # a database or Redis outage: the next run tries again
             log.exception("scheduler job %s failed", getattr(job, "__name__", job))
+        finally:
+            self._running.discard(running)
 
     async def serve(self, stop: asyncio.Event) -> None:
         """Run the jobs on APScheduler's clock until `stop` is set."""
@@ -209,6 +219,11 @@ class Scheduler:
         try:
             await stop.wait()
         finally:
+            # jobs under way finish first: stopped between its commit and its sends, a tick
+            # would leave executions queued with no message, until the requeue sends them
+            clock.pause()
+            if self._running:
+                await asyncio.wait(set(self._running), timeout=STOP_WAIT.total_seconds())
             clock.shutdown(wait=False)
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from dramatiq import Message
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import func, select
 
@@ -237,6 +240,47 @@ async def test_paid_plans_go_to_the_priority_queue(
     await _schedule(database, "* * * * *", next_at=T0, plan="pro")
     await first.tick()
     assert broker.queues[PRIORITY_QUEUE].qsize() == 1
+
+
+class HeldBroker(StubBroker):
+    """Holds its first message until `release` is set, as a Redis slow to answer would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for queue in (QUEUE, PRIORITY_QUEUE):
+            self.declare_queue(queue)
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
+        if not self.holding.is_set():
+            self.holding.set()
+            self.release.wait(30)
+        return super().enqueue(message, delay=delay)
+
+
+async def test_a_scheduler_told_to_stop_while_sending_sends_what_it_fired(
+    database: store.Database, tmp_path: Path
+) -> None:
+    """A stop (SIGTERM) between a tick's commit and its sends: the tick finishes sending, so
+    no execution waits queued without a message until the requeue finds it."""
+    bots = [(await _schedule(database, "* * * * *", next_at=T0)).bot_id for _ in range(2)]
+    broker = HeldBroker()
+    stop = asyncio.Event()
+    serving = asyncio.create_task(_scheduler(database, broker, Clock(T0), tmp_path).serve(stop))
+    try:
+        assert await asyncio.to_thread(broker.holding.wait, 10)
+        stop.set()
+        await asyncio.sleep(0.3)  # the scheduler is shutting down meanwhile
+        broker.release.set()
+        await asyncio.wait_for(serving, 10)
+        fired = [e.id for bot_id in bots for e in await _fired(database, bot_id)]
+        assert len(fired) == 2
+        sent = {Message.decode(data).args[0] for data in broker.queues[QUEUE].queue}
+        assert {str(execution_id) for execution_id in fired} <= sent
+    finally:
+        broker.release.set()
+        broker.close()
 
 
 # --- reaper and retention ------------------------------------------------------------------
