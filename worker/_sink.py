@@ -252,7 +252,20 @@ class StoreSink:
         write = asyncio.create_task(self._flush())
         self._writes.add(write)
         write.add_done_callback(self._writes.discard)
-        return await asyncio.shield(write)
+        try:
+            return await asyncio.shield(write)
+        except asyncio.CancelledError:
+            write.add_done_callback(self._unawaited)  # nobody hears its failure but the log
+            raise
+
+    def _unawaited(self, write: asyncio.Task[bool]) -> None:
+        if not write.cancelled() and (exc := write.exception()) is not None:
+            log.error(
+                "execution %s: rows not stored: %s",
+                self.held.execution_id,
+                exc,
+                exc_info=exc,
+            )
 
     async def _flush(self) -> bool:
         async with self._writing:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
@@ -184,7 +185,8 @@ async def run(ctx: NodeContext, params: ForEachParams) -> Outcome:
             await _finished_items(ctx, done)
         raise first from None
     except asyncio.CancelledError:  # a cancel request or the run's time limit
-        await _finished_items(ctx, done)
+        with suppress(LimitReached):  # max_rows met on the way: it stays a stop all the same
+            await _finished_items(ctx, done)
         raise
     if seen_before:
         ctx.note(f"{seen_before} of {len(items)} items left out: their page was already opened")

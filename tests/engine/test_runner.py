@@ -564,12 +564,13 @@ async def test_cancel_inside_for_each(run_bot: RunBot) -> None:
     assert sink.rows == [{"sku": p.sku} for p in PRODUCTS[:3]]
 
 
-@pytest.mark.parametrize("stop", ["cancel", "time"])
+@pytest.mark.parametrize(("stop", "max_rows"), [("cancel", None), ("time", None), ("cancel", 2)])
 async def test_a_stopped_for_each_keeps_the_rows_of_its_finished_items(
-    run_bot: RunBot, stop: str
+    run_bot: RunBot, stop: str, max_rows: int | None
 ) -> None:
     """Items that finished while an earlier one still loads hold their rows back, to keep
-    the page's order; a cancel request or the run's time limit must not throw them away."""
+    the page's order; a cancel request or the run's time limit must not throw them away (and
+    max_rows, met while they go out, keeps the stop a stop)."""
     cancel = asyncio.Event()
     quick = PRODUCTS[:3]  # after /lab/slow on the page, which never finishes loading
     document = bot(
@@ -578,6 +579,7 @@ async def test_a_stopped_for_each_keeps_the_rows_of_its_finished_items(
         node("detail", "extract", mode="single", fields=SKU),
         edges=[("open", "each"), ("each", "detail", "body")],
         timeouts={**FAST, "navigation_ms": 60_000, "run_ms": 10_000 if stop == "time" else None},
+        max_rows=max_rows,
     )
 
     class CancelOnceTheyFinished:
@@ -594,8 +596,9 @@ async def test_a_stopped_for_each_keeps_the_rows_of_its_finished_items(
     finished, sink = await run_bot(document, cancel=cancel, sink=watcher)
     assert watcher.finished == len(quick)  # the slow item never got that far
     assert finished.status == ("cancelled" if stop == "cancel" else "timed_out"), finished.error
-    assert sink.rows == [{"sku": p.sku} for p in quick]
-    assert finished.rows == len(quick)
+    kept = quick[:max_rows]
+    assert sink.rows == [{"sku": p.sku} for p in kept]
+    assert finished.rows == len(kept)
 
 
 async def test_a_step_stopped_in_its_retry_wait_still_ends(run_bot: RunBot) -> None:
@@ -604,7 +607,7 @@ async def test_a_step_stopped_in_its_retry_wait_still_ends(run_bot: RunBot) -> N
     document = bot(
         node("open", "navigate", url="{{site}}/shop"),
         node("press", "click", selector="#missing", retries=3, retry_delay_ms=60_000),
-        timeouts={**FAST, "action_ms": 500, "run_ms": 5000},
+        timeouts={**FAST, "action_ms": 500, "run_ms": 10_000},
     )
     finished, sink = await run_bot(document)
     assert finished.status == "timed_out", finished.error
@@ -618,13 +621,13 @@ async def test_log_lines_queued_when_a_step_is_stopped_are_kept(run_bot: RunBot)
 
     class SlowLogs:
         async def emit(self, event: Event) -> None:
-            if isinstance(event, LogEmitted):
-                await asyncio.sleep(1)  # a slow sink: the time limit comes meanwhile
+            if isinstance(event, LogEmitted) and event.message.startswith("attempt 1 failed"):
+                await asyncio.sleep(60)  # a stuck sink: the time limit comes meanwhile
 
     document = bot(
         node("open", "navigate", url="{{site}}/shop"),
         node("press", "click", selector="#missing", retries=2, retry_delay_ms=1),
-        timeouts={**FAST, "action_ms": 300, "run_ms": 2000},
+        timeouts={**FAST, "action_ms": 300, "run_ms": 8000},
     )
     finished, sink = await run_bot(document, sink=SlowLogs())
     assert finished.status == "timed_out", finished.error

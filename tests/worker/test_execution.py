@@ -139,8 +139,9 @@ async def test_a_write_cut_short_by_cancellation_keeps_its_rows(
     async with runtime.db.transaction() as lock:  # the rows' write waits until it ends
         await lock.execute(text("LOCK TABLE result_rows IN EXCLUSIVE MODE"))
         writing = asyncio.create_task(sink.flush())
-        while not await _waiting_for_a_lock(runtime.db):
-            await asyncio.sleep(0.05)
+        async with asyncio.timeout(10):  # the INSERT waits for the lock
+            while not await _waiting_for_a_lock(runtime.db):
+                await asyncio.sleep(0.05)
         writing.cancel()
         with pytest.raises(asyncio.CancelledError):
             await writing

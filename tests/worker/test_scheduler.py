@@ -280,6 +280,8 @@ async def test_a_scheduler_told_to_stop_while_sending_sends_what_it_fired(
         assert {str(execution_id) for execution_id in fired} <= sent
     finally:
         broker.release.set()
+        stop.set()
+        await asyncio.wait_for(serving, 10)
         broker.close()
 
 

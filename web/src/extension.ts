@@ -42,6 +42,7 @@ function ask(
         finish(data as Answer);
       }
     };
+    if (signal?.aborted) return resolve(null);
     addEventListener("message", listen);
     signal?.addEventListener("abort", abandon);
     const timer = setTimeout(abandon, timeoutMs);
