@@ -389,5 +389,7 @@ class StepNotes:
     emitted: bool = False
     """The step handed on rows (in any attempt): it is not retried, as a retry would send
     them again."""
+    attempts: int = 0
+    """Attempts made so far (one the worker's stall caused does not count)."""
     ended: bool = False
     """The step's StepFinished went out: a cancellation after that leaves it as it is."""

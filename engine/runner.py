@@ -322,72 +322,18 @@ class Run:
         url = self.redact(scope.page.url) if scope.page else None
         notes = StepNotes()
         ctx = NodeContext(self, scope, node_id, node.type, step, notes)
-        started, rows_before, attempts = time.monotonic(), self.rows, 0
+        started, rows_before = time.monotonic(), self.rows
         try:
             await self.sink.emit(StepStarted(step, node_id, node.type, url, _now()))
-            retries = 0 if kind.loop else params.retries
-            outcome: str | None = None
-            error: str | None = None
-            status: StepStatus = "succeeded"
-            stalled_once = False
-            while True:
-                attempts += 1
-                attempt_started = stalls.now()
-                try:
-                    rendered = (
-                        self._render(params, await self._values(node_id, scope), kind.raw_fields)
-                        if self.templated[node_id]
-                        else params
-                    )
-                    timeout = self._timeout(params, kind)
-                    async with asyncio.timeout(timeout) if timeout else nullcontext():
-                        outcome = await self._unless_cancelled(kind.run(ctx, rendered))
-                    error = None
-                    break
-                except StepFailed as exc:  # from a loop's body: the loop failed with it
-                    await self._finish_step(ctx, "failed", started, rows_before, attempts, str(exc))
-                    raise
-                except (LimitReached, SkipBranch):
-                    await self._finish_step(ctx, "succeeded", started, rows_before, attempts, None)
-                    raise
-                except (RunCancelled, asyncio.CancelledError):
-                    raise  # the step ends below, however far it got
-                except Exception as exc:
-                    error = self.redact(_describe(exc))
-                    # the failure that ends the step decides (one the step retried past does not)
-                    self.browser_failed = _infrastructure(exc)
-                    if isinstance(exc, TimeoutError) and timeout:
-                        error = f"node timed out after {timeout:g} s"
-                    retryable = not isinstance(exc, StepError) or exc.retryable
-                    if retryable and notes.emitted:  # a retry would send its rows again
-                        retryable = False
-                        if attempts <= retries:
-                            ctx.log("warning", "not retried: its rows went out already")
-                    stalled = stalls.stalled(attempt_started)
-                    if retryable and not kind.loop and not stalled_once and stalled >= stalls.STALL:
-                        # not the page's fault: the loop every run shares was held up meanwhile
-                        stalled_once = True
-                        attempts -= 1
-                        note = f"{error}, while the worker was stalled {stalled:.0f} s: once more"
-                        ctx.log("warning", note)
-                        continue
-                    if attempts <= retries and retryable:
-                        delay = params.retry_delay_ms / 1000 * 2 ** (attempts - 1)
-                        ctx.log(
-                            "warning",
-                            f"attempt {attempts} failed: {error}; retrying in {delay:g} s",
-                        )
-                        await asyncio.sleep(delay)
-                        continue
-                    status = "failed"
-                    break
-            await self._finish_step(ctx, status, started, rows_before, attempts, error)
+            outcome, status, error = await self._attempts(ctx, kind, params, started, rows_before)
+            await self._finish_step(ctx, status, started, rows_before, notes.attempts, error)
         except (RunCancelled, asyncio.CancelledError):  # cancelled, or the run's time limit
             if not notes.ended:  # wherever it was stopped, the sink hears how the step ended
+                stopped = self._finish_step(
+                    ctx, "skipped", started, rows_before, notes.attempts, "stopped"
+                )
                 with suppress(BaseException):
-                    await asyncio.shield(
-                        self._finish_step(ctx, "skipped", started, rows_before, attempts, "stopped")
-                    )
+                    await asyncio.shield(stopped)
             raise
         if error is None:
             return outcome
@@ -398,6 +344,75 @@ class Run:
         if params.on_error == "skip":
             raise SkipBranch(message)
         return None
+
+    async def _attempts(
+        self,
+        ctx: NodeContext,
+        kind: NodeKind,
+        params: NodeParams,
+        started: float,
+        rows_before: int,
+    ) -> tuple[str | None, StepStatus, str | None]:
+        """Run the node, again after a failure it may be retried past: (outcome, status, error).
+        `ctx.notes.attempts` counts the attempts so far, for a stop in the middle of them."""
+        notes = ctx.notes
+        retries = 0 if kind.loop else params.retries
+        timeout = self._timeout(params, kind)
+        stalled_once = False
+        while True:
+            notes.attempts += 1
+            attempt_started = stalls.now()
+            try:
+                rendered = (
+                    self._render(
+                        params, await self._values(ctx.node_id, ctx.scope), kind.raw_fields
+                    )
+                    if self.templated[ctx.node_id]
+                    else params
+                )
+                async with asyncio.timeout(timeout) if timeout else nullcontext():
+                    outcome = await self._unless_cancelled(kind.run(ctx, rendered))
+                return outcome, "succeeded", None
+            except StepFailed as exc:  # from a loop's body: the loop failed with it
+                await self._finish_step(
+                    ctx, "failed", started, rows_before, notes.attempts, str(exc)
+                )
+                raise
+            except (LimitReached, SkipBranch):
+                await self._finish_step(
+                    ctx, "succeeded", started, rows_before, notes.attempts, None
+                )
+                raise
+            except (RunCancelled, asyncio.CancelledError):
+                raise  # `execute` ends the step, however far it got
+            except Exception as exc:
+                error = self.redact(_describe(exc))
+                # the failure that ends the step decides (one the step retried past does not)
+                self.browser_failed = _infrastructure(exc)
+                if isinstance(exc, TimeoutError) and timeout:
+                    error = f"node timed out after {timeout:g} s"
+                retryable = not isinstance(exc, StepError) or exc.retryable
+                if retryable and notes.emitted:  # a retry would send its rows again
+                    retryable = False
+                    if notes.attempts <= retries:
+                        ctx.log("warning", "not retried: its rows went out already")
+                stalled = stalls.stalled(attempt_started)
+                if retryable and not kind.loop and not stalled_once and stalled >= stalls.STALL:
+                    # not the page's fault: the loop every run shares was held up meanwhile
+                    stalled_once = True
+                    notes.attempts -= 1
+                    note = f"{error}, while the worker was stalled {stalled:.0f} s: once more"
+                    ctx.log("warning", note)
+                    continue
+                if notes.attempts <= retries and retryable:
+                    delay = params.retry_delay_ms / 1000 * 2 ** (notes.attempts - 1)
+                    ctx.log(
+                        "warning",
+                        f"attempt {notes.attempts} failed: {error}; retrying in {delay:g} s",
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                return None, "failed", error
 
     async def _values(self, node_id: str, scope: Scope) -> Mapping[str, Any]:
         """What a node's templates read: the scope's variables, and the built-in values."""
