@@ -326,12 +326,10 @@ class Run:
         try:
             await self.sink.emit(StepStarted(step, node_id, node.type, url, _now()))
             outcome, status, error = await self._attempts(ctx, kind, params, started, rows_before)
-            await self._finish_step(ctx, status, started, rows_before, notes.attempts, error)
+            await self._finish_step(ctx, status, started, rows_before, error)
         except (RunCancelled, asyncio.CancelledError):  # cancelled, or the run's time limit
             if not notes.ended:  # wherever it was stopped, the sink hears how the step ended
-                stopped = self._finish_step(
-                    ctx, "skipped", started, rows_before, notes.attempts, "stopped"
-                )
+                stopped = self._finish_step(ctx, "skipped", started, rows_before, "stopped")
                 with suppress(BaseException):
                     await asyncio.shield(stopped)
             raise
@@ -374,14 +372,10 @@ class Run:
                     outcome = await self._unless_cancelled(kind.run(ctx, rendered))
                 return outcome, "succeeded", None
             except StepFailed as exc:  # from a loop's body: the loop failed with it
-                await self._finish_step(
-                    ctx, "failed", started, rows_before, notes.attempts, str(exc)
-                )
+                await self._finish_step(ctx, "failed", started, rows_before, str(exc))
                 raise
             except (LimitReached, SkipBranch):
-                await self._finish_step(
-                    ctx, "succeeded", started, rows_before, notes.attempts, None
-                )
+                await self._finish_step(ctx, "succeeded", started, rows_before, None)
                 raise
             except (RunCancelled, asyncio.CancelledError):
                 raise  # `execute` ends the step, however far it got
@@ -442,7 +436,6 @@ class Run:
         status: StepStatus,
         started: float,
         rows_before: int,
-        attempts: int,
         error: str | None,
     ) -> None:
         self.active.pop(ctx.step, None)
@@ -479,7 +472,7 @@ class Run:
                 url=self.redact(page.url) if page else None,
                 duration_ms=(time.monotonic() - started) * 1000,
                 rows=self.rows - rows_before,
-                attempts=attempts,
+                attempts=ctx.notes.attempts,
                 error=error,
                 screenshot=screenshot,
                 html=html,
